@@ -1,0 +1,47 @@
+# Developer entry points. Each target first installs missing Debian packages (with apt-get
+# when run as root, otherwise it prints the command to run), then does its work.
+
+SWIFT ?= swift
+PACKAGES := pkg-config libcmark-dev libsqlite3-dev
+BENCH_PACKAGES := cmark hyperfine
+PORT ?= 8080
+
+.PHONY: all deps bench-deps build site test check serve bench clean
+
+all: site
+
+# Installs the Debian packages in $(PACKAGES) that are missing.
+deps:
+	@./scripts/ensure-packages $(PACKAGES)
+
+bench-deps:
+	@./scripts/ensure-packages $(PACKAGES) $(BENCH_PACKAGES)
+
+build: deps
+	$(SWIFT) build --product mox
+	$(SWIFT) build --product sitegen
+
+# Writes the website to website/html/.
+site: build
+	"$$($(SWIFT) build --show-bin-path)/sitegen" build --mox "$$($(SWIFT) build --show-bin-path)/mox"
+
+# Checks every internal link and anchor of the built site.
+check: site
+	"$$($(SWIFT) build --show-bin-path)/sitegen" check website/html
+
+# Runs every test: unit and integration tests, then builds the site and checks its links.
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+	$(MAKE) check
+
+# Previews the site on http://127.0.0.1:$(PORT)/, rebuilding and reloading on changes.
+serve: build
+	"$$($(SWIFT) build --show-bin-path)/sitegen" serve --port $(PORT) --mox "$$($(SWIFT) build --show-bin-path)/mox"
+
+# Benchmarks; results go in BENCHMARKS.md by hand, with the command, machine and date.
+bench: bench-deps
+	./scripts/bench-site
+
+clean:
+	rm -rf .build website/html

@@ -1,0 +1,64 @@
+// swift-tools-version: 6.1
+// The package holds two products that feed each other: `mox`, the mail server and its
+// command line, and `sitegen`, which builds the project's website and renders the
+// config and command references from the server's own definitions.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "mox-swift",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "mox", targets: ["moxserver"]),
+        .executable(name: "sitegen", targets: ["sitegen"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+    ],
+    targets: [
+        // MARK: - Pure modules (no NIO, no I/O beyond what their callers hand them)
+        .target(name: "Sconf", swiftSettings: strict),
+        .target(name: "MailConfig", dependencies: ["Sconf"], swiftSettings: strict),
+        .systemLibrary(
+            name: "CCMark",
+            pkgConfig: "libcmark",
+            providers: [.apt(["libcmark-dev"])]
+        ),
+        .target(name: "SiteBuilder", dependencies: ["CCMark"], swiftSettings: strict),
+
+        // MARK: - Executables
+        .executableTarget(
+            name: "moxserver",
+            dependencies: [
+                "MailConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "sitegen",
+            dependencies: [
+                "SiteBuilder",
+                "MailConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // MARK: - Tests
+        .testTarget(name: "SconfTests", dependencies: ["Sconf"], swiftSettings: strict),
+        .testTarget(name: "MailConfigTests", dependencies: ["MailConfig", "Sconf"], swiftSettings: strict),
+        .testTarget(
+            name: "SiteBuilderTests",
+            dependencies: ["SiteBuilder"],
+            exclude: ["Snapshots", "Fixtures"],
+            swiftSettings: strict
+        ),
+    ]
+)

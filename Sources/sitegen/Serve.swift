@@ -1,0 +1,332 @@
+// sitegen serve: build, serve on loopback, watch the sources, rebuild and reload the browser.
+//
+// Markdown, README.md and rfc/index.txt changes are rebuilt in-process. Changes to Swift
+// sources run `swift build`: the command reference then comes from the new mox binary, and
+// when sitegen's own code (which renders the config reference) changed, sitegen replaces
+// itself with the new build (exec), keeping its arguments. Open pages poll
+// /_sitegen/wait and reload when the build generation changes; a failed build shows its
+// error in the page instead of a stale site.
+
+import ArgumentParser
+import Foundation
+import HTTPTypes
+import Hummingbird
+import SiteBuilder
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Build the site, serve it on 127.0.0.1, and rebuild and reload pages when sources change."
+    )
+
+    @OptionGroup var sources: SourceOptions
+
+    @Option(help: "Port to listen on, on 127.0.0.1.")
+    var port: Int = 8080
+
+    @Option(help: "Output directory (default: website/html under the root).")
+    var out: String?
+
+    @Option(help: "How often to look for changed sources, in milliseconds.")
+    var interval: Int = 250
+
+    func run() async throws {
+        let outDir = self.out ?? self.sources.root + "/website/html"
+        let state = ServeState()
+        let watcher = Watcher(root: self.sources.root)
+        var snapshot = watcher.snapshot()
+        await state.finish(self.rebuild(outDir: outDir))
+
+        let router = Router()
+        router.middlewares.add(SiteFiles(directory: outDir, state: state))
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: self.port))
+        )
+        print("sitegen: serving \(outDir) on http://127.0.0.1:\(self.port)/ (watching for changes)")
+
+        let reexec = try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await app.runService()
+                return false
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    try await Task.sleep(for: .milliseconds(self.interval))
+                    let next = watcher.snapshot()
+                    let changed = watcher.changes(from: snapshot, to: next)
+                    if changed.isEmpty {
+                        continue
+                    }
+                    snapshot = next
+                    print("sitegen: changed: \(changed.prefix(5).joined(separator: ", "))\(changed.count > 5 ? ", ..." : "")")
+                    let swiftChanged = changed.filter { $0.hasSuffix(".swift") || $0.hasSuffix("Package.swift") }
+                    if !swiftChanged.isEmpty {
+                        await state.building()
+                        let result = try Subprocess.run(
+                            ["swift", "build", "--product", "mox"], currentDirectory: self.sources.root, mergeOutput: true
+                        )
+                        let result2 =
+                            result.status == 0
+                            ? try Subprocess.run(
+                                ["swift", "build", "--product", "sitegen"], currentDirectory: self.sources.root,
+                                mergeOutput: true
+                            ) : result
+                        if result.status != 0 || result2.status != 0 {
+                            let output = String(decoding: result.status != 0 ? result.stdout : result2.stdout, as: UTF8.self)
+                            await state.finish(.failure(SiteError("swift build failed:\n\n" + output)))
+                            continue
+                        }
+                        if swiftChanged.contains(where: { !$0.contains("Sources/moxserver/") }) {
+                            // sitegen's own code changed: continue as the new binary.
+                            return true
+                        }
+                    }
+                    await state.finish(self.rebuild(outDir: outDir))
+                }
+                return false
+            }
+            let first = try await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        if reexec {
+            Self.reexec()
+        }
+    }
+
+    func rebuild(outDir: String) -> Result<Int, SiteError> {
+        do {
+            let pages = try SiteBuilder.build(try Inputs.read(self.sources), options: SiteOptions(liveReload: true))
+            try SiteOutput.write(pages, to: outDir)
+            print("sitegen: built \(pages.count) pages")
+            return .success(pages.count)
+        } catch let error as SiteError {
+            print("sitegen: build failed: \(error)")
+            return .failure(error)
+        } catch {
+            print("sitegen: build failed: \(error)")
+            return .failure(SiteError("\(error)"))
+        }
+    }
+
+    /// Replaces this process with the freshly built sitegen, same arguments.
+    static func reexec() -> Never {
+        let path = CommandLine.arguments[0].contains("/") ? CommandLine.arguments[0] : "/proc/self/exe"
+        print("sitegen: sources of sitegen changed, restarting \(path)")
+        var argv: [UnsafeMutablePointer<CChar>?] = CommandLine.arguments.map { strdup($0) }
+        argv.append(nil)
+        execv(path, &argv)
+        FileHandle.standardError.write(Data("sitegen: restarting failed: \(String(cString: strerror(errno)))\n".utf8))
+        Glibc.exit(1)
+    }
+}
+
+/// The state of the preview: a generation number that changes on every build, and the last
+/// build's error.
+actor ServeState {
+    /// Starts from the clock, so a restarted server never repeats a generation a page has seen.
+    private(set) var generation = UInt64(Date().timeIntervalSince1970 * 1000)
+    private(set) var error: SiteError?
+    private(set) var isBuilding = false
+
+    func building() {
+        self.isBuilding = true
+    }
+
+    func finish(_ result: Result<Int, SiteError>) {
+        switch result {
+        case .success: self.error = nil
+        case .failure(let e): self.error = e
+        }
+        self.isBuilding = false
+        self.generation += 1
+    }
+}
+
+/// Polls modification times and sizes of the sources.
+struct Watcher: Sendable {
+    let root: String
+    static let directories = ["website", "rfc", "Sources"]
+    static let files = ["README.md", "Package.swift"]
+
+    typealias Snapshot = [String: String]
+
+    func snapshot() -> Snapshot {
+        var snap: Snapshot = [:]
+        let fm = FileManager.default
+        func add(_ rel: String) {
+            if let attrs = try? fm.attributesOfItem(atPath: self.root + "/" + rel),
+                let mtime = attrs[.modificationDate] as? Date
+            {
+                snap[rel] = "\(mtime.timeIntervalSince1970)/\(attrs[.size] as? Int ?? 0)"
+            }
+        }
+        for file in Self.files {
+            add(file)
+        }
+        for dir in Self.directories {
+            guard let walker = fm.enumerator(atPath: self.root + "/" + dir) else { continue }
+            while let rel = walker.nextObject() as? String {
+                if rel.hasPrefix("html") && dir == "website" {
+                    walker.skipDescendants()
+                    continue
+                }
+                if rel.hasPrefix(".") || rel.contains("/.") {
+                    continue
+                }
+                if rel.hasSuffix(".md") || rel.hasSuffix(".txt") || rel.hasSuffix(".swift") {
+                    add(dir + "/" + rel)
+                }
+            }
+        }
+        return snap
+    }
+
+    func changes(from old: Snapshot, to new: Snapshot) -> [String] {
+        var changed: [String] = []
+        for (path, stamp) in new where old[path] != stamp {
+            changed.append(path)
+        }
+        for path in old.keys where new[path] == nil {
+            changed.append(path)
+        }
+        return changed.sorted()
+    }
+}
+
+/// Serves the built site, the reload endpoint, and the error page after a failed build.
+struct SiteFiles<Context: RequestContext>: RouterMiddleware {
+    let directory: String
+    let state: ServeState
+
+    func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        let path = request.uri.path
+        if path == "/_sitegen/wait" {
+            return try await self.wait(request)
+        }
+        guard request.method == .get || request.method == .head else {
+            return Response(status: .methodNotAllowed)
+        }
+        let decoded = path.removingPercentEncoding ?? path
+        let parts = decoded.split(separator: "/")
+        if parts.contains("..") || parts.contains(where: { $0.hasPrefix(".") }) {
+            return Self.text(.notFound, "not found\n")
+        }
+        var file = self.directory + "/" + parts.joined(separator: "/")
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: file, isDirectory: &isDir) else {
+            return Self.text(.notFound, "not found: \(decoded)\n")
+        }
+        if isDir.boolValue {
+            if !decoded.hasSuffix("/") {
+                // Relative links in pages only work from the directory's URL with its slash.
+                var headers = HTTPFields()
+                headers[.location] = decoded + "/"
+                return Response(status: .movedPermanently, headers: headers)
+            }
+            file += "/index.html"
+        }
+        if file.hasSuffix(".html"), let error = await self.state.error {
+            return Self.html(.ok, Self.errorPage(error))
+        }
+        guard let data = FileManager.default.contents(atPath: file) else {
+            return Self.text(.notFound, "not found: \(decoded)\n")
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = Self.contentType(file)
+        headers[.cacheControl] = "no-store"
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// Answers with the current generation once it differs from the one the page knows, or
+    /// after 25 seconds.
+    func wait(_ request: Request) async throws -> Response {
+        let known = request.uri.queryParameters.get("generation") ?? ""
+        let deadline = ContinuousClock.now + .seconds(25)
+        while ContinuousClock.now < deadline {
+            let generation = await self.state.generation
+            if String(generation) != known || known.isEmpty {
+                return Self.text(.ok, String(generation))
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return Self.text(.ok, String(await self.state.generation))
+    }
+
+    static func errorPage(_ error: SiteError) -> String {
+        """
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8" /><title>Build failed - sitegen</title>
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <style>body { font-family: system-ui, sans-serif; margin: 2em; } pre { background: #fff0f0; padding: 1em; white-space: pre-wrap; }</style>
+        </head><body>
+        <h1>The site failed to build</h1>
+        <p>Fix the problem below and save; this page reloads when the next build is done.</p>
+        <pre>\(escapeHTMLText(error.message))</pre>
+        \(liveReloadScriptForErrors)</body></html>
+
+        """
+    }
+
+    static func contentType(_ file: String) -> String {
+        switch (file as NSString).pathExtension.lowercased() {
+        case "html": return "text/html; charset=utf-8"
+        case "css": return "text/css; charset=utf-8"
+        case "js": return "text/javascript; charset=utf-8"
+        case "png": return "image/png"
+        case "jpg", "jpeg": return "image/jpeg"
+        case "svg": return "image/svg+xml"
+        case "txt": return "text/plain; charset=utf-8"
+        default: return "application/octet-stream"
+        }
+    }
+
+    static func text(_ status: HTTPResponse.Status, _ body: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    static func html(_ status: HTTPResponse.Status, _ body: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+}
+
+func escapeHTMLText(_ s: String) -> String {
+    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+        .replacingOccurrences(of: ">", with: "&gt;")
+}
+
+/// The same polling as in built pages (SiteBuilder's layout adds it there).
+let liveReloadScriptForErrors = """
+    <script>
+    (() => {
+    \tlet generation = null
+    \tconst poll = async () => {
+    \t\ttry {
+    \t\t\tconst r = await fetch('/_sitegen/wait?generation=' + (generation ?? ''), {cache: 'no-store'})
+    \t\t\tconst g = await r.text()
+    \t\t\tif (generation !== null && g !== generation) { location.reload(); return }
+    \t\t\tgeneration = g
+    \t\t\tsetTimeout(poll, 10)
+    \t\t} catch (e) {
+    \t\t\tsetTimeout(poll, 1000)
+    \t\t}
+    \t}
+    \tpoll()
+    })()
+    </script>
+
+    """
