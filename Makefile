@@ -32,7 +32,10 @@ check: site
 # Runs every test: unit and integration tests, then builds the site and checks its links.
 test: deps
 	$(SWIFT) build --build-tests
+	$(SWIFT) build --product mox
+	$(SWIFT) build --product sitegen
 	$(SWIFT) test --skip-build
+	python3 -m unittest discover -s Tests/Interop -v
 	$(MAKE) check
 
 # Previews the site on http://127.0.0.1:$(PORT)/, rebuilding and reloading on changes.

@@ -81,6 +81,9 @@ public struct SconfReader {
         }
         self.depth += 1
         if !self.next() {
+            if self.current.drop(while: { $0 == "\t" }).hasPrefix(" ") {
+                throw self.error("line is indented with spaces; indent with tabs only")
+            }
             throw self.error("expected \(what) on the following lines, indented with \(self.depth) tab(s)")
         }
     }
@@ -92,17 +95,14 @@ public struct SconfReader {
     /// The current line without its indentation, checked for stray whitespace.
     private func content(_ kind: String) throws(SconfError) -> Substring {
         let text = self.current.dropFirst(self.depth)
+        if text.allSatisfy({ $0 == " " || $0 == "\t" }) {
+            throw self.error("line has only whitespace (perhaps stray whitespace)")
+        }
         if text.hasPrefix("\t") {
             throw self.error("line is indented too deep: expected \(self.depth) tab(s) before the \(kind)")
         }
         if text.hasPrefix(" ") {
-            if text.allSatisfy({ $0 == " " || $0 == "\t" }) {
-                throw self.error("line has only whitespace (perhaps stray whitespace)")
-            }
             throw self.error("\(kind) starts with a space (perhaps mixed tab/space indenting; indent with tabs only)")
-        }
-        if text.isEmpty {
-            throw self.error("line has only whitespace (perhaps stray whitespace)")
         }
         return text
     }

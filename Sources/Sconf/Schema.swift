@@ -108,8 +108,12 @@ extension Double: SconfScalar {
         }
         self = value
     }
-    /// Six decimals, as the reference implementation writes floats.
+    /// Six decimals, as the reference implementation writes floats. Magnitudes beyond what
+    /// six exact decimals can hold are written in Swift's shortest form, which reads back.
     public var sconfText: String {
+        if abs(self) >= 1e12 {
+            return String(self)
+        }
         let scaled = (self * 1_000_000).rounded()
         let negative = scaled < 0
         let magnitude = UInt64(Swift.min(abs(scaled), 9.2e18))
@@ -133,10 +137,21 @@ extension Optional: SconfValue where Wrapped: SconfValue {
         (self ?? Wrapped.sconfZero).sconfWrite(&writer)
     }
     public static var sconfZero: Self { nil }
+    /// Only `nil` counts as unset, so that an explicit `false`, `0` or record reads back the
+    /// same after writing. The exception is what has no written form: a record whose fields
+    /// are all optional and unset, and an empty list or map.
     public var sconfIsZero: Bool {
         switch self {
-        case .none: return true
-        case .some(let wrapped): return wrapped.sconfIsZero
+        case .none:
+            return true
+        case .some(let wrapped):
+            if wrapped.sconfIsEmptyRecord {
+                return true
+            }
+            if wrapped is any SconfScalar || wrapped is any SconfRecord {
+                return false
+            }
+            return wrapped.sconfIsZero
         }
     }
 }

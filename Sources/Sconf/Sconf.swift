@@ -72,10 +72,17 @@ public enum Sconf {
     public static func describe<Record: SconfRecord>(_ type: Record.Type) -> String {
         var writer = SconfWriter(keepZero: true, docs: true)
         if let header = Record.sconfHeader {
-            for line in header.split(separator: "\n", omittingEmptySubsequences: false) {
-                writer.emit(line.isEmpty ? "#\n" : "# \(line)\n")
+            // The header, then two empty lines: the first field's comment adds the second.
+            for paragraph in header.split(separator: "\n", omittingEmptySubsequences: false) {
+                let lines = SconfWriter.wrap(paragraph, width: SconfWriter.commentWidth)
+                if lines.isEmpty {
+                    writer.emit("#\n")
+                }
+                for line in lines {
+                    writer.emit("# \(line)\n")
+                }
             }
-            writer.emit("\n\n")
+            writer.emit("\n")
         }
         Record().sconfWriteBody(&writer)
         return writer.output

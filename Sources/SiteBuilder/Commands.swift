@@ -142,8 +142,11 @@ enum CommandReference {
 /// literal, except backticks, which help texts use for commands and render as code.
 func escapeMarkdownText(_ s: String) -> String {
     var out = ""
+    var inCode = false
     for c in s {
-        if "\\*_[]<>".contains(c) {
+        if c == "`" {
+            inCode.toggle()
+        } else if !inCode && "\\*_[]<>".contains(c) {
             out.append("\\")
         }
         out.append(c)

@@ -9,7 +9,6 @@ struct Mox: ParsableCommand {
             Name the file with -config before the command, e.g. `mox -config /etc/mox/mox.conf config test`, \
             or with the MOXCONF environment variable; the default is config/mox.conf.
             """,
-        version: moxVersion,
         subcommands: [
             Version.self,
             ConfigCommand.self,

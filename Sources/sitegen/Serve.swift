@@ -37,7 +37,7 @@ struct Serve: AsyncParsableCommand {
         let outDir = self.out ?? self.sources.root + "/website/html"
         let state = ServeState()
         let watcher = Watcher(root: self.sources.root)
-        var snapshot = watcher.snapshot()
+        let initialSnapshot = watcher.snapshot()
         await state.finish(self.rebuild(outDir: outDir))
 
         let router = Router()
@@ -54,6 +54,7 @@ struct Serve: AsyncParsableCommand {
                 return false
             }
             group.addTask {
+                var snapshot = initialSnapshot
                 while !Task.isCancelled {
                     try await Task.sleep(for: .milliseconds(self.interval))
                     let next = watcher.snapshot()

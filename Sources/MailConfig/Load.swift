@@ -1,0 +1,312 @@
+// Loading: read mox.conf and the domains.conf beside it, parse both, and check what mox checks
+// on load that needs neither the network nor the data directory.
+import Foundation
+import Sconf
+
+// MARK: - Errors
+
+/// A problem in a configuration file, with the place and field it concerns.
+public struct ConfigError: Error, Equatable, CustomStringConvertible, Sendable {
+    /// Path of the file as given to the loader.
+    public var file: String
+    /// 1-based line number, or 0 when the problem concerns the file as a whole.
+    public var line: Int
+    /// Dotted path of the field, e.g. `Listeners.public.TLS.ACME`; empty for the whole file.
+    public var fieldPath: String
+    /// What is wrong, in words.
+    public var reason: String
+
+    public init(file: String, line: Int, fieldPath: String, reason: String) {
+        self.file = file
+        self.line = line
+        self.fieldPath = fieldPath
+        self.reason = reason
+    }
+
+    init(_ error: SconfError) {
+        self.init(file: error.file, line: error.line, fieldPath: error.fieldPath, reason: error.reason)
+    }
+
+    /// `file:line: fieldPath: reason`, leaving out the line when 0 and the path when empty.
+    public var description: String {
+        var s = self.file
+        if self.line > 0 {
+            s += ":\(self.line)"
+        }
+        s += ": "
+        if !self.fieldPath.isEmpty {
+            s += "\(self.fieldPath): "
+        }
+        return s + self.reason
+    }
+}
+
+/// All problems found while loading, in file order per check.
+public struct ConfigErrors: Error, CustomStringConvertible, Sendable {
+    public var errors: [ConfigError]
+
+    public init(errors: [ConfigError]) {
+        self.errors = errors
+    }
+
+    /// One error per line.
+    public var description: String {
+        self.errors.map(\.description).joined(separator: "\n")
+    }
+}
+
+// MARK: - Loaded configuration
+
+/// A loaded and checked configuration.
+public struct Config: Sendable {
+    public var staticConfig: StaticConfig
+    public var dynamicConfig: DynamicConfig
+    public var staticPath: String
+    public var dynamicPath: String
+
+    public init(staticConfig: StaticConfig, dynamicConfig: DynamicConfig, staticPath: String, dynamicPath: String) {
+        self.staticConfig = staticConfig
+        self.dynamicConfig = dynamicConfig
+        self.staticPath = staticPath
+        self.dynamicPath = dynamicPath
+    }
+
+    /// The directory holding the configuration files.
+    public var configDirectory: String {
+        ConfigLoader.directory(of: self.staticPath)
+    }
+
+    /// `path` as written in a config file: absolute as is, relative to the config directory otherwise.
+    public func configDirPath(_ path: String) -> String {
+        ConfigLoader.resolve(path, relativeTo: self.configDirectory)
+    }
+
+    /// The data directory, resolved against the config directory.
+    public var dataDirectory: String {
+        self.configDirPath(self.staticConfig.dataDir)
+    }
+
+    /// `path` inside the data directory.
+    public func dataDirPath(_ path: String) -> String {
+        ConfigLoader.resolve(path, relativeTo: self.dataDirectory)
+    }
+}
+
+// MARK: - Loader
+
+public enum ConfigLoader {
+    /// Reads mox.conf at `staticPath` and domains.conf in the same directory, parses and checks
+    /// both, and reports every problem found. Files named in the configuration (keys,
+    /// certificates) must be readable; paths are relative to the config directory.
+    public static func load(staticPath: String) throws(ConfigErrors) -> Config {
+        let staticText = try Self.read(staticPath)
+        let (staticConfig, staticLocations) = try Self.parseStatic(staticText, file: staticPath)
+
+        let dynamicPath = Self.resolve("domains.conf", relativeTo: Self.directory(of: staticPath))
+        let dynamicText = try Self.read(dynamicPath)
+        var errors: [ConfigError] = []
+        var dynamicConfig = DynamicConfig()
+        var dynamicLocations: [String: Int] = [:]
+        do {
+            (dynamicConfig, dynamicLocations) = try Self.parseDynamic(
+                dynamicText,
+                file: dynamicPath,
+                staticConfig: staticConfig,
+                staticFile: staticPath,
+                staticLocations: staticLocations
+            )
+        } catch {
+            errors += error.errors
+        }
+
+        var files = FileChecker(directory: Self.directory(of: staticPath))
+        files.checkStatic(staticConfig, file: staticPath, locations: staticLocations)
+        if errors.isEmpty {
+            files.checkDynamic(dynamicConfig, file: dynamicPath, locations: dynamicLocations)
+        }
+        errors += files.errors
+        if !errors.isEmpty {
+            throw ConfigErrors(errors: errors)
+        }
+        return Config(
+            staticConfig: staticConfig,
+            dynamicConfig: dynamicConfig,
+            staticPath: staticPath,
+            dynamicPath: dynamicPath
+        )
+    }
+
+    /// Parses and checks mox.conf text. Returns the config and the line of each field path.
+    public static func parseStatic(
+        _ text: String,
+        file: String
+    ) throws(ConfigErrors) -> (StaticConfig, [String: Int]) {
+        let parsed: SconfParsed<StaticConfig>
+        do {
+            parsed = try Sconf.parse(StaticConfig.self, from: text, file: file)
+        } catch {
+            throw ConfigErrors(errors: [ConfigError(error)])
+        }
+        var v = Validator(file: file, locations: parsed.locations)
+        v.checkStatic(parsed.value)
+        if !v.errors.isEmpty {
+            throw ConfigErrors(errors: v.errors)
+        }
+        return (parsed.value, parsed.locations)
+    }
+
+    /// Parses and checks domains.conf text against an already loaded mox.conf. Problems in
+    /// mox.conf that only show with domains.conf (e.g. an unknown postmaster account) are
+    /// reported at `staticFile`, with lines from `staticLocations` when given.
+    public static func parseDynamic(
+        _ text: String,
+        file: String,
+        staticConfig: StaticConfig,
+        staticFile: String = "mox.conf",
+        staticLocations: [String: Int] = [:]
+    ) throws(ConfigErrors) -> (DynamicConfig, [String: Int]) {
+        let parsed: SconfParsed<DynamicConfig>
+        do {
+            parsed = try Sconf.parse(DynamicConfig.self, from: text, file: file)
+        } catch {
+            throw ConfigErrors(errors: [ConfigError(error)])
+        }
+        var staticErrors = Validator(file: staticFile, locations: staticLocations)
+        var v = Validator(file: file, locations: parsed.locations)
+        v.checkDynamic(parsed.value, staticConfig: staticConfig, staticErrors: &staticErrors)
+        let errors = staticErrors.errors + v.errors
+        if !errors.isEmpty {
+            throw ConfigErrors(errors: errors)
+        }
+        return (parsed.value, parsed.locations)
+    }
+
+    // MARK: - Files
+
+    static func read(_ path: String) throws(ConfigErrors) -> String {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw ConfigErrors(errors: [
+                ConfigError(file: path, line: 0, fieldPath: "", reason: "cannot read file: \(Self.osReason(error))")
+            ])
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigErrors(errors: [ConfigError(file: path, line: 0, fieldPath: "", reason: "not valid UTF-8")])
+        }
+        return text
+    }
+
+    /// The operating system's words for a file error, without Foundation's wrapping.
+    static func osReason(_ error: any Error) -> String {
+        let ns = error as NSError
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain,
+            let code = POSIXErrorCode(rawValue: Int32(underlying.code))
+        {
+            return String(cString: strerror(code.rawValue))
+        }
+        if ns.domain == NSCocoaErrorDomain {
+            switch ns.code {
+            case NSFileReadNoSuchFileError: return String(cString: strerror(ENOENT))
+            case NSFileReadNoPermissionError: return String(cString: strerror(EACCES))
+            default: break
+            }
+        }
+        return ns.localizedDescription
+    }
+
+    static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else {
+            return "."
+        }
+        let dir = String(path[..<slash])
+        return dir.isEmpty ? "/" : dir
+    }
+
+    static func resolve(_ path: String, relativeTo directory: String) -> String {
+        if path.hasPrefix("/") {
+            return path
+        }
+        if directory == "." {
+            return path
+        }
+        return directory.hasSuffix("/") ? directory + path : directory + "/" + path
+    }
+}
+
+/// Checks that files named in the configuration can be read.
+struct FileChecker {
+    let directory: String
+    var errors: [ConfigError] = []
+
+    init(directory: String) {
+        self.directory = directory
+    }
+
+    mutating func check(_ path: String, fieldPath: String, file: String, locations: [String: Int]) {
+        let full = ConfigLoader.resolve(path, relativeTo: self.directory)
+        if FileManager.default.isReadableFile(atPath: full) {
+            return
+        }
+        let reason: String
+        if FileManager.default.fileExists(atPath: full) {
+            reason = String(cString: strerror(EACCES))
+        } else {
+            reason = String(cString: strerror(ENOENT))
+        }
+        self.errors.append(
+            ConfigError(
+                file: file,
+                line: Validator.line(for: fieldPath, in: locations),
+                fieldPath: fieldPath,
+                reason: "cannot read \(full): \(reason)"
+            )
+        )
+    }
+
+    mutating func checkStatic(_ c: StaticConfig, file: String, locations: [String: Int]) {
+        for (i, f) in c.tls.ca?.certFiles.enumerated() ?? [].enumerated() {
+            self.check(f, fieldPath: "TLS.CA.CertFiles[\(i)]", file: file, locations: locations)
+        }
+        for (name, acme) in c.acme.sorted(by: { $0.key < $1.key }) {
+            if let eab = acme.externalAccountBinding {
+                self.check(
+                    eab.keyFile,
+                    fieldPath: "ACME.\(name).ExternalAccountBinding.KeyFile",
+                    file: file,
+                    locations: locations
+                )
+            }
+        }
+        for (name, l) in c.listeners.sorted(by: { $0.key < $1.key }) {
+            guard let tls = l.tls else { continue }
+            for (i, kc) in tls.keyCerts.enumerated() {
+                let p = "Listeners.\(name).TLS.KeyCerts[\(i)]"
+                self.check(kc.certFile, fieldPath: p + ".CertFile", file: file, locations: locations)
+                self.check(kc.keyFile, fieldPath: p + ".KeyFile", file: file, locations: locations)
+            }
+            for (i, f) in tls.hostPrivateKeyFiles.enumerated() {
+                self.check(
+                    f,
+                    fieldPath: "Listeners.\(name).TLS.HostPrivateKeyFiles[\(i)]",
+                    file: file,
+                    locations: locations
+                )
+            }
+        }
+    }
+
+    mutating func checkDynamic(_ c: DynamicConfig, file: String, locations: [String: Int]) {
+        for (d, domain) in c.domains.sorted(by: { $0.key < $1.key }) {
+            for (name, sel) in domain.dkim.selectors.sorted(by: { $0.key < $1.key }) {
+                self.check(
+                    sel.privateKeyFile,
+                    fieldPath: "Domains.\(d).DKIM.Selectors.\(name).PrivateKeyFile",
+                    file: file,
+                    locations: locations
+                )
+            }
+        }
+    }
+}
