@@ -53,7 +53,9 @@ let package = Package(
 
         // MARK: - Tests
         .testTarget(name: "SconfTests", dependencies: ["Sconf"], swiftSettings: strict),
-        .testTarget(name: "MailConfigTests", dependencies: ["MailConfig", "Sconf"], swiftSettings: strict),
+        .testTarget(
+            name: "MailConfigTests", dependencies: ["MailConfig", "Sconf"], exclude: ["Fixtures"], swiftSettings: strict
+        ),
         .testTarget(
             name: "SiteBuilderTests",
             dependencies: ["SiteBuilder"],

@@ -26,7 +26,9 @@ extension Validator {
         }
 
         let haveMTASTSListener = s.listeners.values.contains { $0.mtastsHTTPS.enabled }
-        let haveWebserverListener = s.listeners.values.contains { $0.webserverHTTP.enabled || $0.webserverHTTPS.enabled }
+        let haveWebserverListener = s.listeners.values.contains {
+            $0.webserverHTTP.enabled || $0.webserverHTTPS.enabled
+        }
 
         self.checkRoutes(c.routes, "Routes", transports: s.transports)
 
@@ -161,7 +163,11 @@ extension Validator {
                 self.add(p + ".MTASTS.MaxAge", "must not be negative")
             }
             for (i, mx) in sts.mx.enumerated() {
-                self.checkDomain(mx.hasPrefix("*.") ? String(mx.dropFirst(2)) : mx, p + ".MTASTS.MX[\(i)]", what: "MX host")
+                self.checkDomain(
+                    mx.hasPrefix("*.") ? String(mx.dropFirst(2)) : mx,
+                    p + ".MTASTS.MX[\(i)]",
+                    what: "MX host"
+                )
             }
         }
         self.checkRoutes(d.routes, p + ".Routes", transports: transports)
@@ -197,7 +203,10 @@ extension Validator {
             }
         }
         if a.rejectsMailbox.lowercased() == "inbox" {
-            self.add(p + ".RejectsMailbox", "cannot be Inbox: messages in the rejects mailbox are removed automatically")
+            self.add(
+                p + ".RejectsMailbox",
+                "cannot be Inbox: messages in the rejects mailbox are removed automatically"
+            )
         }
         self.checkMailboxName(a.rejectsMailbox, p + ".RejectsMailbox")
         if !a.introbox.isEmpty {
@@ -265,8 +274,11 @@ extension Validator {
                 // Catchall for a domain.
                 let domain = String(key.dropFirst())
                 guard domains[domain] != nil else {
-                    self.add(dp, ConfigSyntax.domainProblem(domain).map { "invalid catchall: \($0)" }
-                        ?? "unknown domain \"\(domain)\": not in Domains")
+                    self.add(
+                        dp,
+                        ConfigSyntax.domainProblem(domain).map { "invalid catchall: \($0)" }
+                            ?? "unknown domain \"\(domain)\": not in Domains"
+                    )
                     continue
                 }
                 address = key
@@ -327,7 +339,10 @@ extension Validator {
                 continue
             }
             if Self.separators(dc).isEmpty {
-                self.add(fp, "domain \(parts.domain) has no localpart catchall separator, which FromIDLoginAddresses needs")
+                self.add(
+                    fp,
+                    "domain \(parts.domain) has no localpart catchall separator, which FromIDLoginAddresses needs"
+                )
                 continue
             }
             let canonical = Self.canonical(parts.localpart, dc) + "@" + parts.domain
@@ -389,7 +404,10 @@ extension Validator {
                 self.checkRegexp(v, hp)
             }
             if rules == 0 {
-                self.add(rp, "a ruleset needs at least one of SMTPMailFromRegexp, MsgFromRegexp, VerifiedDomain, HeadersRegexp")
+                self.add(
+                    rp,
+                    "a ruleset needs at least one of SMTPMailFromRegexp, MsgFromRegexp, VerifiedDomain, HeadersRegexp"
+                )
             }
             if rs.isForward && !rs.listAllowDomain.isEmpty {
                 self.add(rp + ".IsForward", "cannot be set together with ListAllowDomain")

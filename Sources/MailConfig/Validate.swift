@@ -131,15 +131,19 @@ struct Validator {
         if !c.defaultMailboxes.isEmpty
             && (c.initialMailboxes.specialUse != zeroSpecialUse || !c.initialMailboxes.regular.isEmpty)
         {
-            self.add("DefaultMailboxes", "cannot be used together with InitialMailboxes (DefaultMailboxes is deprecated)")
+            self.add(
+                "DefaultMailboxes",
+                "cannot be used together with InitialMailboxes (DefaultMailboxes is deprecated)"
+            )
         }
         for (i, mb) in c.defaultMailboxes.enumerated() {
             self.checkInitialMailbox(mb, "DefaultMailboxes[\(i)]")
         }
         let su = c.initialMailboxes.specialUse
-        for (name, mb) in [("Sent", su.sent), ("Archive", su.archive), ("Trash", su.trash), ("Draft", su.draft),
-            ("Junk", su.junk)] where !mb.isEmpty
-        {
+        for (name, mb) in [
+            ("Sent", su.sent), ("Archive", su.archive), ("Trash", su.trash), ("Draft", su.draft),
+            ("Junk", su.junk),
+        ] where !mb.isEmpty {
             self.checkInitialMailbox(mb, "InitialMailboxes.SpecialUse.\(name)")
         }
         for (i, mb) in c.initialMailboxes.regular.enumerated() {
@@ -295,7 +299,10 @@ struct Validator {
             self.checkDomain(s.host, sp + ".Host", what: "host")
             self.checkPort(s.port, sp + ".Port")
             if isTLS && s.startTLSInsecureSkipVerify {
-                self.add(sp + ".STARTTLSInsecureSkipVerify", "cannot be used with Submissions, which uses TLS from the start")
+                self.add(
+                    sp + ".STARTTLSInsecureSkipVerify",
+                    "cannot be used with Submissions, which uses TLS from the start"
+                )
             }
             if isTLS && s.noSTARTTLS {
                 self.add(sp + ".NoSTARTTLS", "cannot be used with Submissions, which uses TLS from the start")

@@ -18,7 +18,8 @@ public struct SconfReader {
 
     init(text: String, file: String) {
         self.file = file
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        // "\r\n" is a single Character in Swift, so it must be named as a separator of its own.
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
         if lines.last == "" {
             lines.removeLast()
         }
@@ -93,12 +94,14 @@ public struct SconfReader {
     }
 
     /// The current line without its indentation, checked for stray whitespace.
-    private func content(_ kind: String) throws(SconfError) -> Substring {
+    /// With `extraTabs`, deeper indentation is kept as part of the text, as mox's parser does
+    /// for map keys (its own test configs have such keys, which then start with a tab).
+    private func content(_ kind: String, extraTabs: Bool = false) throws(SconfError) -> Substring {
         let text = self.current.dropFirst(self.depth)
         if text.allSatisfy({ $0 == " " || $0 == "\t" }) {
             throw self.error("line has only whitespace (perhaps stray whitespace)")
         }
-        if text.hasPrefix("\t") {
+        if text.hasPrefix("\t") && !extraTabs {
             throw self.error("line is indented too deep: expected \(self.depth) tab(s) before the \(kind)")
         }
         if text.hasPrefix(" ") {
@@ -108,8 +111,8 @@ public struct SconfReader {
     }
 
     /// Splits `Key: value` and leaves the value as the current line.
-    private mutating func keyValue(_ kind: String) throws(SconfError) -> String {
-        let text = try self.content(kind)
+    private mutating func keyValue(_ kind: String, extraTabs: Bool = false) throws(SconfError) -> String {
+        let text = try self.content(kind, extraTabs: extraTabs)
         guard let colon = text.firstIndex(of: ":") else {
             throw self.error("missing colon after \(kind) in \"\(self.current)\"")
         }
@@ -172,7 +175,7 @@ public struct SconfReader {
         defer { self.endBlock() }
         var map: [String: Value] = [:]
         while self.next() {
-            let key = try self.keyValue("map key")
+            let key = try self.keyValue("map key", extraTabs: true)
             self.path.append(key)
             defer { self.path.removeLast() }
             if map[key] != nil {

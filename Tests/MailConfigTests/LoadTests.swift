@@ -29,7 +29,10 @@ import Testing
         #expect(domain.aliases["team"]?.addresses.count == 2)
         let mjl = try #require(d.accounts["mjl"])
         #expect(mjl.destinations["mjl@example.org"] == Destination())
-        #expect(mjl.destinations["news@example.org"]?.rulesets.last?.headersRegexp["^list-id$"] == "<announce\\.example\\.com>")
+        #expect(
+            mjl.destinations["news@example.org"]?.rulesets.last?.headersRegexp["^list-id$"]
+                == "<announce\\.example\\.com>"
+        )
         #expect(mjl.junkFilter?.threshold == 0.95)
         #expect(mjl.junkFilter?.params.topWords == 10)
         #expect(d.webHandlers.count == 4)
@@ -121,7 +124,10 @@ import Testing
             let path = root + "/" + rel
             let dynamicPath = String(path.dropLast("mox.conf".count)) + "domains.conf"
             do {
-                let (s, locations) = try ConfigLoader.parseStatic(String(contentsOfFile: path, encoding: .utf8), file: path)
+                let (s, locations) = try ConfigLoader.parseStatic(
+                    String(contentsOfFile: path, encoding: .utf8),
+                    file: path
+                )
                 _ = try ConfigLoader.parseDynamic(
                     String(contentsOfFile: dynamicPath, encoding: .utf8),
                     file: dynamicPath,
