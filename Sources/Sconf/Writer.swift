@@ -43,8 +43,8 @@ public struct SconfWriter {
             self.output += "\n"
         }
         let prefix = self.indentation + "#"
-        for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let lines = Self.wrap(paragraph, width: Self.commentWidth)
+        for paragraph in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            let lines = Self.wrap(Substring(paragraph) ?? "", width: Self.commentWidth)
             if lines.isEmpty {
                 self.output += prefix + "\n"
             }
@@ -54,19 +54,29 @@ public struct SconfWriter {
         }
     }
 
-    /// Greedy word wrap; a word longer than `width` gets a line of its own.
+    /// Greedy word wrap; a word longer than `width` gets a line of its own. Widths count
+    /// Unicode scalars. Works on UTF-8 bytes: describing the whole schema wraps a lot of text.
     static func wrap(_ text: Substring, width: Int) -> [String] {
         var lines: [String] = []
-        var line = ""
-        for word in text.split(separator: " ") {
-            if !line.isEmpty && line.count + 1 + word.count > width {
-                lines.append(line)
-                line = ""
+        var line: [UInt8] = []
+        var lineWidth = 0
+        for word in text.utf8.split(separator: UInt8(ascii: " ")) {
+            // Scalars: every byte that is not a UTF-8 continuation byte starts one.
+            let wordWidth = word.reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
+            if !line.isEmpty && lineWidth + 1 + wordWidth > width {
+                lines.append(String(decoding: line, as: UTF8.self))
+                line.removeAll(keepingCapacity: true)
+                lineWidth = 0
             }
-            line += line.isEmpty ? String(word) : " " + word
+            if !line.isEmpty {
+                line.append(UInt8(ascii: " "))
+                lineWidth += 1
+            }
+            line.append(contentsOf: word)
+            lineWidth += wordWidth
         }
         if !line.isEmpty {
-            lines.append(line)
+            lines.append(String(decoding: line, as: UTF8.self))
         }
         return lines
     }

@@ -234,15 +234,17 @@ struct HTMLRenderer {
     mutating func renderConfig(_ text: String) {
         self.out += "<div class=\"config\">\n"
         var fields: [String] = []
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        if lines.last == "" {
+        var lines = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        if lines.last?.isEmpty == true {
             lines.removeLast()
         }
+        let prefix = "cfg-\(self.currentH2)-"
         for line in lines {
-            let body = line.drop(while: { $0 == "\t" })
+            let body = line.drop(while: { $0 == UInt8(ascii: "\t") })
             let depth = line.count - body.count
-            if body.hasPrefix("#") {
-                self.out += "<div class=\"comment\">\(escapeHTML(String(line)))</div>\n"
+            let lineText = String(decoding: line, as: UTF8.self)
+            if body.first == UInt8(ascii: "#") {
+                self.out += "<div class=\"comment\">" + escapeHTML(lineText) + "</div>\n"
                 continue
             }
             if body.isEmpty {
@@ -257,10 +259,11 @@ struct HTMLRenderer {
                 // an empty component rather than failing the whole page.
                 fields.append("")
             }
-            let word = body == "-" || body.hasPrefix("- ") ? "dash" : String(body.split(separator: ":", maxSplits: 1).first ?? body)
+            let isItem = body.first == UInt8(ascii: "-") && (body.count == 1 || body.dropFirst().first == UInt8(ascii: " "))
+            let word = isItem ? "dash" : String(decoding: body.prefix(while: { $0 != UInt8(ascii: ":") }), as: UTF8.self)
             fields.append(word)
-            let id = self.ids.unique("cfg-\(self.currentH2)-" + fields.joined(separator: "-"))
-            self.out += "<div id=\"\(escapeHTML(id))\">\(escapeHTML(String(line))) <a href=\"#\(escapeHTML(id))\">#</a></div>\n"
+            let id = escapeHTML(self.ids.unique(prefix + fields.joined(separator: "-")))
+            self.out += "<div id=\"" + id + "\">" + escapeHTML(lineText) + " <a href=\"#" + id + "\">#</a></div>\n"
         }
         self.out += "</div>\n"
     }
@@ -268,19 +271,23 @@ struct HTMLRenderer {
 
 // MARK: - Escaping
 
-func escapeHTML(_ s: String) -> String {
-    var out = ""
-    out.reserveCapacity(s.utf8.count)
-    for c in s.unicodeScalars {
-        switch c {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&quot;"
-        default: out.unicodeScalars.append(c)
+func escapeHTML<S: StringProtocol>(_ s: S) -> String {
+    // Most text needs no escaping: check first, then copy bytes.
+    if !s.utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 }) {
+        return String(s)
+    }
+    var out: [UInt8] = []
+    out.reserveCapacity(s.utf8.count + 32)
+    for b in s.utf8 {
+        switch b {
+        case 0x26: out.append(contentsOf: "&amp;".utf8)
+        case 0x3C: out.append(contentsOf: "&lt;".utf8)
+        case 0x3E: out.append(contentsOf: "&gt;".utf8)
+        case 0x22: out.append(contentsOf: "&quot;".utf8)
+        default: out.append(b)
         }
     }
-    return out
+    return String(decoding: out, as: UTF8.self)
 }
 
 /// Escapes a URL for an attribute the way cmark does: characters that are safe in URLs stay,

@@ -52,15 +52,16 @@ public enum RFCIndex {
     public static func parse(_ text: String, file: String = "rfc/index.txt") throws(SiteError) -> [RFCTopic] {
         var topics: [RFCTopic] = []
         var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for rawLine in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             lineNumber += 1
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
-            if line.hasPrefix("# ") {
-                let title = String(line.dropFirst(2)).trimming(" \t")
+            let line = rawLine.last == UInt8(ascii: "\r") ? rawLine.dropLast() : rawLine
+            if line.starts(with: "# ".utf8) {
+                let title = String(decoding: line.dropFirst(2), as: UTF8.self).trimming(" \t")
                 topics.append(RFCTopic(title: title, anchor: Anchor.name(title), rfcs: []))
                 continue
             }
-            let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+            let fields = line.split(separator: UInt8(ascii: "\t"), omittingEmptySubsequences: false)
+                .map { String(decoding: $0, as: UTF8.self) }
             guard fields.count == 4 else {
                 continue
             }
@@ -82,7 +83,7 @@ public enum RFCIndex {
             }
             let flags = fields[2].split(separator: ",").map { $0.trimming(" ") }
             topics[topics.count - 1].rfcs.append(
-                RFCEntry(number: number, status: status, obsolete: flags.contains("Obs"), title: String(fields[3]))
+                RFCEntry(number: number, status: status, obsolete: flags.contains("Obs"), title: fields[3])
             )
         }
         return topics.filter { !$0.rfcs.isEmpty }

@@ -68,12 +68,12 @@ struct Serve: AsyncParsableCommand {
                     if !swiftChanged.isEmpty {
                         await state.building()
                         let result = try Subprocess.run(
-                            ["swift", "build", "--product", "mox"], currentDirectory: self.sources.root, mergeOutput: true
+                            ["swift", "build", "--package-path", self.sources.root, "--product", "mox"], mergeOutput: true
                         )
                         let result2 =
                             result.status == 0
                             ? try Subprocess.run(
-                                ["swift", "build", "--product", "sitegen"], currentDirectory: self.sources.root,
+                                ["swift", "build", "--package-path", self.sources.root, "--product", "sitegen"],
                                 mergeOutput: true
                             ) : result
                         if result.status != 0 || result2.status != 0 {

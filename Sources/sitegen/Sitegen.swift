@@ -2,6 +2,9 @@
 
 import ArgumentParser
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import MailConfig
 import SiteBuilder
 
@@ -84,6 +87,12 @@ struct Check: ParsableCommand {
 /// Reading the sources of a site from disk.
 enum Inputs {
     static func read(_ options: SourceOptions) throws -> SiteSources {
+        // Start the helper programs first: they run on the other core while files are read.
+        let dump = options.commandsJSON == nil ? try Self.startCommandTree(options) : nil
+        let git =
+            options.commitDate == nil || options.commitHash == nil
+            ? try? Subprocess.start(["git", "-C", options.root, "log", "-1", "--date=short", "--format=%cd %h"])
+            : nil
         let root = options.root
         func file(_ path: String) throws -> String {
             guard let data = FileManager.default.contents(atPath: root + "/" + path) else {
@@ -91,7 +100,7 @@ enum Inputs {
             }
             return String(decoding: data, as: UTF8.self)
         }
-        return SiteSources(
+        let sources = SiteSources(
             index: try file("website/index.md"),
             features: try file("website/features/index.md"),
             screenshots: try file("website/screenshots/index.md"),
@@ -101,9 +110,10 @@ enum Inputs {
             rfcIndex: try file("rfc/index.txt"),
             staticConfigExample: ConfigDescribe.staticExample,
             dynamicConfigExample: ConfigDescribe.dynamicExample,
-            commands: try Self.commandTree(options),
-            commit: Self.commit(options)
+            commands: try Self.commandTree(options, dump),
+            commit: Self.commit(options, git)
         )
+        return sources
     }
 
     static func moxBinary(_ options: SourceOptions) -> String {
@@ -119,27 +129,31 @@ enum Inputs {
         return "mox"
     }
 
-    static func commandTree(_ options: SourceOptions) throws -> CommandTree {
+    static func startCommandTree(_ options: SourceOptions) throws -> (String, Subprocess.Running) {
+        let binary = Self.moxBinary(options)
+        return (binary, try Subprocess.start([binary, "--experimental-dump-help"]))
+    }
+
+    static func commandTree(_ options: SourceOptions, _ started: (String, Subprocess.Running)?) throws -> CommandTree {
         if let path = options.commandsJSON {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw SiteError("\(path): cannot read the command tree file")
             }
             return try CommandTree.decode(Array(data))
         }
-        let binary = Self.moxBinary(options)
-        let result = try Subprocess.run([binary, "--experimental-dump-help"])
+        guard let (binary, running) = started else {
+            throw SiteError("no command tree: give --mox or --commands-json")
+        }
+        let result = running.wait()
         guard result.status == 0 else {
             throw SiteError("running \(binary) --experimental-dump-help failed (status \(result.status)): \(result.stderr)")
         }
         return try CommandTree.decode(result.stdout)
     }
 
-    static func commit(_ options: SourceOptions) -> CommitInfo {
+    static func commit(_ options: SourceOptions, _ git: Subprocess.Running?) -> CommitInfo {
         var info = CommitInfo(date: options.commitDate ?? "", hash: options.commitHash ?? "")
-        if info.date.isEmpty || info.hash.isEmpty,
-            let result = try? Subprocess.run(["git", "-C", options.root, "log", "-1", "--date=short", "--format=%cd %h"]),
-            result.status == 0
-        {
+        if let result = git?.wait(), result.status == 0 {
             let parts = String(decoding: result.stdout, as: UTF8.self).split(separator: " ")
             if parts.count == 2 {
                 if info.date.isEmpty { info.date = String(parts[0]) }
@@ -152,7 +166,8 @@ enum Inputs {
     }
 }
 
-/// Runs a program and collects its output.
+/// Runs programs with posix_spawn and collects their output. `start` returns at once, so a
+/// child runs on the other core while the caller works; `wait` collects it.
 enum Subprocess {
     struct Result {
         var status: Int32
@@ -160,31 +175,92 @@ enum Subprocess {
         var stderr: String
     }
 
-    /// With `mergeOutput`, standard error goes to the same pipe as standard output (for
-    /// programs that write a lot to both, like compilers).
-    static func run(_ argv: [String], currentDirectory: String? = nil, mergeOutput: Bool = false) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = argv
-        if let dir = currentDirectory {
-            process.currentDirectoryURL = URL(fileURLWithPath: dir)
+    struct SpawnError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    final class Running {
+        let pid: pid_t
+        let stdoutFD: Int32
+        let stderrFD: Int32?
+
+        init(pid: pid_t, stdoutFD: Int32, stderrFD: Int32?) {
+            self.pid = pid
+            self.stdoutFD = stdoutFD
+            self.stderrFD = stderrFD
         }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = mergeOutput ? out : err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        if mergeOutput {
-            try? err.fileHandleForWriting.close()
+
+        /// Reads the output to its end and waits for the exit status.
+        func wait() -> Result {
+            let out = Subprocess.readAll(self.stdoutFD)
+            let err = self.stderrFD.map { Subprocess.readAll($0) } ?? []
+            var status: Int32 = 0
+            while waitpid(self.pid, &status, 0) < 0 && errno == EINTR {}
+            // WIFEXITED / WEXITSTATUS, spelled out: the macros are not imported.
+            let exited = status & 0x7f == 0
+            return Result(
+                status: exited ? (status >> 8) & 0xff : 128 + (status & 0x7f),
+                stdout: out,
+                stderr: String(decoding: err, as: UTF8.self)
+            )
         }
-        let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
-        let stderrData = mergeOutput ? Data() : err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus,
-            stdout: Array(stdoutData),
-            stderr: String(decoding: stderrData, as: UTF8.self)
-        )
+    }
+
+    /// Starts `argv` (looked up in PATH), with standard input from /dev/null. With
+    /// `mergeOutput`, standard error goes to the standard output pipe.
+    static func start(_ argv: [String], mergeOutput: Bool = false) throws -> Running {
+        var outPipe: [Int32] = [0, 0]
+        var errPipe: [Int32] = [0, 0]
+        guard pipe(&outPipe) == 0, mergeOutput || pipe(&errPipe) == 0 else {
+            throw SpawnError(description: "pipe: \(String(cString: strerror(errno)))")
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, mergeOutput ? outPipe[1] : errPipe[1], 2)
+        posix_spawn_file_actions_addclose(&actions, outPipe[0])
+        posix_spawn_file_actions_addclose(&actions, outPipe[1])
+        if !mergeOutput {
+            posix_spawn_file_actions_addclose(&actions, errPipe[0])
+            posix_spawn_file_actions_addclose(&actions, errPipe[1])
+        }
+        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) }
+        cArgs.append(nil)
+        defer { cArgs.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawnp(&pid, argv[0], &actions, nil, cArgs, environ)
+        close(outPipe[1])
+        if !mergeOutput {
+            close(errPipe[1])
+        }
+        guard rc == 0 else {
+            close(outPipe[0])
+            if !mergeOutput { close(errPipe[0]) }
+            throw SpawnError(description: "cannot run \(argv[0]): \(String(cString: strerror(rc)))")
+        }
+        return Running(pid: pid, stdoutFD: outPipe[0], stderrFD: mergeOutput ? nil : errPipe[0])
+    }
+
+    static func run(_ argv: [String], mergeOutput: Bool = false) throws -> Result {
+        try Self.start(argv, mergeOutput: mergeOutput).wait()
+    }
+
+    static func readAll(_ fd: Int32) -> [UInt8] {
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n > 0 {
+                data.append(contentsOf: buffer[0..<n])
+            } else if n < 0 && errno == EINTR {
+                continue
+            } else {
+                break
+            }
+        }
+        close(fd)
+        return data
     }
 }
