@@ -1,6 +1,9 @@
 // Loading: read mox.conf and the domains.conf beside it, parse both, and check what mox checks
 // on load that needs neither the network nor the data directory.
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import Sconf
 
 // MARK: - Errors
@@ -184,36 +187,42 @@ public enum ConfigLoader {
     // MARK: - Files
 
     static func read(_ path: String) throws(ConfigErrors) -> String {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw ConfigErrors(errors: [
-                ConfigError(file: path, line: 0, fieldPath: "", reason: "cannot read file: \(Self.osReason(error))")
-            ])
+        let bytes: [UInt8]
+        switch Self.readBytes(path) {
+        case .success(let b):
+            bytes = b
+        case .failure(let reason):
+            throw ConfigErrors(errors: [ConfigError(file: path, line: 0, fieldPath: "", reason: "cannot read file: \(reason)")])
         }
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
             throw ConfigErrors(errors: [ConfigError(file: path, line: 0, fieldPath: "", reason: "not valid UTF-8")])
         }
         return text
     }
 
-    /// The operating system's words for a file error, without Foundation's wrapping.
-    static func osReason(_ error: any Error) -> String {
-        let ns = error as NSError
-        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain,
-            let code = POSIXErrorCode(rawValue: Int32(underlying.code))
-        {
-            return String(cString: strerror(code.rawValue))
+    struct OSError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Reads a whole file; a failure carries the operating system's words for it.
+    static func readBytes(_ path: String) -> Result<[UInt8], OSError> {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            return .failure(OSError(description: String(cString: strerror(errno))))
         }
-        if ns.domain == NSCocoaErrorDomain {
-            switch ns.code {
-            case NSFileReadNoSuchFileError: return String(cString: strerror(ENOENT))
-            case NSFileReadNoPermissionError: return String(cString: strerror(EACCES))
-            default: break
+        defer { close(fd) }
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n > 0 {
+                data.append(contentsOf: buffer[0..<n])
+            } else if n == 0 {
+                return .success(data)
+            } else if errno != EINTR {
+                return .failure(OSError(description: String(cString: strerror(errno))))
             }
         }
-        return ns.localizedDescription
     }
 
     static func directory(of path: String) -> String {

@@ -1,6 +1,6 @@
 // Checks on a parsed domains.conf, against the mox.conf it is loaded with: the checks mox
 // makes on load, except those that need the network or the data directory.
-import Foundation
+import FoundationEssentials
 import Sconf
 
 extension Validator {
@@ -88,7 +88,7 @@ extension Validator {
         }
         var lp = d.localpartCaseSensitive ? localpart : localpart.lowercased()
         for sep in Self.separators(d) where !sep.isEmpty {
-            if let r = lp.range(of: sep) {
+            if let r = lp.firstRange(of: sep) {
                 lp = String(lp[..<r.lowerBound])
             }
         }
@@ -592,7 +592,7 @@ extension Validator {
 
     private mutating func checkHeaderNames(_ headers: [String: String], _ path: String) {
         for name in headers.keys.sorted() {
-            let trimmed = name.trimmingCharacters(in: .whitespaces)
+            let trimmed = String(name.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
             if trimmed.isEmpty || trimmed != name {
                 self.add(path + ".\(name)", "bad header name \"\(name)\"")
             }

@@ -1,6 +1,6 @@
 // Checks on a parsed mox.conf that go beyond the file's syntax: the checks mox makes when it
 // loads the file, except those that need the network or the data directory.
-import Foundation
+import FoundationEssentials
 import Sconf
 
 /// Collects problems, each placed at the line where its field was given.
@@ -68,7 +68,7 @@ struct Validator {
 
     /// Mailbox names must be in Unicode NFC form, as mailbox names are compared byte for byte.
     mutating func checkMailboxName(_ name: String, _ path: String) {
-        let nfc = name.precomposedStringWithCanonicalMapping
+        let nfc = String(decoding: name._nfcCodeUnits, as: UTF8.self)  // stdlib NFC, no ICU needed
         if Array(nfc.unicodeScalars) != Array(name.unicodeScalars) {
             self.add(path, "mailbox name \"\(name)\" is not in Unicode NFC form; write it as \"\(nfc)\"")
         }

@@ -44,7 +44,7 @@ public struct SconfWriter {
         }
         let prefix = self.indentation + "#"
         for paragraph in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            let lines = Self.wrap(Substring(paragraph) ?? "", width: Self.commentWidth)
+            let lines = Self.wrap(Substring(paragraph), width: Self.commentWidth)
             if lines.isEmpty {
                 self.output += prefix + "\n"
             }

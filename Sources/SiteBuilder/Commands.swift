@@ -1,7 +1,7 @@
 // The command reference, from the JSON that `mox --experimental-dump-help` prints (the
 // command tree of swift-argument-parser). Only the fields used here are decoded.
 
-import Foundation
+import FoundationEssentials
 
 public struct CommandTree: Decodable, Sendable {
     public var command: CommandNode

@@ -1,6 +1,6 @@
 // The link checker: every internal href and #anchor in a built site must resolve.
 
-import Foundation
+import FoundationEssentials
 
 public struct BrokenLink: Equatable, Sendable, CustomStringConvertible {
     /// The page with the link, relative to the site root (`features/index.html`).
@@ -35,16 +35,17 @@ public enum LinkChecker {
 
     /// Checks the HTML files under `dir`.
     public static func check(directory dir: String) throws(SiteError) -> [BrokenLink] {
-        let root = URL(fileURLWithPath: dir).standardizedFileURL
-        guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) else {
-            throw SiteError("\(dir): cannot read directory")
+        let paths: [String]
+        do {
+            paths = try FileManager.default.subpathsOfDirectory(atPath: dir)
+        } catch {
+            throw SiteError("\(dir): cannot read directory: \(error)")
         }
         var pages: [String: String] = [:]
         var files: [String] = []
-        for case let url as URL in walker {
-            let rel = String(url.standardizedFileURL.path.dropFirst(root.path.count + 1))
+        for rel in paths.sorted() {
             files.append(rel)
-            if url.pathExtension == "html", let data = FileManager.default.contents(atPath: url.path) {
+            if rel.hasSuffix(".html"), let data = FileManager.default.contents(atPath: dir + "/" + rel) {
                 pages[rel] = String(decoding: data, as: UTF8.self)
             }
         }
@@ -126,8 +127,31 @@ public enum LinkChecker {
         return trailingSlash && !joined.isEmpty ? joined + "/" : joined
     }
 
-    static func percentDecoded(_ s: Substring) -> String {
-        String(s).removingPercentEncoding ?? String(s)
+    /// `%XX` escapes decoded; text that is not a valid escape, or that decodes to invalid
+    /// UTF-8, stays as it is.
+    public static func percentDecoded(_ s: Substring) -> String {
+        guard s.contains("%") else { return String(s) }
+        let bytes = Array(s.utf8)
+        var out: [UInt8] = []
+        var i = 0
+        func hex(_ b: UInt8) -> UInt8? {
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return b - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): return b - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): return b - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+        }
+        while i < bytes.count {
+            if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.count, let hi = hex(bytes[i + 1]), let lo = hex(bytes[i + 2]) {
+                out.append(hi << 4 | lo)
+                i += 3
+            } else {
+                out.append(bytes[i])
+                i += 1
+            }
+        }
+        return String(validating: out, as: UTF8.self) ?? String(s)
     }
 
     /// The values of every `name="..."` attribute, entities decoded. Looks only at tags, not
@@ -193,11 +217,11 @@ public enum LinkChecker {
 
     static func decodeEntities(_ s: String) -> String {
         guard s.contains("&") else { return s }
-        return s.replacingOccurrences(of: "&quot;", with: "\"")
-            .replacingOccurrences(of: "&lt;", with: "<")
-            .replacingOccurrences(of: "&gt;", with: ">")
-            .replacingOccurrences(of: "&#x27;", with: "'")
-            .replacingOccurrences(of: "&#39;", with: "'")
-            .replacingOccurrences(of: "&amp;", with: "&")
+        return s.replacing("&quot;", with: "\"")
+            .replacing("&lt;", with: "<")
+            .replacing("&gt;", with: ">")
+            .replacing("&#x27;", with: "'")
+            .replacing("&#39;", with: "'")
+            .replacing("&amp;", with: "&")
     }
 }

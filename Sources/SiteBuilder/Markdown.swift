@@ -2,7 +2,10 @@
 // get ids and self-links and config code blocks get one addressable line per field.
 
 import CCMark
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A heading found while rendering, for tables of contents.
 public struct Heading: Equatable, Sendable {

@@ -5,7 +5,9 @@
 /// Depends on libcmark (through CCMark) and Foundation only: never on NIO or on the server's
 /// modules. The config and command references arrive as values from the caller.
 
-import Foundation
+import Dispatch
+import FoundationEssentials
+import Synchronization
 
 /// A build or check problem, with the file it concerns in the message.
 public struct SiteError: Error, CustomStringConvertible, Equatable, Sendable {
@@ -34,17 +36,18 @@ public struct SiteSources: Sendable {
     public var readme: String
     /// rfc/index.txt
     public var rfcIndex: String
-    /// The annotated mox.conf and domains.conf.
-    public var staticConfigExample: String
-    public var dynamicConfigExample: String
-    /// The command tree of the mox binary.
-    public var commands: CommandTree
+    /// The annotated mox.conf and domains.conf. Computed while other pages render.
+    public var configExamples: @Sendable () -> (staticExample: String, dynamicExample: String)
+    /// The command tree of the mox binary. Called while other pages render, so a helper
+    /// process can finish in the meantime.
+    public var commands: @Sendable () throws -> CommandTree
     public var commit: CommitInfo
 
     public init(
         index: String, features: String, screenshots: String, install: String, protocolsSummary: String,
-        readme: String, rfcIndex: String, staticConfigExample: String, dynamicConfigExample: String,
-        commands: CommandTree, commit: CommitInfo
+        readme: String, rfcIndex: String,
+        configExamples: @escaping @Sendable () -> (staticExample: String, dynamicExample: String),
+        commands: @escaping @Sendable () throws -> CommandTree, commit: CommitInfo
     ) {
         self.index = index
         self.features = features
@@ -53,8 +56,7 @@ public struct SiteSources: Sendable {
         self.protocolsSummary = protocolsSummary
         self.readme = readme
         self.rfcIndex = rfcIndex
-        self.staticConfigExample = staticConfigExample
-        self.dynamicConfigExample = dynamicConfigExample
+        self.configExamples = configExamples
         self.commands = commands
         self.commit = commit
     }
@@ -82,44 +84,67 @@ public enum SiteBuilder {
     /// The text that splits the root page into its two columns.
     public static let rootSplit = "## Quickstart demo"
 
-    /// Builds all nine pages.
+    /// Builds all nine pages. Pages render in parallel, on as many cores as there are.
     public static func build(_ src: SiteSources, options: SiteOptions = SiteOptions()) throws(SiteError) -> [SitePage] {
-        let frame = { (dir: String, title: String, body: String) -> SitePage in
+        let frame = { @Sendable (dir: String, title: String, body: String) -> SitePage in
             SitePage(
                 dir: dir,
                 html: Layout.page(dir: dir, title: title, body: body, commit: src.commit, liveReload: options.liveReload)
             )
         }
+        let jobs: [@Sendable () throws -> SitePage] = [
+            {
+                let examples = src.configExamples()
+                let md = Self.configMarkdown(staticExample: examples.staticExample, dynamicExample: examples.dynamicExample)
+                return frame("config/", "Config reference - Mox", Self.standardBody(md, codeBlocks: .config))
+            },
+            {
+                let root = try Self.rootBody(src.index)
+                return frame("", root.title, root.body)
+            },
+            {
+                let roadmap = try Self.readmeSection(src.readme, from: "# Roadmap", to: "# FAQ")
+                let features =
+                    src.features + "\n\n" + "#" + roadmap + "\n\n"
+                    + "See the [Protocols](../protocols/) page for the implementation status of each RFC.\n"
+                return frame("features/", "Features - Mox", Self.standardBody(features))
+            },
+            { frame("screenshots/", "Screenshots - Mox", Self.standardBody(src.screenshots)) },
+            { frame("install/", "Install - Mox", Self.standardBody(src.install)) },
+            {
+                let faq = try Self.readmeSection(src.readme, from: "# FAQ", to: nil)
+                return frame("faq/", "FAQ - Mox", Self.standardBody(faq))
+            },
+            {
+                let topics = try RFCIndex.parse(src.rfcIndex)
+                var ids = AnchorSet()
+                let summary = Markdown.render(src.protocolsSummary, ids: &ids)
+                return frame("protocols/", "Protocols - Mox", summary.html + RFCIndex.html(topics))
+            },
+            { SitePage(dir: "b/", html: BuildPage.html(commit: src.commit, liveReload: options.liveReload)) },
+            // Last: the command tree may come from a process that is still running.
+            {
+                let markdown = CommandReference.markdown(try src.commands())
+                return frame("commands/", "Command reference - Mox", Self.standardBody(markdown))
+            },
+        ]
+        let results = ResultSlots(count: jobs.count)
+        DispatchQueue.concurrentPerform(iterations: jobs.count) { i in
+            results.set(i, Result { try jobs[i]() })
+        }
         var pages: [SitePage] = []
-
-        let root = try Self.rootBody(src.index)
-        pages.append(frame("", root.title, root.body))
-
-        let roadmap = try Self.readmeSection(src.readme, from: "# Roadmap", to: "# FAQ")
-        let features =
-            src.features + "\n\n" + "#" + roadmap + "\n\n"
-            + "See the [Protocols](../protocols/) page for the implementation status of each RFC.\n"
-        pages.append(frame("features/", "Features - Mox", Self.standardBody(features)))
-        pages.append(frame("screenshots/", "Screenshots - Mox", Self.standardBody(src.screenshots)))
-        pages.append(frame("install/", "Install - Mox", Self.standardBody(src.install)))
-
-        let faq = try Self.readmeSection(src.readme, from: "# FAQ", to: nil)
-        pages.append(frame("faq/", "FAQ - Mox", Self.standardBody(faq)))
-
-        pages.append(frame("config/", "Config reference - Mox", Self.standardBody(
-            Self.configMarkdown(staticExample: src.staticConfigExample, dynamicExample: src.dynamicConfigExample),
-            codeBlocks: .config
-        )))
-
-        pages.append(frame("commands/", "Command reference - Mox", Self.standardBody(CommandReference.markdown(src.commands))))
-
-        let topics = try RFCIndex.parse(src.rfcIndex)
-        var ids = AnchorSet()
-        let summary = Markdown.render(src.protocolsSummary, ids: &ids)
-        pages.append(frame("protocols/", "Protocols - Mox", summary.html + RFCIndex.html(topics)))
-
-        pages.append(SitePage(dir: "b/", html: BuildPage.html(commit: src.commit, liveReload: options.liveReload)))
-        return pages
+        for result in results.all() {
+            switch result {
+            case .success(let page):
+                pages.append(page)
+            case .failure(let error as SiteError):
+                throw error
+            case .failure(let error):
+                throw SiteError("\(error)")
+            }
+        }
+        let order = ["", "features/", "screenshots/", "install/", "faq/", "config/", "commands/", "protocols/", "b/"]
+        return pages.sorted { (order.firstIndex(of: $0.dir) ?? 99) < (order.firstIndex(of: $1.dir) ?? 99) }
     }
 
     // MARK: - Page bodies
@@ -134,7 +159,7 @@ public enum SiteBuilder {
         let title = String(lines[0]).trimming("# \t")
         let subtitle = String(lines[1]).trimming("# \t")
         let rest = lines.count > 2 ? String(lines[2]) : ""
-        guard let split = rest.range(of: "\n" + Self.rootSplit) ?? (rest.hasPrefix(Self.rootSplit) ? rest.range(of: Self.rootSplit) : nil) else {
+        guard let split = rest.firstRange(of: "\n" + Self.rootSplit) ?? (rest.hasPrefix(Self.rootSplit) ? rest.firstRange(of: Self.rootSplit) : nil) else {
             throw SiteError("website/index.md: missing the \"\(Self.rootSplit)\" heading that splits the page into two columns")
         }
         var ids = AnchorSet()
@@ -194,18 +219,29 @@ public enum SiteBuilder {
     /// The README from the line starting with `from` up to (not including) the line starting
     /// with `to`, or to the end.
     static func readmeSection(_ readme: String, from: String, to: String?) throws(SiteError) -> String {
-        let lines = readme.split(separator: "\n", omittingEmptySubsequences: false)
-        guard let start = lines.firstIndex(where: { $0 == from || $0.hasPrefix(from + " ") }) else {
+        // Byte-level line scanning: the README is the largest source.
+        let bytes = Array(readme.utf8)
+        func isHeading(_ start: Int, _ heading: String) -> Bool {
+            let h = Array(heading.utf8)
+            guard start + h.count <= bytes.count, Array(bytes[start..<start + h.count]) == h else { return false }
+            let end = start + h.count
+            return end == bytes.count || bytes[end] == UInt8(ascii: "\n") || bytes[end] == UInt8(ascii: " ")
+        }
+        var lineStarts = [0]
+        for (i, b) in bytes.enumerated() where b == UInt8(ascii: "\n") && i + 1 < bytes.count {
+            lineStarts.append(i + 1)
+        }
+        guard let startIndex = lineStarts.firstIndex(where: { isHeading($0, from) }) else {
             throw SiteError("README.md: missing the \"\(from)\" section")
         }
-        var end = lines.endIndex
+        var end = bytes.count
         if let to {
-            guard let e = lines[start...].dropFirst().firstIndex(where: { $0 == to || $0.hasPrefix(to + " ") }) else {
+            guard let e = lineStarts[(startIndex + 1)...].first(where: { isHeading($0, to) }) else {
                 throw SiteError("README.md: missing the \"\(to)\" section after \"\(from)\"")
             }
             end = e
         }
-        return lines[start..<end].joined(separator: "\n")
+        return String(decoding: bytes[lineStarts[startIndex]..<end], as: UTF8.self)
     }
 
     static func configMarkdown(staticExample: String, dynamicExample: String) -> String {
@@ -244,5 +280,22 @@ public enum SiteBuilder {
         \(dynamicExample)```
 
         """
+    }
+}
+
+/// Results of parallel jobs, one slot each.
+final class ResultSlots: @unchecked Sendable {
+    private let slots: Mutex<[Result<SitePage, any Error>?]>
+
+    init(count: Int) {
+        self.slots = Mutex(Array(repeating: nil, count: count))
+    }
+
+    func set(_ i: Int, _ result: Result<SitePage, any Error>) {
+        self.slots.withLock { $0[i] = result }
+    }
+
+    func all() -> [Result<SitePage, any Error>] {
+        self.slots.withLock { $0.compactMap { $0 } }
     }
 }

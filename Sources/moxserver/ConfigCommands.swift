@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import MailConfig
 
 struct ConfigCommand: ParsableCommand {
@@ -26,10 +26,10 @@ struct ConfigTest: ParsableCommand {
             _ = try ConfigLoader.load(staticPath: GlobalOptions.shared.configPath)
         } catch {
             if error.errors.count > 1 {
-                FileHandle.standardErrorWrite("multiple errors:\n")
+                writeStderr("multiple errors:\n")
             }
             for e in error.errors {
-                FileHandle.standardErrorWrite("\(e)\n")
+                writeStderr("\(e)\n")
             }
             throw ExitCode(1)
         }

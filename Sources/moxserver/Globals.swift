@@ -1,5 +1,8 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The version printed by `mox version`.
 let moxVersion = "v0.1.0-dev"
@@ -44,8 +47,8 @@ final class GlobalOptions: @unchecked Sendable {
     }
 }
 
-extension FileHandle {
-    static func standardErrorWrite(_ s: String) {
-        FileHandle.standardError.write(Data(s.utf8))
-    }
+/// Writes to standard error, unbuffered.
+func writeStderr(_ text: String) {
+    var text = text
+    text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
 }

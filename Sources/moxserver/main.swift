@@ -2,7 +2,7 @@
 // calls into the library modules.
 
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 
 #if canImport(Glibc)
 import Glibc
@@ -14,7 +14,7 @@ var arguments = Array(CommandLine.arguments.dropFirst())
 do {
     try GlobalOptions.shared.consume(&arguments)
 } catch {
-    FileHandle.standardErrorWrite("mox: \(error)\n")
+    writeStderr("mox: \(error)\n")
     exit(2)
 }
 Mox.main(arguments)

@@ -8,7 +8,7 @@
 // error in the page instead of a stale site.
 
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import HTTPTypes
 import Hummingbird
 import SiteBuilder
@@ -121,7 +121,7 @@ struct Serve: AsyncParsableCommand {
         var argv: [UnsafeMutablePointer<CChar>?] = CommandLine.arguments.map { strdup($0) }
         argv.append(nil)
         execv(path, &argv)
-        FileHandle.standardError.write(Data("sitegen: restarting failed: \(String(cString: strerror(errno)))\n".utf8))
+        writeStderr("sitegen: restarting failed: \(String(cString: strerror(errno)))\n")
         Glibc.exit(1)
     }
 }
@@ -170,10 +170,9 @@ struct Watcher: Sendable {
             add(file)
         }
         for dir in Self.directories {
-            guard let walker = fm.enumerator(atPath: self.root + "/" + dir) else { continue }
-            while let rel = walker.nextObject() as? String {
-                if rel.hasPrefix("html") && dir == "website" {
-                    walker.skipDescendants()
+            guard let paths = try? fm.subpathsOfDirectory(atPath: self.root + "/" + dir) else { continue }
+            for rel in paths {
+                if dir == "website" && (rel == "html" || rel.hasPrefix("html/")) {
                     continue
                 }
                 if rel.hasPrefix(".") || rel.contains("/.") {
@@ -216,17 +215,17 @@ struct SiteFiles<Context: RequestContext>: RouterMiddleware {
         guard request.method == .get || request.method == .head else {
             return Response(status: .methodNotAllowed)
         }
-        let decoded = path.removingPercentEncoding ?? path
+        let decoded = LinkChecker.percentDecoded(Substring(path))
         let parts = decoded.split(separator: "/")
         if parts.contains("..") || parts.contains(where: { $0.hasPrefix(".") }) {
             return Self.text(.notFound, "not found\n")
         }
         var file = self.directory + "/" + parts.joined(separator: "/")
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: file, isDirectory: &isDir) else {
+        var info = stat()
+        guard stat(file, &info) == 0 else {
             return Self.text(.notFound, "not found: \(decoded)\n")
         }
-        if isDir.boolValue {
+        if info.st_mode & S_IFMT == S_IFDIR {
             if !decoded.hasSuffix("/") {
                 // Relative links in pages only work from the directory's URL with its slash.
                 var headers = HTTPFields()
@@ -278,7 +277,7 @@ struct SiteFiles<Context: RequestContext>: RouterMiddleware {
     }
 
     static func contentType(_ file: String) -> String {
-        switch (file as NSString).pathExtension.lowercased() {
+        switch file.split(separator: ".").last.map({ $0.lowercased() }) ?? "" {
         case "html": return "text/html; charset=utf-8"
         case "css": return "text/css; charset=utf-8"
         case "js": return "text/javascript; charset=utf-8"
@@ -306,8 +305,7 @@ struct SiteFiles<Context: RequestContext>: RouterMiddleware {
 }
 
 func escapeHTMLText(_ s: String) -> String {
-    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-        .replacingOccurrences(of: ">", with: "&gt;")
+    s.replacing("&", with: "&amp;").replacing("<", with: "&lt;").replacing(">", with: "&gt;")
 }
 
 /// The same polling as in built pages (SiteBuilder's layout adds it there).

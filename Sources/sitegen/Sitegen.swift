@@ -1,7 +1,7 @@
 // sitegen: builds the website, previews it with live reload, and checks its links.
 
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -48,11 +48,16 @@ struct Build: ParsableCommand {
 
     func run() throws {
         let outDir = self.out ?? self.sources.root + "/website/html"
+        let timing = Timing()
         do {
-            let pages = try SiteBuilder.build(try Inputs.read(self.sources))
+            let sources = try Inputs.read(self.sources)
+            timing.mark("inputs started")
+            let pages = try SiteBuilder.build(sources)
+            timing.mark("pages rendered")
             try SiteOutput.write(pages, to: outDir)
+            timing.mark("written")
         } catch {
-            FileHandle.standardError.write(Data("sitegen: \(error)\n".utf8))
+            writeStderr("sitegen: \(error)\n")
             throw ExitCode(1)
         }
     }
@@ -74,12 +79,31 @@ struct Check: ParsableCommand {
                 print(link)
             }
             if !broken.isEmpty {
-                FileHandle.standardError.write(Data("sitegen check: \(broken.count) broken link(s)\n".utf8))
+                writeStderr("sitegen check: \(broken.count) broken link(s)\n")
                 throw ExitCode(1)
             }
         } catch let error as SiteError {
-            FileHandle.standardError.write(Data("sitegen check: \(error)\n".utf8))
+            writeStderr("sitegen check: \(error)\n")
             throw ExitCode(2)
+        }
+    }
+}
+
+/// Writes to standard error, unbuffered.
+func writeStderr(_ text: String) {
+    var text = text
+    text.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+}
+
+/// With SITEGEN_TIMING=1 in the environment, prints how long each phase took (to stderr).
+struct Timing {
+    let enabled = ProcessInfo.processInfo.environment["SITEGEN_TIMING"] == "1"
+    let start = ContinuousClock.now
+
+    func mark(_ what: String) {
+        if self.enabled {
+            let ms = (ContinuousClock.now - self.start) / .milliseconds(1)
+            writeStderr("sitegen: \(what) after \((ms * 100).rounded() / 100) ms\n")
         }
     }
 }
@@ -108,9 +132,8 @@ enum Inputs {
             protocolsSummary: try file("website/protocols/summary.md"),
             readme: try file("README.md"),
             rfcIndex: try file("rfc/index.txt"),
-            staticConfigExample: ConfigDescribe.staticExample,
-            dynamicConfigExample: ConfigDescribe.dynamicExample,
-            commands: try Self.commandTree(options, dump),
+            configExamples: { (ConfigDescribe.staticExample, ConfigDescribe.dynamicExample) },
+            commands: { [commandsJSON = options.commandsJSON] in try Self.commandTree(commandsJSON, dump) },
             commit: Self.commit(options, git)
         )
         return sources
@@ -134,8 +157,8 @@ enum Inputs {
         return (binary, try Subprocess.start([binary, "--experimental-dump-help"]))
     }
 
-    static func commandTree(_ options: SourceOptions, _ started: (String, Subprocess.Running)?) throws -> CommandTree {
-        if let path = options.commandsJSON {
+    static func commandTree(_ commandsJSON: String?, _ started: (String, Subprocess.Running)?) throws -> CommandTree {
+        if let path = commandsJSON {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw SiteError("\(path): cannot read the command tree file")
             }
@@ -157,7 +180,7 @@ enum Inputs {
             let parts = String(decoding: result.stdout, as: UTF8.self).split(separator: " ")
             if parts.count == 2 {
                 if info.date.isEmpty { info.date = String(parts[0]) }
-                if info.hash.isEmpty { info.hash = parts[1].trimmingCharacters(in: .whitespacesAndNewlines) }
+                if info.hash.isEmpty { info.hash = parts[1].filter { !$0.isWhitespace } }
             }
         }
         if info.date.isEmpty { info.date = "unknown date" }
@@ -179,7 +202,7 @@ enum Subprocess {
         var description: String
     }
 
-    final class Running {
+    final class Running: @unchecked Sendable {
         let pid: pid_t
         let stdoutFD: Int32
         let stderrFD: Int32?
