@@ -8,6 +8,11 @@ import Glibc
 
 public enum SiteOutput {
     /// Writes `pages` (and nothing else) as the directory `outDir`, replacing what was there.
+    ///
+    /// The new site is written next to `outDir` and swapped in. The replaced site is kept as
+    /// `.NAME-prev` beside it, and the next build writes into that directory: overwriting
+    /// files in place costs far less than creating and removing directories, which a journaled
+    /// file system makes slow. A lock on that directory keeps two builds from sharing it.
     public static func write(_ pages: [SitePage], to outDir: String) throws(SiteError) {
         var target = outDir
         while target.count > 1 && target.hasSuffix("/") {
@@ -16,28 +21,89 @@ public enum SiteOutput {
         let slash = target.lastIndex(of: "/")
         let parent = slash.map { String(target[..<$0]) } ?? "."
         let name = slash.map { String(target[target.index(after: $0)...]) } ?? target
-        let temp = (parent.isEmpty ? "" : parent) + "/.\(name)-new-\(getpid())"
+        let base = parent.isEmpty ? "" : parent
+        try Self.makeDirectories(parent.isEmpty ? "/" : parent)
+
+        let prev = base + "/.\(name)-prev"
+        var work = prev
+        var lockFD: Int32 = -1
+        if mkdir(prev, 0o755) != 0 && errno != EEXIST {
+            work = base + "/.\(name)-new-\(getpid())"
+        } else {
+            lockFD = open(prev, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if lockFD < 0 || flock(lockFD, LOCK_EX | LOCK_NB) != 0 {
+                // Another build is using it: work in a directory of our own.
+                work = base + "/.\(name)-new-\(getpid())"
+            }
+        }
+        defer {
+            if lockFD >= 0 {
+                close(lockFD)
+            }
+        }
         do throws(SiteError) {
-            try Self.makeDirectories(parent.isEmpty ? "/" : parent)
-            Self.removeTree(temp)
-            try Self.makeDirectory(temp)
+            if work != prev {
+                Self.removeTree(work)
+                try Self.makeDirectory(work)
+            }
+            var keep: Set<String> = []
             for page in pages {
-                var dir = temp
+                var dir = work
+                var rel = ""
                 for component in page.dir.split(separator: "/") {
                     dir += "/" + component
+                    rel += (rel.isEmpty ? "" : "/") + component
+                    keep.insert(rel)
                     try Self.makeDirectory(dir, existingOK: true)
                 }
-                try Self.writeFile(temp + "/" + page.path, page.html)
+                keep.insert(page.path)
+                try Self.writeFile(work + "/" + page.path, page.html)
             }
+            Self.removeExcept(work, "", keep)
         } catch {
-            Self.removeTree(temp)
-            throw SiteError("writing the site to \(temp): \(error)")
+            if work != prev {
+                Self.removeTree(work)
+            }
+            throw SiteError("writing the site to \(work): \(error)")
         }
-        try Self.replace(target, with: temp)
+        try Self.replace(target, with: work)
+        if work != prev {
+            // `work` now holds the replaced site (or nothing): keep it for the next build.
+            Self.removeTree(prev)
+            if rename(work, prev) != 0 {
+                Self.removeTree(work)
+            }
+        }
+    }
+
+    /// Removes everything under `dir` whose path relative to the site root is not in `keep`.
+    static func removeExcept(_ dir: String, _ rel: String, _ keep: Set<String>) {
+        guard let handle = opendir(dir) else {
+            return
+        }
+        var names: [String] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafePointer(to: &entry.pointee.d_name) {
+                String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+            }
+            if name != "." && name != ".." {
+                names.append(name)
+            }
+        }
+        closedir(handle)
+        for name in names {
+            let path = rel.isEmpty ? name : rel + "/" + name
+            if keep.contains(path) {
+                Self.removeExcept(dir + "/" + name, path, keep)
+            } else {
+                Self.removeTree(dir + "/" + name)
+            }
+        }
     }
 
     /// Puts `new` in the place of `target`: an atomic exchange where the kernel offers one
-    /// (renameat2 with RENAME_EXCHANGE), otherwise two renames.
+    /// (renameat2 with RENAME_EXCHANGE), otherwise two renames. Afterwards `new` holds the
+    /// replaced site, if there was one.
     static func replace(_ target: String, with new: String) throws(SiteError) {
         var info = stat()
         guard lstat(target, &info) == 0 else {
@@ -47,15 +113,16 @@ public enum SiteOutput {
             return
         }
         if Self.exchange(new, target) {
-            Self.removeTree(new)
             return
         }
+        // No atomic exchange: move the old site aside, then the new one in.
         let old = new + "-old"
         Self.removeTree(old)
         guard rename(target, old) == 0, rename(new, target) == 0 else {
             throw SiteError("replacing \(target): \(Self.lastError())")
         }
-        Self.removeTree(old)
+        Self.removeTree(new)
+        _ = rename(old, new)
     }
 
     private typealias RenameAt2 = @convention(c) (

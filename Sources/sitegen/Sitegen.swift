@@ -1,6 +1,7 @@
 // sitegen: builds the website, previews it with live reload, and checks its links.
 
 import ArgumentParser
+import Dispatch
 import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
@@ -112,10 +113,10 @@ struct Timing {
 enum Inputs {
     static func read(_ options: SourceOptions) throws -> SiteSources {
         // Start the helper programs first: they run on the other core while files are read.
-        let dump = options.commandsJSON == nil ? try Self.startCommandTree(options) : nil
+        let dump = options.commandsJSON == nil ? Self.startCommandTree(options) : nil
         let git =
             options.commitDate == nil || options.commitHash == nil
-            ? try? Subprocess.start(["git", "-C", options.root, "log", "-1", "--date=short", "--format=%cd %h"])
+            ? Subprocess.Pending(["git", "-C", options.root, "log", "-1", "--date=short", "--format=%cd %h"])
             : nil
         let root = options.root
         func file(_ path: String) throws -> String {
@@ -152,12 +153,12 @@ enum Inputs {
         return "mox"
     }
 
-    static func startCommandTree(_ options: SourceOptions) throws -> (String, Subprocess.Running) {
+    static func startCommandTree(_ options: SourceOptions) -> (String, Subprocess.Pending) {
         let binary = Self.moxBinary(options)
-        return (binary, try Subprocess.start([binary, "--experimental-dump-help"]))
+        return (binary, Subprocess.Pending([binary, "--experimental-dump-help"]))
     }
 
-    static func commandTree(_ commandsJSON: String?, _ started: (String, Subprocess.Running)?) throws -> CommandTree {
+    static func commandTree(_ commandsJSON: String?, _ started: (String, Subprocess.Pending)?) throws -> CommandTree {
         if let path = commandsJSON {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw SiteError("\(path): cannot read the command tree file")
@@ -167,16 +168,21 @@ enum Inputs {
         guard let (binary, running) = started else {
             throw SiteError("no command tree: give --mox or --commands-json")
         }
-        let result = running.wait()
+        let result: Subprocess.Result
+        do {
+            result = try running.wait()
+        } catch {
+            throw SiteError("running \(binary) --experimental-dump-help: \(error)")
+        }
         guard result.status == 0 else {
             throw SiteError("running \(binary) --experimental-dump-help failed (status \(result.status)): \(result.stderr)")
         }
         return try CommandTree.decode(result.stdout)
     }
 
-    static func commit(_ options: SourceOptions, _ git: Subprocess.Running?) -> CommitInfo {
+    static func commit(_ options: SourceOptions, _ git: Subprocess.Pending?) -> CommitInfo {
         var info = CommitInfo(date: options.commitDate ?? "", hash: options.commitHash ?? "")
-        if let result = git?.wait(), result.status == 0 {
+        if let result = try? git?.wait(), result.status == 0 {
             let parts = String(decoding: result.stdout, as: UTF8.self).split(separator: " ")
             if parts.count == 2 {
                 if info.date.isEmpty { info.date = String(parts[0]) }
@@ -264,6 +270,25 @@ enum Subprocess {
             throw SpawnError(description: "cannot run \(argv[0]): \(String(cString: strerror(rc)))")
         }
         return Running(pid: pid, stdoutFD: outPipe[0], stderrFD: mergeOutput ? nil : errPipe[0])
+    }
+
+    /// A program started on another thread: starting a process suspends the starting thread
+    /// until the child has exec'd, which is worth taking off the main path.
+    final class Pending: @unchecked Sendable {
+        private let done = DispatchSemaphore(value: 0)
+        private var result: Swift.Result<Result, any Error> = .failure(SpawnError(description: "not run"))
+
+        init(_ argv: [String]) {
+            DispatchQueue.global().async {
+                self.result = Swift.Result { try Subprocess.start(argv).wait() }
+                self.done.signal()
+            }
+        }
+
+        func wait() throws -> Result {
+            self.done.wait()
+            return try self.result.get()
+        }
     }
 
     static func run(_ argv: [String], mergeOutput: Bool = false) throws -> Result {

@@ -47,13 +47,26 @@ struct LinkCheckerTests {
 
     @Test func outputReplacesTheWholeDirectory() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("site-out-\(getpid())")
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let prev = dir.deletingLastPathComponent().appendingPathComponent(".\(dir.lastPathComponent)-prev")
+        defer {
+            try? FileManager.default.removeItem(at: dir)
+            try? FileManager.default.removeItem(at: prev)
+        }
+        func read(_ rel: String) throws -> String {
+            try String(contentsOf: dir.appendingPathComponent(rel), encoding: .utf8)
+        }
         try SiteOutput.write([SitePage(dir: "", html: "one"), SitePage(dir: "old/", html: "old")], to: dir.path)
-        try SiteOutput.write([SitePage(dir: "", html: "two")], to: dir.path)
-        #expect(try String(contentsOf: dir.appendingPathComponent("index.html"), encoding: .utf8) == "two")
+        #expect(try read("old/index.html") == "old")
+        // The second and third builds reuse the previous site's directory.
+        try SiteOutput.write([SitePage(dir: "", html: "two"), SitePage(dir: "new/", html: "new")], to: dir.path)
+        #expect(try read("index.html") == "two")
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("old").path))
+        try SiteOutput.write([SitePage(dir: "", html: "three")], to: dir.path)
+        #expect(try read("index.html") == "three")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["index.html"])
+        // Only the kept previous site remains beside the output.
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.deletingLastPathComponent().path)
             .filter { $0.hasPrefix(".\(dir.lastPathComponent)-") }
-        #expect(leftovers.isEmpty)
+        #expect(leftovers == [prev.lastPathComponent])
     }
 }
