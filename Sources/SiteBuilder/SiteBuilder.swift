@@ -5,9 +5,12 @@
 /// Depends on libcmark (through CCMark) and Foundation only: never on NIO or on the server's
 /// modules. The config and command references arrive as values from the caller.
 
-import Dispatch
 import FoundationEssentials
 import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A build or check problem, with the file it concerns in the message.
 public struct SiteError: Error, CustomStringConvertible, Equatable, Sendable {
@@ -36,18 +39,21 @@ public struct SiteSources: Sendable {
     public var readme: String
     /// rfc/index.txt
     public var rfcIndex: String
-    /// The annotated mox.conf and domains.conf. Computed while other pages render.
-    public var configExamples: @Sendable () -> (staticExample: String, dynamicExample: String)
+    /// The annotated mox.conf and domains.conf, computed while other pages render.
+    public var staticConfigExample: @Sendable () -> String
+    public var dynamicConfigExample: @Sendable () -> String
     /// The command tree of the mox binary. Called while other pages render, so a helper
     /// process can finish in the meantime.
     public var commands: @Sendable () throws -> CommandTree
-    public var commit: CommitInfo
+    /// The commit for the footer; may wait for a helper process, so it is asked for late.
+    public var commit: @Sendable () -> CommitInfo
 
     public init(
         index: String, features: String, screenshots: String, install: String, protocolsSummary: String,
         readme: String, rfcIndex: String,
-        configExamples: @escaping @Sendable () -> (staticExample: String, dynamicExample: String),
-        commands: @escaping @Sendable () throws -> CommandTree, commit: CommitInfo
+        staticConfigExample: @escaping @Sendable () -> String,
+        dynamicConfigExample: @escaping @Sendable () -> String,
+        commands: @escaping @Sendable () throws -> CommandTree, commit: @escaping @Sendable () -> CommitInfo
     ) {
         self.index = index
         self.features = features
@@ -56,7 +62,8 @@ public struct SiteSources: Sendable {
         self.protocolsSummary = protocolsSummary
         self.readme = readme
         self.rfcIndex = rfcIndex
-        self.configExamples = configExamples
+        self.staticConfigExample = staticConfigExample
+        self.dynamicConfigExample = dynamicConfigExample
         self.commands = commands
         self.commit = commit
     }
@@ -86,17 +93,25 @@ public enum SiteBuilder {
 
     /// Builds all nine pages. Pages render in parallel, on as many cores as there are.
     public static func build(_ src: SiteSources, options: SiteOptions = SiteOptions()) throws(SiteError) -> [SitePage] {
+        let commitInfo = Once(src.commit)
         let frame = { @Sendable (dir: String, title: String, body: String) -> SitePage in
             SitePage(
                 dir: dir,
-                html: Layout.page(dir: dir, title: title, body: body, commit: src.commit, liveReload: options.liveReload)
+                html: Layout.page(
+                    dir: dir, title: title, body: body, commit: commitInfo.value, liveReload: options.liveReload
+                )
             )
         }
-        let jobs: [@Sendable () throws -> SitePage] = [
+        // The config reference is the largest job: its two files are described by two jobs.
+        let dynamicExample = Once(src.dynamicConfigExample)
+        let jobs: [@Sendable () throws -> SitePage?] = [
             {
-                let examples = src.configExamples()
-                let md = Self.configMarkdown(staticExample: examples.staticExample, dynamicExample: examples.dynamicExample)
+                let md = Self.configMarkdown(staticExample: src.staticConfigExample(), dynamicExample: dynamicExample.value)
                 return frame("config/", "Config reference - Mox", Self.standardBody(md, codeBlocks: .config))
+            },
+            {
+                _ = dynamicExample.value
+                return nil
             },
             {
                 let root = try Self.rootBody(src.index)
@@ -121,7 +136,7 @@ public enum SiteBuilder {
                 let summary = Markdown.render(src.protocolsSummary, ids: &ids)
                 return frame("protocols/", "Protocols - Mox", summary.html + RFCIndex.html(topics))
             },
-            { SitePage(dir: "b/", html: BuildPage.html(commit: src.commit, liveReload: options.liveReload)) },
+            { SitePage(dir: "b/", html: BuildPage.html(commit: commitInfo.value, liveReload: options.liveReload)) },
             // Last: the command tree may come from a process that is still running.
             {
                 let markdown = CommandReference.markdown(try src.commands())
@@ -129,14 +144,16 @@ public enum SiteBuilder {
             },
         ]
         let results = ResultSlots(count: jobs.count)
-        DispatchQueue.concurrentPerform(iterations: jobs.count) { i in
+        Threads.parallel(jobs.count) { i in
             results.set(i, Result { try jobs[i]() })
         }
         var pages: [SitePage] = []
         for result in results.all() {
             switch result {
             case .success(let page):
-                pages.append(page)
+                if let page {
+                    pages.append(page)
+                }
             case .failure(let error as SiteError):
                 throw error
             case .failure(let error):
@@ -285,17 +302,39 @@ public enum SiteBuilder {
 
 /// Results of parallel jobs, one slot each.
 final class ResultSlots: @unchecked Sendable {
-    private let slots: Mutex<[Result<SitePage, any Error>?]>
+    private let slots: Mutex<[Result<SitePage?, any Error>?]>
 
     init(count: Int) {
         self.slots = Mutex(Array(repeating: nil, count: count))
     }
 
-    func set(_ i: Int, _ result: Result<SitePage, any Error>) {
+    func set(_ i: Int, _ result: Result<SitePage?, any Error>) {
         self.slots.withLock { $0[i] = result }
     }
 
-    func all() -> [Result<SitePage, any Error>] {
+    func all() -> [Result<SitePage?, any Error>] {
         self.slots.withLock { $0.compactMap { $0 } }
     }
 }
+
+/// A value computed on first use, by whichever thread asks first; the others wait for it.
+final class Once<Value: Sendable>: @unchecked Sendable {
+    private let compute: @Sendable () -> Value
+    private let state = Mutex<Value?>(nil)
+
+    init(_ compute: @escaping @Sendable () -> Value) {
+        self.compute = compute
+    }
+
+    var value: Value {
+        self.state.withLock { cached in
+            if let cached {
+                return cached
+            }
+            let v = self.compute()
+            cached = v
+            return v
+        }
+    }
+}
+

@@ -9,15 +9,14 @@
 
 import ArgumentParser
 import FoundationEssentials
-import HTTPTypes
-import Hummingbird
 import SiteBuilder
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-struct Serve: AsyncParsableCommand {
+struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Build the site, serve it on 127.0.0.1, and rebuild and reload pages when sources change."
     )
@@ -33,69 +32,55 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "How often to look for changed sources, in milliseconds.")
     var interval: Int = 250
 
-    func run() async throws {
+    func run() throws {
         let outDir = self.out ?? self.sources.root + "/website/html"
         let state = ServeState()
         let watcher = Watcher(root: self.sources.root)
-        let initialSnapshot = watcher.snapshot()
-        await state.finish(self.rebuild(outDir: outDir))
+        var snapshot = watcher.snapshot()
+        state.finish(self.rebuild(outDir: outDir))
 
-        let router = Router()
-        router.middlewares.add(SiteFiles(directory: outDir, state: state))
-        let app = Application(
-            router: router,
-            configuration: .init(address: .hostname("127.0.0.1", port: self.port))
-        )
+        let files = SiteFiles(directory: outDir, state: state)
+        let server: PreviewServer
+        do {
+            server = try PreviewServer(port: self.port) { files.handle($0) }
+        } catch {
+            writeStderr("sitegen serve: \(error)\n")
+            throw ExitCode(1)
+        }
+        Threads.detach { server.serve() }
         print("sitegen: serving \(outDir) on http://127.0.0.1:\(self.port)/ (watching for changes)")
 
-        let reexec = try await withThrowingTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                try await app.runService()
-                return false
+        while true {
+            usleep(useconds_t(max(self.interval, 10) * 1000))
+            let next = watcher.snapshot()
+            let changed = watcher.changes(from: snapshot, to: next)
+            if changed.isEmpty {
+                continue
             }
-            group.addTask {
-                var snapshot = initialSnapshot
-                while !Task.isCancelled {
-                    try await Task.sleep(for: .milliseconds(self.interval))
-                    let next = watcher.snapshot()
-                    let changed = watcher.changes(from: snapshot, to: next)
-                    if changed.isEmpty {
-                        continue
+            snapshot = next
+            print("sitegen: changed: \(changed.prefix(5).joined(separator: ", "))\(changed.count > 5 ? ", ..." : "")")
+            let swiftChanged = changed.filter { $0.hasSuffix(".swift") }
+            if !swiftChanged.isEmpty {
+                // The references come from code: rebuild the binaries first.
+                var failure: String?
+                for product in ["mox", "sitegen"] where failure == nil {
+                    let result = try Subprocess.run(
+                        ["swift", "build", "--package-path", self.sources.root, "--product", product], mergeOutput: true
+                    )
+                    if result.status != 0 {
+                        failure = String(decoding: result.stdout, as: UTF8.self)
                     }
-                    snapshot = next
-                    print("sitegen: changed: \(changed.prefix(5).joined(separator: ", "))\(changed.count > 5 ? ", ..." : "")")
-                    let swiftChanged = changed.filter { $0.hasSuffix(".swift") || $0.hasSuffix("Package.swift") }
-                    if !swiftChanged.isEmpty {
-                        await state.building()
-                        let result = try Subprocess.run(
-                            ["swift", "build", "--package-path", self.sources.root, "--product", "mox"], mergeOutput: true
-                        )
-                        let result2 =
-                            result.status == 0
-                            ? try Subprocess.run(
-                                ["swift", "build", "--package-path", self.sources.root, "--product", "sitegen"],
-                                mergeOutput: true
-                            ) : result
-                        if result.status != 0 || result2.status != 0 {
-                            let output = String(decoding: result.status != 0 ? result.stdout : result2.stdout, as: UTF8.self)
-                            await state.finish(.failure(SiteError("swift build failed:\n\n" + output)))
-                            continue
-                        }
-                        if swiftChanged.contains(where: { !$0.contains("Sources/moxserver/") }) {
-                            // sitegen's own code changed: continue as the new binary.
-                            return true
-                        }
-                    }
-                    await state.finish(self.rebuild(outDir: outDir))
                 }
-                return false
+                if let failure {
+                    state.finish(.failure(SiteError("swift build failed:\n\n" + failure)))
+                    continue
+                }
+                if swiftChanged.contains(where: { !$0.hasPrefix("Sources/moxserver/") }) {
+                    // sitegen's own code (or code it links) changed: continue as the new binary.
+                    Self.reexec()
+                }
             }
-            let first = try await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
-        if reexec {
-            Self.reexec()
+            state.finish(self.rebuild(outDir: outDir))
         }
     }
 
@@ -128,23 +113,26 @@ struct Serve: AsyncParsableCommand {
 
 /// The state of the preview: a generation number that changes on every build, and the last
 /// build's error.
-actor ServeState {
-    /// Starts from the clock, so a restarted server never repeats a generation a page has seen.
-    private(set) var generation = UInt64(Date().timeIntervalSince1970 * 1000)
-    private(set) var error: SiteError?
-    private(set) var isBuilding = false
-
-    func building() {
-        self.isBuilding = true
+final class ServeState: Sendable {
+    private struct Values {
+        /// Starts from the clock, so a restarted server never repeats a generation a page has seen.
+        var generation = UInt64(Date().timeIntervalSince1970 * 1000)
+        var error: SiteError?
     }
 
+    private let values = Mutex(Values())
+
+    var generation: UInt64 { self.values.withLock { $0.generation } }
+    var error: SiteError? { self.values.withLock { $0.error } }
+
     func finish(_ result: Result<Int, SiteError>) {
-        switch result {
-        case .success: self.error = nil
-        case .failure(let e): self.error = e
+        self.values.withLock {
+            switch result {
+            case .success: $0.error = nil
+            case .failure(let e): $0.error = e
+            }
+            $0.generation += 1
         }
-        self.isBuilding = false
-        self.generation += 1
     }
 }
 
@@ -199,66 +187,52 @@ struct Watcher: Sendable {
 }
 
 /// Serves the built site, the reload endpoint, and the error page after a failed build.
-struct SiteFiles<Context: RequestContext>: RouterMiddleware {
+struct SiteFiles: Sendable {
     let directory: String
     let state: ServeState
 
-    func handle(
-        _ request: Request,
-        context: Context,
-        next: (Request, Context) async throws -> Response
-    ) async throws -> Response {
-        let path = request.uri.path
-        if path == "/_sitegen/wait" {
-            return try await self.wait(request)
+    func handle(_ request: HTTPRequest) -> HTTPResponse {
+        if request.path == "/_sitegen/wait" {
+            return self.wait(known: request.query["generation"] ?? "")
         }
-        guard request.method == .get || request.method == .head else {
-            return Response(status: .methodNotAllowed)
-        }
-        let decoded = LinkChecker.percentDecoded(Substring(path))
-        let parts = decoded.split(separator: "/")
-        if parts.contains("..") || parts.contains(where: { $0.hasPrefix(".") }) {
-            return Self.text(.notFound, "not found\n")
+        let parts = request.path.split(separator: "/")
+        if parts.contains(where: { $0.hasPrefix(".") }) {
+            return .text(404, "Not Found", "not found\n")
         }
         var file = self.directory + "/" + parts.joined(separator: "/")
         var info = stat()
         guard stat(file, &info) == 0 else {
-            return Self.text(.notFound, "not found: \(decoded)\n")
+            return .text(404, "Not Found", "not found: \(request.path)\n")
         }
         if info.st_mode & S_IFMT == S_IFDIR {
-            if !decoded.hasSuffix("/") {
+            if !request.path.hasSuffix("/") {
                 // Relative links in pages only work from the directory's URL with its slash.
-                var headers = HTTPFields()
-                headers[.location] = decoded + "/"
-                return Response(status: .movedPermanently, headers: headers)
+                var response = HTTPResponse.text(301, "Moved Permanently", "")
+                response.headers = [("Location", request.path + "/")]
+                return response
             }
             file += "/index.html"
         }
-        if file.hasSuffix(".html"), let error = await self.state.error {
-            return Self.html(.ok, Self.errorPage(error))
+        if file.hasSuffix(".html"), let error = self.state.error {
+            return .text(200, "OK", Self.errorPage(error), type: "text/html; charset=utf-8")
         }
         guard let data = FileManager.default.contents(atPath: file) else {
-            return Self.text(.notFound, "not found: \(decoded)\n")
+            return .text(404, "Not Found", "not found: \(request.path)\n")
         }
-        var headers = HTTPFields()
-        headers[.contentType] = Self.contentType(file)
-        headers[.cacheControl] = "no-store"
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        return HTTPResponse(status: 200, reason: "OK", headers: [("Content-Type", Self.contentType(file))], body: Array(data))
     }
 
     /// Answers with the current generation once it differs from the one the page knows, or
     /// after 25 seconds.
-    func wait(_ request: Request) async throws -> Response {
-        let known = request.uri.queryParameters.get("generation") ?? ""
-        let deadline = ContinuousClock.now + .seconds(25)
-        while ContinuousClock.now < deadline {
-            let generation = await self.state.generation
-            if String(generation) != known || known.isEmpty {
-                return Self.text(.ok, String(generation))
+    func wait(known: String) -> HTTPResponse {
+        for _ in 0..<250 {
+            let generation = String(self.state.generation)
+            if generation != known || known.isEmpty {
+                return .text(200, "OK", generation)
             }
-            try await Task.sleep(for: .milliseconds(100))
+            usleep(100_000)
         }
-        return Self.text(.ok, String(await self.state.generation))
+        return .text(200, "OK", String(self.state.generation))
     }
 
     static func errorPage(_ error: SiteError) -> String {
@@ -287,20 +261,6 @@ struct SiteFiles<Context: RequestContext>: RouterMiddleware {
         case "txt": return "text/plain; charset=utf-8"
         default: return "application/octet-stream"
         }
-    }
-
-    static func text(_ status: HTTPResponse.Status, _ body: String) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "text/plain; charset=utf-8"
-        headers[.cacheControl] = "no-store"
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
-    }
-
-    static func html(_ status: HTTPResponse.Status, _ body: String) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "text/html; charset=utf-8"
-        headers[.cacheControl] = "no-store"
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
     }
 }
 

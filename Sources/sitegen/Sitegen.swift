@@ -10,7 +10,7 @@ import MailConfig
 import SiteBuilder
 
 @main
-struct Sitegen: AsyncParsableCommand {
+struct Sitegen: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sitegen",
         abstract: "Build, preview and check the project's website.",
@@ -133,9 +133,10 @@ enum Inputs {
             protocolsSummary: try file("website/protocols/summary.md"),
             readme: try file("README.md"),
             rfcIndex: try file("rfc/index.txt"),
-            configExamples: { (ConfigDescribe.staticExample, ConfigDescribe.dynamicExample) },
+            staticConfigExample: { ConfigDescribe.staticExample },
+            dynamicConfigExample: { ConfigDescribe.dynamicExample },
             commands: { [commandsJSON = options.commandsJSON] in try Self.commandTree(commandsJSON, dump) },
-            commit: Self.commit(options, git)
+            commit: { [date = options.commitDate, hash = options.commitHash] in Self.commit(date, hash, git) }
         )
         return sources
     }
@@ -180,8 +181,8 @@ enum Inputs {
         return try CommandTree.decode(result.stdout)
     }
 
-    static func commit(_ options: SourceOptions, _ git: Subprocess.Pending?) -> CommitInfo {
-        var info = CommitInfo(date: options.commitDate ?? "", hash: options.commitHash ?? "")
+    static func commit(_ date: String?, _ hash: String?, _ git: Subprocess.Pending?) -> CommitInfo {
+        var info = CommitInfo(date: date ?? "", hash: hash ?? "")
         if let result = try? git?.wait(), result.status == 0 {
             let parts = String(decoding: result.stdout, as: UTF8.self).split(separator: " ")
             if parts.count == 2 {

@@ -13,9 +13,10 @@ struct PageTests {
             protocolsSummary: "# Protocols\n\nSee [SMTP](#topic-smtp-submission).\n",
             readme: readme ?? "# Project\n\nIntro.\n\n# Roadmap\n\n- More\n\n## Not planned\n\n- POP3\n\n# FAQ\n\n## Why?\n\nBecause.\n",
             rfcIndex: fixture("rfc-index.txt"),
-            configExamples: { ("# Header\n\n\n# Doc\nDataDir:\n", "Domains:\n\tx:\n") },
+            staticConfigExample: { "# Header\n\n\n# Doc\nDataDir:\n" },
+            dynamicConfigExample: { "Domains:\n\tx:\n" },
             commands: { try CommandTree.decode(Array(fixture("commands.json").utf8)) },
-            commit: CommitInfo(date: "2026-11-25", hash: "abc1234")
+            commit: { CommitInfo(date: "2026-11-25", hash: "abc1234") }
         )
     }
 
