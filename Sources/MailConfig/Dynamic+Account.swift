@@ -33,19 +33,19 @@ public struct AccountConfig: SconfRecord, Equatable, Sendable {
         [
             .init(
                 "OutgoingWebhook",
-                \.outgoingWebhook,
+                { $0.outgoingWebhook }, { $0.outgoingWebhook = $1 },
                 optional: true,
                 doc: "Web hook called about events in the delivery of outgoing messages."
             ),
             .init(
                 "IncomingWebhook",
-                \.incomingWebhook,
+                { $0.incomingWebhook }, { $0.incomingWebhook = $1 },
                 optional: true,
                 doc: "Web hook called for each message delivered to the account over SMTP."
             ),
             .init(
                 "FromIDLoginAddresses",
-                \.fromIDLoginAddresses,
+                { $0.fromIDLoginAddresses }, { $0.fromIDLoginAddresses = $1 },
                 optional: true,
                 doc: "Login addresses for which outgoing messages get an envelope sender (SMTP MAIL FROM) with "
                     + "a unique id after the localpart catchall separator, which must be configured for the "
@@ -57,7 +57,7 @@ public struct AccountConfig: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "KeepRetiredMessagePeriod",
-                \.keepRetiredMessagePeriod,
+                { $0.keepRetiredMessagePeriod }, { $0.keepRetiredMessagePeriod = $1 },
                 optional: true,
                 doc: "How long to keep messages that left the queue (delivered or failed), e.g. 168h for a "
                     + "week. They help maintain the suppression list, match incoming delivery status "
@@ -66,40 +66,40 @@ public struct AccountConfig: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "KeepRetiredWebhookPeriod",
-                \.keepRetiredWebhookPeriod,
+                { $0.keepRetiredWebhookPeriod }, { $0.keepRetiredWebhookPeriod = $1 },
                 optional: true,
                 doc: "How long to keep web hook calls that left the queue (delivered or failed), for debugging, "
                     + "e.g. 168h. The removal time is set when a call leaves the queue. Default: 0s, not kept."
             ),
             .init(
                 "LoginDisabled",
-                \.loginDisabled,
+                { $0.loginDisabled }, { $0.loginDisabled = $1 },
                 optional: true,
                 doc: "When not empty, every login to the account, over any protocol or web interface, is refused "
                     + "with this message, e.g. during a migration. Mail for the account is still delivered."
             ),
             .init(
                 "Domain",
-                \.domain,
+                { $0.domain }, { $0.domain = $1 },
                 doc: "Default domain of the account. Deprecated use: a Destinations key that is only a "
                     + "localpart gets this domain added."
             ),
             .init(
                 "Description",
-                \.description,
+                { $0.description }, { $0.description = $1 },
                 optional: true,
                 doc: "Free-form text, e.g. the person's name or other contact details."
             ),
             .init(
                 "FullName",
-                \.fullName,
+                { $0.fullName }, { $0.fullName = $1 },
                 optional: true,
                 doc: "Name shown in the From header of messages composed in webmail. Destinations can set their "
                     + "own."
             ),
             .init(
                 "Destinations",
-                \.destinations,
+                { $0.destinations }, { $0.destinations = $1 },
                 optional: true,
                 doc: "Addresses the account receives mail for, keyed by email address (domain in Unicode form). "
                     + "Each can also be used to log in with IMAP, SMTP and webmail; an account without "
@@ -109,7 +109,7 @@ public struct AccountConfig: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "SubjectPass",
-                \.subjectPass,
+                { $0.subjectPass }, { $0.subjectPass = $1 },
                 optional: true,
                 doc: "When set, messages that look somewhat like spam are refused with instructions to send "
                     + "again with a signed token in the subject, which then lets them through the spam filter. "
@@ -117,7 +117,7 @@ public struct AccountConfig: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "QuotaMessageSize",
-                \.quotaMessageSize,
+                { $0.quotaMessageSize }, { $0.quotaMessageSize = $1 },
                 optional: true,
                 doc: "Limit, in bytes, on the total size of the account's messages, overriding QuotaMessageSize "
                     + "in mox.conf when not 0. A negative value means no limit, even when there is a default. "
@@ -125,7 +125,7 @@ public struct AccountConfig: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "RejectsMailbox",
-                \.rejectsMailbox,
+                { $0.rejectsMailbox }, { $0.rejectsMailbox = $1 },
                 optional: true,
                 doc: "Mailbox, e.g. Rejects, where copies of messages refused as spam are kept for a while, for "
                     + "when expected mail does not arrive. The message is still refused, so the sender may try "
@@ -134,14 +134,14 @@ public struct AccountConfig: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "KeepRejects",
-                \.keepRejects,
+                { $0.keepRejects }, { $0.keepRejects = $1 },
                 optional: true,
                 doc: "Do not remove old messages from the RejectsMailbox, e.g. to train the spam filter later. "
                     + "The mailbox can then grow without limit."
             ),
             .init(
                 "Introbox",
-                \.introbox,
+                { $0.introbox }, { $0.introbox = $1 },
                 optional: true,
                 doc: "Mailbox for messages that would go to Inbox but come from a From address without a "
                     + "reputation yet, so mail from known correspondents stands out in Inbox. Must differ from "
@@ -151,7 +151,7 @@ public struct AccountConfig: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "AutomaticJunkFlags",
-                \.automaticJunkFlags,
+                { $0.automaticJunkFlags }, { $0.automaticJunkFlags = $1 },
                 optional: true,
                 doc: "Set the $Junk and $NotJunk flags automatically from the mailbox a message is delivered, "
                     + "moved or copied to. Mail clients rarely make these flags easy to set, but they can all "
@@ -159,7 +159,7 @@ public struct AccountConfig: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "JunkFilter",
-                \.junkFilter,
+                { $0.junkFilter }, { $0.junkFilter = $1 },
                 optional: true,
                 doc: "Content-based spam filter that learns which words occur in junk and in non-junk messages. "
                     + "It works best when messages carry accurate junk flags, so keep the Trash: its messages "
@@ -167,42 +167,42 @@ public struct AccountConfig: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "MaxOutgoingMessagesPerDay",
-                \.maxOutgoingMessagesPerDay,
+                { $0.maxOutgoingMessagesPerDay }, { $0.maxOutgoingMessagesPerDay = $1 },
                 optional: true,
                 doc: "Most messages the account may send in any 24 hours, to limit the harm to recipients and "
                     + "to the server's reputation when the account is compromised. Default: 1000."
             ),
             .init(
                 "MaxFirstTimeRecipientsPerDay",
-                \.maxFirstTimeRecipientsPerDay,
+                { $0.maxFirstTimeRecipientsPerDay }, { $0.maxFirstTimeRecipientsPerDay = $1 },
                 optional: true,
                 doc: "Most recipients the account may send to for the first time in any 24 hours, to limit the "
                     + "harm when the account is compromised. Default: 200."
             ),
             .init(
                 "NoFirstTimeSenderDelay",
-                \.noFirstTimeSenderDelay,
+                { $0.noFirstTimeSenderDelay }, { $0.noFirstTimeSenderDelay = $1 },
                 optional: true,
                 doc: "Do not delay accepting incoming messages from first-time senders, e.g. for accounts that "
                     + "send automated replies and want them to go out at once."
             ),
             .init(
                 "NoCustomPassword",
-                \.noCustomPassword,
+                { $0.noCustomPassword }, { $0.noCustomPassword = $1 },
                 optional: true,
                 doc: "The user may not choose a password, only have a random one generated, which prevents "
                     + "weak and reused passwords. The admin can still set any password."
             ),
             .init(
                 "IMAPCapabilitiesDisabled",
-                \.imapCapabilitiesDisabled,
+                { $0.imapCapabilitiesDisabled }, { $0.imapCapabilitiesDisabled = $1 },
                 optional: true,
                 doc: "IMAP capabilities (in upper case) to turn off after login, for mail clients that handle "
                     + "an extension badly."
             ),
             .init(
                 "Routes",
-                \.routes,
+                { $0.routes }, { $0.routes = $1 },
                 optional: true,
                 doc: "Routes for outgoing messages from this account, evaluated before the domain's routes and "
                     + "the global routes. The first matching route's transport is used; with no match, "
@@ -222,16 +222,16 @@ public struct OutgoingWebhook: SconfRecord, Equatable, Sendable {
 
     public static var sconfFields: [SconfField<OutgoingWebhook>] {
         [
-            .init("URL", \.url, doc: "URL that events are POSTed to."),
+            .init("URL", { $0.url }, { $0.url = $1 }, doc: "URL that events are POSTed to."),
             .init(
                 "Authorization",
-                \.authorization,
+                { $0.authorization }, { $0.authorization = $1 },
                 optional: true,
                 doc: "Value for the Authorization header of the requests, when not empty."
             ),
             .init(
                 "Events",
-                \.events,
+                { $0.events }, { $0.events = $1 },
                 optional: true,
                 doc: "Events to call the hook for, from delivered, suppressed, delayed, failed, relayed, "
                     + "expanded, canceled and unrecognized. Default: all."
@@ -249,10 +249,10 @@ public struct IncomingWebhook: SconfRecord, Equatable, Sendable {
 
     public static var sconfFields: [SconfField<IncomingWebhook>] {
         [
-            .init("URL", \.url, doc: "URL that each message delivered over SMTP is POSTed to."),
+            .init("URL", { $0.url }, { $0.url = $1 }, doc: "URL that each message delivered over SMTP is POSTed to."),
             .init(
                 "Authorization",
-                \.authorization,
+                { $0.authorization }, { $0.authorization = $1 },
                 optional: true,
                 doc: "Value for the Authorization header of the requests, when not empty."
             ),
@@ -270,7 +270,7 @@ public struct SubjectPass: SconfRecord, Equatable, Sendable {
         [
             .init(
                 "Period",
-                \.period,
+                { $0.period }, { $0.period = $1 },
                 doc: "How long a generated token stays valid, e.g. 12h."
             )
         ]
@@ -290,27 +290,27 @@ public struct AutomaticJunkFlags: SconfRecord, Equatable, Sendable {
         [
             .init(
                 "Enabled",
-                \.enabled,
+                { $0.enabled }, { $0.enabled = $1 },
                 doc: "Set the flags from the regular expressions below, which are matched against the mailbox "
                     + "name in lower case, in the order junk, neutral, not junk; the first match decides. When "
                     + "two of the three are set, the third matches everything else."
             ),
             .init(
                 "JunkMailboxRegexp",
-                \.junkMailboxRegexp,
+                { $0.junkMailboxRegexp }, { $0.junkMailboxRegexp = $1 },
                 optional: true,
                 doc: "Mailboxes whose messages are junk, e.g. ^(junk|spam)."
             ),
             .init(
                 "NeutralMailboxRegexp",
-                \.neutralMailboxRegexp,
+                { $0.neutralMailboxRegexp }, { $0.neutralMailboxRegexp = $1 },
                 optional: true,
                 doc: "Mailboxes whose messages get neither flag, e.g. "
                     + "^(inbox|introbox|neutral|postmaster|dmarc|tlsrpt|rejects), perhaps with trash added."
             ),
             .init(
                 "NotJunkMailboxRegexp",
-                \.notJunkMailboxRegexp,
+                { $0.notJunkMailboxRegexp }, { $0.notJunkMailboxRegexp = $1 },
                 optional: true,
                 doc: "Mailboxes whose messages are not junk, e.g. .* or empty."
             ),
@@ -329,12 +329,12 @@ public struct JunkFilterConfig: SconfRecord, Equatable, Sendable {
         [
             .init(
                 "Threshold",
-                \.threshold,
+                { $0.threshold }, { $0.threshold = $1 },
                 doc: "Spam probability, from 0 to 1, above which a message is refused, e.g. 0.95. A little "
                     + "randomness is added per delivery attempt so spammers cannot easily find words that get "
                     + "them past the filter."
             ),
-            .init("Params", \.params, doc: "How words are counted and weighed."),
+            .init("Params", { $0.params }, { $0.params = $1 }, doc: "How words are counted and weighed."),
         ]
     }
 
@@ -352,41 +352,41 @@ public struct JunkFilterConfig: SconfRecord, Equatable, Sendable {
 
         public static var sconfFields: [SconfField<Params>] {
             [
-                .init("Onegrams", \.onegrams, optional: true, doc: "Learn the spam score of single words."),
+                .init("Onegrams", { $0.onegrams }, { $0.onegrams = $1 }, optional: true, doc: "Learn the spam score of single words."),
                 .init(
                     "Twograms",
-                    \.twograms,
+                    { $0.twograms }, { $0.twograms = $1 },
                     optional: true,
                     doc: "Learn the spam score of each pair of consecutive words."
                 ),
                 .init(
                     "Threegrams",
-                    \.threegrams,
+                    { $0.threegrams }, { $0.threegrams = $1 },
                     optional: true,
                     doc: "Learn the spam score of each three consecutive words."
                 ),
                 .init(
                     "MaxPower",
-                    \.maxPower,
+                    { $0.maxPower }, { $0.maxPower = $1 },
                     doc: "Cap on how far a word's score may be from neutral, e.g. 0.01: with 0.1, a word with "
                         + "score 0.99 counts as 0.9, and likewise for non-spam words."
                 ),
                 .init(
                     "TopWords",
-                    \.topWords,
+                    { $0.topWords }, { $0.topWords = $1 },
                     doc: "How many of the most telling words (most spammy or most hammy) decide a message's "
                         + "score, e.g. 10."
                 ),
                 .init(
                     "IgnoreWords",
-                    \.ignoreWords,
+                    { $0.ignoreWords }, { $0.ignoreWords = $1 },
                     optional: true,
                     doc: "Ignore words whose score is within this distance of 0.5, e.g. 0.1 ignores scores "
                         + "from 0.4 to 0.6."
                 ),
                 .init(
                     "RareWords",
-                    \.rareWords,
+                    { $0.rareWords }, { $0.rareWords = $1 },
                     optional: true,
                     doc: "Words seen this many times or fewer count as rare and weigh less, e.g. 1 or 2."
                 ),
@@ -409,13 +409,13 @@ public struct Destination: SconfRecord, Equatable, Sendable {
         [
             .init(
                 "Mailbox",
-                \.mailbox,
+                { $0.mailbox }, { $0.mailbox = $1 },
                 optional: true,
                 doc: "Mailbox for messages that no ruleset matches. Default: Inbox."
             ),
             .init(
                 "Rulesets",
-                \.rulesets,
+                { $0.rulesets }, { $0.rulesets = $1 },
                 optional: true,
                 doc: "Rules that sort incoming messages into mailboxes by properties of the message and the "
                     + "SMTP transaction; the first matching ruleset decides. Mailing lists are best matched by "
@@ -424,7 +424,7 @@ public struct Destination: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "SMTPError",
-                \.smtpError,
+                { $0.smtpError }, { $0.smtpError = $1 },
                 optional: true,
                 doc: "When not empty, mail for this address is refused at SMTP RCPT TO with this response line, "
                     + "e.g. to refuse some addresses covered by a catchall. The line starts with the code: 421 "
@@ -433,7 +433,7 @@ public struct Destination: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "MessageAuthRequiredSMTPError",
-                \.messageAuthRequiredSMTPError,
+                { $0.messageAuthRequiredSMTPError }, { $0.messageAuthRequiredSMTPError = $1 },
                 optional: true,
                 doc: "When not empty, incoming messages must pass a DMARC-like check of the domain in their From "
                     + "header: an aligned SPF or DKIM pass, with strict or relaxed alignment as the domain's "
@@ -443,7 +443,7 @@ public struct Destination: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "FullName",
-                \.fullName,
+                { $0.fullName }, { $0.fullName = $1 },
                 optional: true,
                 doc: "Name shown in the From header of messages composed in webmail with this address."
             ),
@@ -469,26 +469,26 @@ public struct Ruleset: SconfRecord, Equatable, Sendable {
         [
             .init(
                 "SMTPMailFromRegexp",
-                \.smtpMailFromRegexp,
+                { $0.smtpMailFromRegexp }, { $0.smtpMailFromRegexp = $1 },
                 optional: true,
                 doc: "Match when this regular expression matches part of the envelope sender (SMTP MAIL FROM), "
                     + "not the From header. E.g. ^user@example\\.org$."
             ),
             .init(
                 "MsgFromRegexp",
-                \.msgFromRegexp,
+                { $0.msgFromRegexp }, { $0.msgFromRegexp = $1 },
                 optional: true,
                 doc: "Match when this regular expression matches part of the single address in the From header."
             ),
             .init(
                 "VerifiedDomain",
-                \.verifiedDomain,
+                { $0.verifiedDomain }, { $0.verifiedDomain = $1 },
                 optional: true,
                 doc: "Match when this domain, or a subdomain of it, was verified with SPF or DKIM."
             ),
             .init(
                 "HeadersRegexp",
-                \.headersRegexp,
+                { $0.headersRegexp }, { $0.headersRegexp = $1 },
                 optional: true,
                 doc: "Match when for each entry, a header whose name matches the key has a value matching the "
                     + "value; both are regular expressions matched against part of the lower-cased name and the "
@@ -497,7 +497,7 @@ public struct Ruleset: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "IsForward",
-                \.isForward,
+                { $0.isForward }, { $0.isForward = $1 },
                 optional: true,
                 doc: "Mark matching messages as forwarded; this changes spam checks only, not matching. Requires "
                     + "SMTPMailFromRegexp (matching the forwarder's envelope sender, e.g. "
@@ -507,7 +507,7 @@ public struct Ruleset: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "ListAllowDomain",
-                \.listAllowDomain,
+                { $0.listAllowDomain }, { $0.listAllowDomain = $1 },
                 optional: true,
                 doc: "Affects spam checks only, not matching: when this domain was verified with SPF or DKIM, "
                     + "accept the message without further spam checks, such as the junk filter or a DMARC "
@@ -516,14 +516,14 @@ public struct Ruleset: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "AcceptRejectsToMailbox",
-                \.acceptRejectsToMailbox,
+                { $0.acceptRejectsToMailbox }, { $0.acceptRejectsToMailbox = $1 },
                 optional: true,
                 doc: "Affects spam checks only, not matching: a message judged to be spam is accepted into this "
                     + "mailbox instead of being refused. The mailbox is not cleaned up automatically, unless it "
                     + "is the account's RejectsMailbox."
             ),
-            .init("Mailbox", \.mailbox, doc: "Mailbox to deliver matching messages to."),
-            .init("Comment", \.comment, optional: true, doc: "Free-form note about the ruleset."),
+            .init("Mailbox", { $0.mailbox }, { $0.mailbox = $1 }, doc: "Mailbox to deliver matching messages to."),
+            .init("Comment", { $0.comment }, { $0.comment = $1 }, optional: true, doc: "Free-form note about the ruleset."),
         ]
     }
 }

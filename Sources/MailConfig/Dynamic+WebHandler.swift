@@ -20,48 +20,48 @@ public struct WebHandler: SconfRecord, Equatable, Sendable {
         [
             .init(
                 "LogName",
-                \.logName,
+                { $0.logName }, { $0.logName = $1 },
                 optional: true,
                 doc: "Name for the handler in logs and metrics. Default: its position in the list."
             ),
             .init(
                 "Domain",
-                \.domain,
+                { $0.domain }, { $0.domain = $1 },
                 doc: "Domain the request must be for. The handler matches when both Domain and PathRegexp "
                     + "match. Set exactly one of WebStatic, WebRedirect, WebForward and WebInternal."
             ),
             .init(
                 "PathRegexp",
-                \.pathRegexp,
+                { $0.pathRegexp }, { $0.pathRegexp = $1 },
                 doc: "Regular expression the request path must match. It must start with ^ so it matches from "
                     + "the start of the path; it need not end with $. WebForward can strip the matched part."
             ),
             .init(
                 "DontRedirectPlainHTTP",
-                \.dontRedirectPlainHTTP,
+                { $0.dontRedirectPlainHTTP }, { $0.dontRedirectPlainHTTP = $1 },
                 optional: true,
                 doc: "Handle plain HTTP requests as they are. By default they are redirected to HTTPS with a "
                     + "permanent redirect (308); set this when there is no HTTPS web server."
             ),
             .init(
                 "Compress",
-                \.compress,
+                { $0.compress }, { $0.compress = $1 },
                 optional: true,
                 doc: "Compress responses with gzip when the client accepts it, the status is 200, the response "
                     + "is not encoded yet and its content type is compressible (text/*, JSON, XML and some "
                     + "other application types). Compressed static files are cached."
             ),
-            .init("WebStatic", \.webStatic, optional: true, doc: "Serve files from a directory."),
-            .init("WebRedirect", \.webRedirect, optional: true, doc: "Redirect the request to another URL."),
+            .init("WebStatic", { $0.webStatic }, { $0.webStatic = $1 }, optional: true, doc: "Serve files from a directory."),
+            .init("WebRedirect", { $0.webRedirect }, { $0.webRedirect = $1 }, optional: true, doc: "Redirect the request to another URL."),
             .init(
                 "WebForward",
-                \.webForward,
+                { $0.webForward }, { $0.webForward = $1 },
                 optional: true,
                 doc: "Pass the request on to another web server (reverse proxy)."
             ),
             .init(
                 "WebInternal",
-                \.webInternal,
+                { $0.webInternal }, { $0.webInternal = $1 },
                 optional: true,
                 doc: "Pass the request to a built-in service, such as webmail or the web API."
             ),
@@ -83,7 +83,7 @@ public struct WebStatic: SconfRecord, Equatable, Sendable {
         [
             .init(
                 "StripPrefix",
-                \.stripPrefix,
+                { $0.stripPrefix }, { $0.stripPrefix = $1 },
                 optional: true,
                 doc: "Prefix removed from the request path before it is turned into a file path. A request "
                     + "whose path lacks the prefix gets 404 (not found), or is left to the next handlers when "
@@ -91,13 +91,13 @@ public struct WebStatic: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "Root",
-                \.root,
+                { $0.root }, { $0.root = $1 },
                 doc: "Directory to serve files from. A relative path is relative to the server's working "
                     + "directory."
             ),
             .init(
                 "ListFiles",
-                \.listFiles,
+                { $0.listFiles }, { $0.listFiles = $1 },
                 optional: true,
                 doc: "Answer a request for a directory without index.html with a listing of its files, instead "
                     + "of 403 (forbidden). A directory requested without a trailing slash is redirected to the "
@@ -105,7 +105,7 @@ public struct WebStatic: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "ContinueNotFound",
-                \.continueNotFound,
+                { $0.continueNotFound }, { $0.continueNotFound = $1 },
                 optional: true,
                 doc: "When the requested file does not exist, let the next handlers try (e.g. a reverse proxy) "
                     + "instead of answering 404, like try_files in other web servers. Requests other than GET "
@@ -113,7 +113,7 @@ public struct WebStatic: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "ResponseHeaders",
-                \.responseHeaders,
+                { $0.responseHeaders }, { $0.responseHeaders = $1 },
                 optional: true,
                 doc: "Headers to add to responses, e.g. Cache-Control or Content-Type. Content-Type is set from "
                     + "the file name for known file types unless given here; directory listings get none."
@@ -135,7 +135,7 @@ public struct WebRedirect: SconfRecord, Equatable, Sendable {
         [
             .init(
                 "BaseURL",
-                \.baseURL,
+                { $0.baseURL }, { $0.baseURL = $1 },
                 optional: true,
                 doc: "URL to redirect to, with an empty path: the path comes from the request, or from "
                     + "OrigPathRegexp and ReplacePath. Its scheme, host, port and fragment are kept and query "
@@ -146,14 +146,14 @@ public struct WebRedirect: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "OrigPathRegexp",
-                \.origPathRegexp,
+                { $0.origPathRegexp }, { $0.origPathRegexp = $1 },
                 optional: true,
                 doc: "Regular expression for the request path, which always starts with a slash. A request whose "
                     + "path does not match gets 404 (not found)."
             ),
             .init(
                 "ReplacePath",
-                \.replacePath,
+                { $0.replacePath }, { $0.replacePath = $1 },
                 optional: true,
                 doc: "New path for the redirect, built from the match of OrigPathRegexp: $1 stands for the first "
                     + "group, and so on. When this and OrigPathRegexp are both empty, BaseURL must be set and "
@@ -161,7 +161,7 @@ public struct WebRedirect: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "StatusCode",
-                \.statusCode,
+                { $0.statusCode }, { $0.statusCode = $1 },
                 optional: true,
                 doc: "HTTP status code of the redirect, e.g. 307. Default: 308 (permanent redirect)."
             ),
@@ -181,13 +181,13 @@ public struct WebForward: SconfRecord, Equatable, Sendable {
         [
             .init(
                 "StripPath",
-                \.stripPath,
+                { $0.stripPath }, { $0.stripPath = $1 },
                 optional: true,
                 doc: "Remove the part of the path matched by PathRegexp before forwarding."
             ),
             .init(
                 "URL",
-                \.url,
+                { $0.url }, { $0.url = $1 },
                 doc: "URL to forward requests to, e.g. http://127.0.0.1:8123/base. The request path is appended "
                     + "(after StripPath); a query string in this URL is ignored. The Host header is passed "
                     + "unchanged and X-Forwarded-For, -Host and -Proto are set. The HTTP_PROXY and HTTPS_PROXY "
@@ -197,7 +197,7 @@ public struct WebForward: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "ResponseHeaders",
-                \.responseHeaders,
+                { $0.responseHeaders }, { $0.responseHeaders = $1 },
                 optional: true,
                 doc: "Headers to add to responses, e.g. for security or caching."
             ),
@@ -214,8 +214,8 @@ public struct WebInternal: SconfRecord, Equatable, Sendable {
 
     public static var sconfFields: [SconfField<WebInternal>] {
         [
-            .init("BasePath", \.basePath, doc: "Path at which the service is served, e.g. /webmail/."),
-            .init("Service", \.service, doc: "The service: admin, account, webmail or webapi."),
+            .init("BasePath", { $0.basePath }, { $0.basePath = $1 }, doc: "Path at which the service is served, e.g. /webmail/."),
+            .init("Service", { $0.service }, { $0.service = $1 }, doc: "The service: admin, account, webmail or webapi."),
         ]
     }
 }

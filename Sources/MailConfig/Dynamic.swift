@@ -28,27 +28,27 @@ public struct DynamicConfig: SconfRecord, Equatable, Sendable {
         [
             .init(
                 "Domains",
-                \.domains,
+                { $0.domains }, { $0.domains = $1 },
                 doc: "Domains this server accepts mail for, keyed by domain name. Write internationalized "
                     + "domain names in their Unicode form."
             ),
             .init(
                 "Accounts",
-                \.accounts,
+                { $0.accounts }, { $0.accounts = $1 },
                 doc: "Accounts, keyed by account name (not an email address). Each account has a password, "
                     + "one or more email addresses (possibly at several domains) that it receives mail for, and "
                     + "its own directory with its messages and index database."
             ),
             .init(
                 "WebDomainRedirects",
-                \.webDomainRedirects,
+                { $0.webDomainRedirects }, { $0.webDomainRedirects = $1 },
                 optional: true,
                 doc: "Web requests for a domain (the key) are redirected to another domain (the value), always "
                     + "to HTTPS. For plain HTTP redirects, use a WebHandler with WebRedirect."
             ),
             .init(
                 "WebHandlers",
-                \.webHandlers,
+                { $0.webHandlers }, { $0.webHandlers = $1 },
                 optional: true,
                 doc: "Handlers for web requests: serve static files, redirect, forward to another web server "
                     + "(reverse proxy) or pass to a built-in service. The first handler that matches a request "
@@ -59,7 +59,7 @@ public struct DynamicConfig: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "Routes",
-                \.routes,
+                { $0.routes }, { $0.routes = $1 },
                 optional: true,
                 doc: "Global routes for outgoing messages, evaluated after the routes of the sending account and "
                     + "of its domain. Each delivery attempt uses the transport of the first route that matches; "
@@ -67,7 +67,7 @@ public struct DynamicConfig: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "MonitorDNSBLs",
-                \.monitorDNSBLs,
+                { $0.monitorDNSBLs }, { $0.monitorDNSBLs = $1 },
                 optional: true,
                 doc: "DNS block list zones that the IPs this server sends from are checked against "
                     + "periodically, without using them to judge incoming mail (for that, see DNSBLs of the "
@@ -100,7 +100,7 @@ public struct DomainConfig: SconfRecord, Equatable, Sendable {
         [
             .init(
                 "Disabled",
-                \.disabled,
+                { $0.disabled }, { $0.disabled = $1 },
                 optional: true,
                 doc: "Take the domain out of service, e.g. during a migration, while keeping its configuration "
                     + "and its addresses in accounts. For a disabled domain: no ACME certificates are requested "
@@ -109,10 +109,10 @@ public struct DomainConfig: SconfRecord, Equatable, Sendable {
                     + "address at the domain is refused with a temporary error (451 4.3.0). Accounts with "
                     + "addresses at the domain can still log in and read their mail."
             ),
-            .init("Description", \.description, optional: true, doc: "Free-form text describing the domain."),
+            .init("Description", { $0.description }, { $0.description = $1 }, optional: true, doc: "Free-form text describing the domain."),
             .init(
                 "ClientSettingsDomain",
-                \.clientSettingsDomain,
+                { $0.clientSettingsDomain }, { $0.clientSettingsDomain = $1 },
                 optional: true,
                 doc: "Host name (Unicode form) to give mail clients in their settings instead of the server's "
                     + "host name, e.g. mail.<domain>. With a name under the hosted domain, the mail can later "
@@ -121,14 +121,14 @@ public struct DomainConfig: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "LocalpartCatchallSeparator",
-                \.localpartCatchallSeparator,
+                { $0.localpartCatchallSeparator }, { $0.localpartCatchallSeparator = $1 },
                 optional: true,
                 doc: "When set, only the part of the localpart before this separator decides where mail is "
                     + "delivered. With +, mail for you+anything@example.com goes to you@example.com."
             ),
             .init(
                 "LocalpartCatchallSeparators",
-                \.localpartCatchallSeparators,
+                { $0.localpartCatchallSeparators }, { $0.localpartCatchallSeparators = $1 },
                 optional: true,
                 doc: "Several separators, as LocalpartCatchallSeparator, e.g. both + and -. Set at most one of "
                     + "the two fields. The first separator is the one used to build unique sender addresses "
@@ -136,21 +136,21 @@ public struct DomainConfig: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "LocalpartCaseSensitive",
-                \.localpartCaseSensitive,
+                { $0.localpartCaseSensitive }, { $0.localpartCaseSensitive = $1 },
                 optional: true,
                 doc: "Treat upper and lower case in localparts as different when delivering mail. By default "
                     + "case is ignored."
             ),
             .init(
                 "DKIM",
-                \.dkim,
+                { $0.dkim }, { $0.dkim = $1 },
                 optional: true,
                 doc: "DKIM signing of outgoing messages (RFC 6376). Signing vouches for the messages under the "
                     + "domain's name, so receivers can build a reputation for the domain, which helps delivery."
             ),
             .init(
                 "DMARC",
-                \.dmarc,
+                { $0.dmarc }, { $0.dmarc = $1 },
                 optional: true,
                 doc: "Where DMARC aggregate reports for the domain (RFC 7489) are received. A DMARC policy, "
                     + "published in DNS, tells receivers what to do with messages whose From address is at the "
@@ -160,7 +160,7 @@ public struct DomainConfig: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "MTASTS",
-                \.mtasts,
+                { $0.mtasts }, { $0.mtasts = $1 },
                 optional: true,
                 doc: "The MTA-STS policy of the domain (RFC 8461). It tells other mail servers which MX hosts are "
                     + "valid and whether delivery must use STARTTLS with a WebPKI-verified certificate. A DNS TXT "
@@ -171,7 +171,7 @@ public struct DomainConfig: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "TLSRPT",
-                \.tlsrpt,
+                { $0.tlsrpt }, { $0.tlsrpt = $1 },
                 optional: true,
                 doc: "Where TLS reports for the domain (RFC 8460) are received: reports by other mail servers "
                     + "about their TLS connections when delivering to the domain. Incoming reports are parsed, "
@@ -179,7 +179,7 @@ public struct DomainConfig: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "Routes",
-                \.routes,
+                { $0.routes }, { $0.routes = $1 },
                 optional: true,
                 doc: "Routes for outgoing messages from this domain, evaluated after the sending account's "
                     + "routes and before the global routes. The first matching route's transport is used; with "
@@ -187,7 +187,7 @@ public struct DomainConfig: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "Aliases",
-                \.aliases,
+                { $0.aliases }, { $0.aliases = $1 },
                 optional: true,
                 doc: "Aliases (simple mailing lists) that deliver to one or more addresses of local accounts. "
                     + "Keys are localparts, as written in email addresses."
@@ -207,14 +207,14 @@ public struct DKIMConfig: SconfRecord, Equatable, Sendable {
         [
             .init(
                 "Selectors",
-                \.selectors,
+                { $0.selectors }, { $0.selectors = $1 },
                 doc: "Signing keys, keyed by selector name. Each selector needs a DNS TXT record at "
                     + "<selector>._domainkey.<domain> with its public key. A selector only signs when it is "
                     + "listed in Sign."
             ),
             .init(
                 "Sign",
-                \.sign,
+                { $0.sign }, { $0.sign = $1 },
                 optional: true,
                 doc: "Selectors to sign outgoing messages with; each adds a DKIM-Signature header."
             ),
@@ -236,26 +236,26 @@ public struct DKIMConfig: SconfRecord, Equatable, Sendable {
             [
                 .init(
                     "Hash",
-                    \.hash,
+                    { $0.hash }, { $0.hash = $1 },
                     optional: true,
                     doc: "Hash algorithm: sha256 (the default) or the older sha1, which is not recommended."
                 ),
                 .init(
                     "Canonicalization",
-                    \.canonicalization,
+                    { $0.canonicalization }, { $0.canonicalization = $1 },
                     optional: true,
                     doc: "How strictly headers and body must stay unchanged for the signature to verify. "
                         + "Default: simple for both."
                 ),
                 .init(
                     "Headers",
-                    \.headers,
+                    { $0.headers }, { $0.headers = $1 },
                     optional: true,
                     doc: "Header fields to sign. If empty, a sensible default set is signed."
                 ),
                 .init(
                     "DontSealHeaders",
-                    \.dontSealHeaders,
+                    { $0.dontSealHeaders }, { $0.dontSealHeaders = $1 },
                     optional: true,
                     doc: "Allow extra instances of the signed headers to be added without breaking the "
                         + "signature. By default each signed header is also signed as absent once more, which "
@@ -263,14 +263,14 @@ public struct DKIMConfig: SconfRecord, Equatable, Sendable {
                 ),
                 .init(
                     "Expiration",
-                    \.expiration,
+                    { $0.expiration }, { $0.expiration = $1 },
                     optional: true,
                     doc: "How long signatures stay valid after signing, as a duration such as 72h. Leave room "
                         + "for delivery through several hops; at least a few days. Empty: no expiration."
                 ),
                 .init(
                     "PrivateKeyFile",
-                    \.privateKeyFile,
+                    { $0.privateKeyFile }, { $0.privateKeyFile = $1 },
                     doc: "File with the private key, RSA or Ed25519, PKCS#8 in PEM form. Relative to the "
                         + "directory of domains.conf."
                 ),
@@ -289,13 +289,13 @@ public struct DKIMConfig: SconfRecord, Equatable, Sendable {
             [
                 .init(
                     "HeaderRelaxed",
-                    \.headerRelaxed,
+                    { $0.headerRelaxed }, { $0.headerRelaxed = $1 },
                     doc: "Use relaxed header canonicalization, which tolerates changes to header whitespace "
                         + "and to the case of header names. If false: simple."
                 ),
                 .init(
                     "BodyRelaxed",
-                    \.bodyRelaxed,
+                    { $0.bodyRelaxed }, { $0.bodyRelaxed = $1 },
                     doc: "Use relaxed body canonicalization, which tolerates changes to whitespace in the "
                         + "body. If false: simple."
                 ),
@@ -317,20 +317,20 @@ public struct DMARCConfig: SconfRecord, Equatable, Sendable {
         [
             .init(
                 "Localpart",
-                \.localpart,
+                { $0.localpart }, { $0.localpart = $1 },
                 doc: "Part before the @ of the reporting address; ASCII only. dmarcreports is a good choice."
             ),
             .init(
                 "Domain",
-                \.domain,
+                { $0.domain }, { $0.domain = $1 },
                 optional: true,
                 doc: "Domain (Unicode form) of the reporting address, when it is not this domain. This lets a "
                     + "domain whose mail is hosted elsewhere send its reports here: configure it as a domain "
                     + "here without changing its other DNS records, set this field to a domain fully hosted on "
                     + "this server, and only update its DMARC record so that rua names the resulting address."
             ),
-            .init("Account", \.account, doc: "Account that receives the reports."),
-            .init("Mailbox", \.mailbox, doc: "Mailbox in that account for the reports, e.g. DMARC."),
+            .init("Account", { $0.account }, { $0.account = $1 }, doc: "Account that receives the reports."),
+            .init("Mailbox", { $0.mailbox }, { $0.mailbox = $1 }, doc: "Mailbox in that account for the reports, e.g. DMARC."),
         ]
     }
 }
@@ -348,25 +348,25 @@ public struct MTASTSConfig: SconfRecord, Equatable, Sendable {
         [
             .init(
                 "PolicyID",
-                \.policyID,
+                { $0.policyID }, { $0.policyID = $1 },
                 doc: "Version of the policy, also published in the DNS record. Change it whenever the policy "
                     + "changes: first here, then in DNS."
             ),
             .init(
                 "Mode",
-                \.mode,
+                { $0.mode }, { $0.mode = $1 },
                 doc: "One of enforce (senders must not deliver without a verified TLS connection), testing "
                     + "(senders may deliver anyway but report failures through TLSRPT) or none (the policy is "
                     + "being withdrawn)."
             ),
             .init(
                 "MaxAge",
-                \.maxAge,
+                { $0.maxAge }, { $0.maxAge = $1 },
                 doc: "How long senders may cache the policy, e.g. 168h; usually one or a few weeks."
             ),
             .init(
                 "MX",
-                \.mx,
+                { $0.mx }, { $0.mx = $1 },
                 optional: true,
                 doc: "Host names of the MX servers allowed for the domain. If empty, the server's host name. A "
                     + "name may start with *. to match exactly one label: *.example matches host.example but not "
@@ -389,20 +389,20 @@ public struct TLSRPTConfig: SconfRecord, Equatable, Sendable {
         [
             .init(
                 "Localpart",
-                \.localpart,
+                { $0.localpart }, { $0.localpart = $1 },
                 doc: "Part before the @ of the reporting address; ASCII only. tlsreports is a good choice."
             ),
             .init(
                 "Domain",
-                \.domain,
+                { $0.domain }, { $0.domain = $1 },
                 optional: true,
                 doc: "Domain (Unicode form) of the reporting address, when it is not this domain. This lets a "
                     + "domain whose mail is hosted elsewhere send its reports here: configure it as a domain "
                     + "here without changing its other DNS records, set this field to a domain fully hosted on "
                     + "this server, and only update its TLSRPT record so that rua names the resulting address."
             ),
-            .init("Account", \.account, doc: "Account that receives the reports."),
-            .init("Mailbox", \.mailbox, doc: "Mailbox in that account for the reports, e.g. TLSRPT."),
+            .init("Account", { $0.account }, { $0.account = $1 }, doc: "Account that receives the reports."),
+            .init("Mailbox", { $0.mailbox }, { $0.mailbox = $1 }, doc: "Mailbox in that account for the reports, e.g. TLSRPT."),
         ]
     }
 }
@@ -420,27 +420,27 @@ public struct Alias: SconfRecord, Equatable, Sendable {
         [
             .init(
                 "Addresses",
-                \.addresses,
+                { $0.addresses }, { $0.addresses = $1 },
                 doc: "Member addresses to deliver to; for now they must be addresses of local accounts. A "
                     + "member that is also a direct recipient of the same message gets it only once, and the "
                     + "member in the message's From header does not get it."
             ),
             .init(
                 "PostPublic",
-                \.postPublic,
+                { $0.postPublic }, { $0.postPublic = $1 },
                 optional: true,
                 doc: "Accept messages to the alias from anyone. By default only members may send to it, judged "
                     + "by the message From address, which must pass DMARC-like verification."
             ),
             .init(
                 "ListMembers",
-                \.listMembers,
+                { $0.listMembers }, { $0.listMembers = $1 },
                 optional: true,
                 doc: "Let members see the addresses of the other members."
             ),
             .init(
                 "AllowMsgFrom",
-                \.allowMsgFrom,
+                { $0.allowMsgFrom }, { $0.allowMsgFrom = $1 },
                 optional: true,
                 doc: "Let members send messages with the alias address in the From header."
             ),
@@ -463,27 +463,27 @@ public struct Route: SconfRecord, Equatable, Sendable {
         [
             .init(
                 "FromDomain",
-                \.fromDomain,
+                { $0.fromDomain }, { $0.fromDomain = $1 },
                 optional: true,
                 doc: "Match when the domain of the envelope sender (SMTP MAIL FROM) is one of these; an empty "
                     + "list matches all. A domain starting with a dot also matches its subdomains."
             ),
             .init(
                 "ToDomain",
-                \.toDomain,
+                { $0.toDomain }, { $0.toDomain = $1 },
                 optional: true,
                 doc: "As FromDomain, but for the domain of the envelope recipient."
             ),
             .init(
                 "MinimumAttempts",
-                \.minimumAttempts,
+                { $0.minimumAttempts }, { $0.minimumAttempts = $1 },
                 optional: true,
                 doc: "Match only after at least this many delivery attempts, e.g. to fall back to a smarthost "
                     + "when direct delivery keeps failing. Default: 0."
             ),
             .init(
                 "Transport",
-                \.transport,
+                { $0.transport }, { $0.transport = $1 },
                 doc: "Name of the transport, from Transports in mox.conf, to deliver matching messages with."
             ),
         ]

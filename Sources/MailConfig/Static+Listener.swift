@@ -35,7 +35,7 @@ public struct Listener: SconfRecord, Equatable, Sendable {
         [
             .init(
                 "IPs",
-                \.ips,
+                { $0.ips }, { $0.ips = $1 },
                 doc: "IP addresses to listen on. 0.0.0.0 means all IPv4 addresses and :: all IPv6 addresses, "
                     + "but naming the addresses used for mail is better: outgoing connections are then made "
                     + "from those addresses only. When only one address family is listed and the machine can "
@@ -44,21 +44,21 @@ public struct Listener: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "NATIPs",
-                \.natIPs,
+                { $0.natIPs }, { $0.natIPs = $1 },
                 optional: true,
                 doc: "Public IP addresses, when the server sits behind NAT and IPs lists private addresses. "
                     + "Used instead of IPs in the DNS self-checks (iprev, MX, SPF, autoconfig) and for ACME."
             ),
             .init(
                 "IPsNATed",
-                \.ipsNATed,
+                { $0.ipsNATed }, { $0.ipsNATed = $1 },
                 optional: true,
                 doc: "Deprecated: use NATIPs. Says that IPs are private addresses behind NAT, which skips the "
                     + "DNS self-checks that involve IP addresses."
             ),
             .init(
                 "Hostname",
-                \.hostname,
+                { $0.hostname }, { $0.hostname = $1 },
                 optional: true,
                 doc: "Host name for this listener; when empty, the global Hostname. The account, admin, "
                     + "webmail and webapi interfaces only answer requests for this name, for localhost and for "
@@ -66,67 +66,67 @@ public struct Listener: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "TLS",
-                \.tls,
+                { $0.tls }, { $0.tls = $1 },
                 optional: true,
                 doc: "TLS for the listener's STARTTLS, implicit TLS and HTTPS services. Services that need TLS "
                     + "cannot be enabled without it."
             ),
             .init(
                 "SMTPMaxMessageSize",
-                \.smtpMaxMessageSize,
+                { $0.smtpMaxMessageSize }, { $0.smtpMaxMessageSize = $1 },
                 optional: true,
                 doc: "Largest message accepted, in bytes, for incoming and submitted messages. Default: "
                     + "104857600 (100 MiB)."
             ),
             .init(
                 "SMTP",
-                \.smtp,
+                { $0.smtp }, { $0.smtp = $1 },
                 optional: true,
                 doc: "SMTP for receiving mail from other mail servers, usually on port 25."
             ),
             .init(
                 "Submission",
-                \.submission,
+                { $0.submission }, { $0.submission = $1 },
                 optional: true,
                 doc: "SMTP submission for mail clients sending mail, on a plain connection upgraded with "
                     + "STARTTLS. Submissions, which uses TLS from the start, is preferred."
             ),
             .init(
                 "Submissions",
-                \.submissions,
+                { $0.submissions }, { $0.submissions = $1 },
                 optional: true,
                 doc: "SMTP submission over TLS from the start, for mail clients sending mail. Needs TLS on "
                     + "the listener."
             ),
             .init(
                 "IMAP",
-                \.imap,
+                { $0.imap }, { $0.imap = $1 },
                 optional: true,
                 doc: "IMAP for mail clients reading mail, on a plain connection upgraded with STARTTLS. "
                     + "IMAPS, which uses TLS from the start, is preferred."
             ),
             .init(
                 "IMAPS",
-                \.imaps,
+                { $0.imaps }, { $0.imaps = $1 },
                 optional: true,
                 doc: "IMAP over TLS from the start, for mail clients reading mail. Needs TLS on the listener."
             ),
             .init(
                 "AccountHTTP",
-                \.accountHTTP,
+                { $0.accountHTTP }, { $0.accountHTTP = $1 },
                 optional: true,
                 doc: "Web interface where users manage their account: password, delivery rules, and so on. "
                     + "Plain HTTP. Default path: /."
             ),
             .init(
                 "AccountHTTPS",
-                \.accountHTTPS,
+                { $0.accountHTTPS }, { $0.accountHTTPS = $1 },
                 optional: true,
                 doc: "The account web interface over HTTPS. Needs TLS on the listener. Default path: /."
             ),
             .init(
                 "AdminHTTP",
-                \.adminHTTP,
+                { $0.adminHTTP }, { $0.adminHTTP = $1 },
                 optional: true,
                 doc: "Web interface for the administrator: domains, accounts, queue and more. Plain HTTP. "
                     + "Default path: /admin/. Best kept off public IPs; reach it through an SSH tunnel (e.g. "
@@ -135,57 +135,57 @@ public struct Listener: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "AdminHTTPS",
-                \.adminHTTPS,
+                { $0.adminHTTPS }, { $0.adminHTTPS = $1 },
                 optional: true,
                 doc: "The admin web interface over HTTPS. Needs TLS on the listener. Default path: /admin/."
             ),
             .init(
                 "WebmailHTTP",
-                \.webmailHTTP,
+                { $0.webmailHTTP }, { $0.webmailHTTP = $1 },
                 optional: true,
                 doc: "Webmail, for reading and sending mail in a browser. Plain HTTP. Default path: /webmail/."
             ),
             .init(
                 "WebmailHTTPS",
-                \.webmailHTTPS,
+                { $0.webmailHTTPS }, { $0.webmailHTTPS = $1 },
                 optional: true,
                 doc: "Webmail over HTTPS. Needs TLS on the listener. Default path: /webmail/."
             ),
             .init(
                 "WebAPIHTTP",
-                \.webAPIHTTP,
+                { $0.webAPIHTTP }, { $0.webAPIHTTP = $1 },
                 optional: true,
                 doc: "The web API over plain HTTP, without TLS. Default path: /webapi/."
             ),
             .init(
                 "WebAPIHTTPS",
-                \.webAPIHTTPS,
+                { $0.webAPIHTTPS }, { $0.webAPIHTTPS = $1 },
                 optional: true,
                 doc: "The web API, a small HTTP/JSON interface for sending mail and managing messages, over "
                     + "HTTPS. Needs TLS on the listener. Default path: /webapi/."
             ),
             .init(
                 "MetricsHTTP",
-                \.metricsHTTP,
+                { $0.metricsHTTP }, { $0.metricsHTTP = $1 },
                 optional: true,
                 doc: "Prometheus metrics at /metrics, for monitoring. Do not enable on a public IP."
             ),
             .init(
                 "PprofHTTP",
-                \.pprofHTTP,
+                { $0.pprofHTTP }, { $0.pprofHTTP = $1 },
                 optional: true,
                 doc: "Profiling endpoints under /debug/pprof/ for a running server. Never enable on a public IP."
             ),
             .init(
                 "AutoconfigHTTPS",
-                \.autoconfigHTTPS,
+                { $0.autoconfigHTTPS }, { $0.autoconfigHTTPS = $1 },
                 optional: true,
                 doc: "Autoconfig and autodiscover, with which mail clients find their settings from just an "
                     + "email address. Served on port 443; needs TLS on the listener unless NonTLS is set."
             ),
             .init(
                 "MTASTSHTTPS",
-                \.mtastsHTTPS,
+                { $0.mtastsHTTPS }, { $0.mtastsHTTPS = $1 },
                 optional: true,
                 doc: "Serves the MTA-STS policies of the domains (RFC 8461), which tell other mail servers to "
                     + "require verified TLS when delivering here. Served on port 443; needs TLS on the listener "
@@ -193,14 +193,14 @@ public struct Listener: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "WebserverHTTP",
-                \.webserverHTTP,
+                { $0.webserverHTTP }, { $0.webserverHTTP = $1 },
                 optional: true,
                 doc: "Plain HTTP web server for the WebHandlers in domains.conf. Handlers are served on every "
                     + "listener where this is enabled."
             ),
             .init(
                 "WebserverHTTPS",
-                \.webserverHTTPS,
+                { $0.webserverHTTPS }, { $0.webserverHTTPS = $1 },
                 optional: true,
                 doc: "HTTPS web server for the WebHandlers in domains.conf. Needs TLS on the listener: ACME, or "
                     + "a certificate for each WebHandler domain."
@@ -225,17 +225,17 @@ public struct Listener: SconfRecord, Equatable, Sendable {
 
         public static var sconfFields: [SconfField<SMTPService>] {
             [
-                .init("Enabled", \.enabled, doc: "Whether to accept SMTP connections on this listener."),
-                .init("Port", \.port, optional: true, doc: "TCP port. Default: 25."),
+                .init("Enabled", { $0.enabled }, { $0.enabled = $1 }, doc: "Whether to accept SMTP connections on this listener."),
+                .init("Port", { $0.port }, { $0.port = $1 }, optional: true, doc: "TCP port. Default: 25."),
                 .init(
                     "NoSTARTTLS",
-                    \.noSTARTTLS,
+                    { $0.noSTARTTLS }, { $0.noSTARTTLS = $1 },
                     optional: true,
                     doc: "Do not offer STARTTLS, leaving connections unencrypted. Not recommended."
                 ),
                 .init(
                     "RequireSTARTTLS",
-                    \.requireSTARTTLS,
+                    { $0.requireSTARTTLS }, { $0.requireSTARTTLS = $1 },
                     optional: true,
                     doc: "Refuse incoming messages on connections without STARTTLS. Pairs well with an MTA-STS "
                         + "policy or DANE, but senders without TLS support can then not deliver. Messages to TLS "
@@ -243,7 +243,7 @@ public struct Listener: SconfRecord, Equatable, Sendable {
                 ),
                 .init(
                     "NoRequireTLS",
-                    \.noRequireTLS,
+                    { $0.noRequireTLS }, { $0.noRequireTLS = $1 },
                     optional: true,
                     doc: "Do not announce the REQUIRETLS extension (RFC 8689). A message sent with REQUIRETLS "
                         + "may only be passed on to servers that support it too, which can be impossible, e.g. "
@@ -251,7 +251,7 @@ public struct Listener: SconfRecord, Equatable, Sendable {
                 ),
                 .init(
                     "DNSBLs",
-                    \.dnsbls,
+                    { $0.dnsbls }, { $0.dnsbls = $1 },
                     optional: true,
                     doc: "DNS block list zones to check incoming connections against, e.g. sbl.spamhaus.org or "
                         + "bl.spamcop.net; check their terms of use. A list is only consulted when the sender's "
@@ -262,14 +262,14 @@ public struct Listener: SconfRecord, Equatable, Sendable {
                 ),
                 .init(
                     "FirstTimeSenderDelay",
-                    \.firstTimeSenderDelay,
+                    { $0.firstTimeSenderDelay }, { $0.firstTimeSenderDelay = $1 },
                     optional: true,
                     doc: "How long to wait before accepting a message from a sender the recipient's account "
                         + "has not received mail from before. Default: 15s."
                 ),
                 .init(
                     "TLSSessionTicketsDisabled",
-                    \.tlsSessionTicketsDisabled,
+                    { $0.tlsSessionTicketsDisabled }, { $0.tlsSessionTicketsDisabled = $1 },
                     optional: true,
                     doc: "Set to true to turn off TLS session tickets, or false to turn them on, instead of "
                         + "the default. Turning them off can help with some TLS interoperability problems."
@@ -288,11 +288,11 @@ public struct Listener: SconfRecord, Equatable, Sendable {
 
         public static var sconfFields: [SconfField<SubmissionService>] {
             [
-                .init("Enabled", \.enabled, doc: "Whether to accept submission connections on this listener."),
-                .init("Port", \.port, optional: true, doc: "TCP port. Default: 587."),
+                .init("Enabled", { $0.enabled }, { $0.enabled = $1 }, doc: "Whether to accept submission connections on this listener."),
+                .init("Port", { $0.port }, { $0.port = $1 }, optional: true, doc: "TCP port. Default: 587."),
                 .init(
                     "NoRequireSTARTTLS",
-                    \.noRequireSTARTTLS,
+                    { $0.noRequireSTARTTLS }, { $0.noRequireSTARTTLS = $1 },
                     optional: true,
                     doc: "Allow login and submission without STARTTLS, so passwords may cross the network "
                         + "unencrypted. Not recommended."
@@ -311,11 +311,11 @@ public struct Listener: SconfRecord, Equatable, Sendable {
 
         public static var sconfFields: [SconfField<SubmissionsService>] {
             [
-                .init("Enabled", \.enabled, doc: "Whether to accept submissions connections on this listener."),
-                .init("Port", \.port, optional: true, doc: "TCP port. Default: 465."),
+                .init("Enabled", { $0.enabled }, { $0.enabled = $1 }, doc: "Whether to accept submissions connections on this listener."),
+                .init("Port", { $0.port }, { $0.port = $1 }, optional: true, doc: "TCP port. Default: 465."),
                 .init(
                     "EnabledOnHTTPS",
-                    \.enabledOnHTTPS,
+                    { $0.enabledOnHTTPS }, { $0.enabledOnHTTPS = $1 },
                     optional: true,
                     doc: "Also speak SMTP submission on the HTTPS port 443, to clients that ask for the smtp "
                         + "protocol through TLS ALPN. Meant to get around censorship, e.g. for Delta Chat."
@@ -334,11 +334,11 @@ public struct Listener: SconfRecord, Equatable, Sendable {
 
         public static var sconfFields: [SconfField<IMAPService>] {
             [
-                .init("Enabled", \.enabled, doc: "Whether to accept IMAP connections on this listener."),
-                .init("Port", \.port, optional: true, doc: "TCP port. Default: 143."),
+                .init("Enabled", { $0.enabled }, { $0.enabled = $1 }, doc: "Whether to accept IMAP connections on this listener."),
+                .init("Port", { $0.port }, { $0.port = $1 }, optional: true, doc: "TCP port. Default: 143."),
                 .init(
                     "NoRequireSTARTTLS",
-                    \.noRequireSTARTTLS,
+                    { $0.noRequireSTARTTLS }, { $0.noRequireSTARTTLS = $1 },
                     optional: true,
                     doc: "Allow login without STARTTLS. Only for connections that are protected in another way, "
                         + "such as a VPN."
@@ -357,11 +357,11 @@ public struct Listener: SconfRecord, Equatable, Sendable {
 
         public static var sconfFields: [SconfField<IMAPSService>] {
             [
-                .init("Enabled", \.enabled, doc: "Whether to accept IMAPS connections on this listener."),
-                .init("Port", \.port, optional: true, doc: "TCP port. Default: 993."),
+                .init("Enabled", { $0.enabled }, { $0.enabled = $1 }, doc: "Whether to accept IMAPS connections on this listener."),
+                .init("Port", { $0.port }, { $0.port = $1 }, optional: true, doc: "TCP port. Default: 993."),
                 .init(
                     "EnabledOnHTTPS",
-                    \.enabledOnHTTPS,
+                    { $0.enabledOnHTTPS }, { $0.enabledOnHTTPS = $1 },
                     optional: true,
                     doc: "Also speak IMAP on the HTTPS port 443, to clients that ask for the imap protocol "
                         + "through TLS ALPN. Meant to get around censorship, e.g. for Delta Chat."
@@ -379,8 +379,8 @@ public struct Listener: SconfRecord, Equatable, Sendable {
 
         public static var sconfFields: [SconfField<MetricsService>] {
             [
-                .init("Enabled", \.enabled, doc: "Whether to serve metrics on this listener."),
-                .init("Port", \.port, optional: true, doc: "TCP port. Default: 8010."),
+                .init("Enabled", { $0.enabled }, { $0.enabled = $1 }, doc: "Whether to serve metrics on this listener."),
+                .init("Port", { $0.port }, { $0.port = $1 }, optional: true, doc: "TCP port. Default: 8010."),
             ]
         }
     }
@@ -394,8 +394,8 @@ public struct Listener: SconfRecord, Equatable, Sendable {
 
         public static var sconfFields: [SconfField<PprofService>] {
             [
-                .init("Enabled", \.enabled, doc: "Whether to serve the profiling endpoints on this listener."),
-                .init("Port", \.port, optional: true, doc: "TCP port. Default: 8011."),
+                .init("Enabled", { $0.enabled }, { $0.enabled = $1 }, doc: "Whether to serve the profiling endpoints on this listener."),
+                .init("Port", { $0.port }, { $0.port = $1 }, optional: true, doc: "TCP port. Default: 8011."),
             ]
         }
     }
@@ -411,24 +411,24 @@ public struct Listener: SconfRecord, Equatable, Sendable {
 
         public static var sconfFields: [SconfField<AutoconfigService>] {
             [
-                .init("Enabled", \.enabled, doc: "Whether to serve autoconfig and autodiscover on this listener."),
+                .init("Enabled", { $0.enabled }, { $0.enabled = $1 }, doc: "Whether to serve autoconfig and autodiscover on this listener."),
                 .init(
                     "Port",
-                    \.port,
+                    { $0.port }, { $0.port = $1 },
                     optional: true,
                     doc: "TCP port. Default: 443. Clients always connect to port 443, so another port needs "
                         + "something like port forwarding in front of it."
                 ),
                 .init(
                     "NonTLS",
-                    \.nonTLS,
+                    { $0.nonTLS }, { $0.nonTLS = $1 },
                     optional: true,
                     doc: "Speak plain HTTP instead of HTTPS on the port, e.g. behind a reverse proxy that "
                         + "handles TLS."
                 ),
                 .init(
                     "Forwarded",
-                    \.forwarded,
+                    { $0.forwarded }, { $0.forwarded = $1 },
                     optional: true,
                     doc: "Take the client's IP address from the X-Forwarded-* headers, for rate limiting and "
                         + "logging. Only set this behind a proxy that sets them."
@@ -448,24 +448,24 @@ public struct Listener: SconfRecord, Equatable, Sendable {
 
         public static var sconfFields: [SconfField<MTASTSService>] {
             [
-                .init("Enabled", \.enabled, doc: "Whether to serve MTA-STS policies on this listener."),
+                .init("Enabled", { $0.enabled }, { $0.enabled = $1 }, doc: "Whether to serve MTA-STS policies on this listener."),
                 .init(
                     "Port",
-                    \.port,
+                    { $0.port }, { $0.port = $1 },
                     optional: true,
                     doc: "TCP port. Default: 443. Mail servers always fetch policies from port 443, so another "
                         + "port needs something like port forwarding in front of it."
                 ),
                 .init(
                     "NonTLS",
-                    \.nonTLS,
+                    { $0.nonTLS }, { $0.nonTLS = $1 },
                     optional: true,
                     doc: "Speak plain HTTP instead of HTTPS on the port, e.g. behind a reverse proxy that "
                         + "handles TLS."
                 ),
                 .init(
                     "Forwarded",
-                    \.forwarded,
+                    { $0.forwarded }, { $0.forwarded = $1 },
                     optional: true,
                     doc: "Take the client's IP address from the X-Forwarded-* headers, for rate limiting and "
                         + "logging. Only set this behind a proxy that sets them."
@@ -484,16 +484,16 @@ public struct Listener: SconfRecord, Equatable, Sendable {
 
         public static var sconfFields: [SconfField<WebserverService>] {
             [
-                .init("Enabled", \.enabled, doc: "Whether to serve the WebHandlers on this listener."),
+                .init("Enabled", { $0.enabled }, { $0.enabled = $1 }, doc: "Whether to serve the WebHandlers on this listener."),
                 .init(
                     "Port",
-                    \.port,
+                    { $0.port }, { $0.port = $1 },
                     optional: true,
                     doc: "TCP port. Default: 80 for WebserverHTTP, 443 for WebserverHTTPS."
                 ),
                 .init(
                     "RateLimitDisabled",
-                    \.rateLimitDisabled,
+                    { $0.rateLimitDisabled }, { $0.rateLimitDisabled = $1 },
                     optional: true,
                     doc: "Do not rate limit requests on this port."
                 ),
@@ -513,24 +513,24 @@ public struct WebService: SconfRecord, Equatable, Sendable {
 
     public static var sconfFields: [SconfField<WebService>] {
         [
-            .init("Enabled", \.enabled, doc: "Whether to serve this interface on the listener."),
+            .init("Enabled", { $0.enabled }, { $0.enabled = $1 }, doc: "Whether to serve this interface on the listener."),
             .init(
                 "Port",
-                \.port,
+                { $0.port }, { $0.port = $1 },
                 optional: true,
                 doc: "TCP port. Default: 80 for the HTTP variants, 443 for HTTPS. Which host names are "
                     + "answered is described at the listener's Hostname."
             ),
             .init(
                 "Path",
-                \.path,
+                { $0.path }, { $0.path = $1 },
                 optional: true,
                 doc: "URL path to serve the interface under, starting and ending with a slash (cookies are "
                     + "scoped to it). Defaults: / for account, /admin/, /webmail/ and /webapi/."
             ),
             .init(
                 "Forwarded",
-                \.forwarded,
+                { $0.forwarded }, { $0.forwarded = $1 },
                 optional: true,
                 doc: "Take the client's IP address and whether the connection is secure from the X-Forwarded-* "
                     + "headers, for rate limiting and the secure flag on cookies. Only set this behind a proxy "

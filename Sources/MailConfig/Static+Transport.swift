@@ -17,40 +17,40 @@ public struct Transport: SconfRecord, Equatable, Sendable {
         [
             .init(
                 "Submissions",
-                \.submissions,
+                { $0.submissions }, { $0.submissions = $1 },
                 optional: true,
                 doc: "Hand messages to another server's queue with SMTP submission over TLS from the start "
                     + "(port 465 by default)."
             ),
             .init(
                 "Submission",
-                \.submission,
+                { $0.submission }, { $0.submission = $1 },
                 optional: true,
                 doc: "Hand messages to another server's queue with SMTP submission on a plain connection, "
                     + "upgraded with STARTTLS when possible (port 587 by default)."
             ),
             .init(
                 "SMTP",
-                \.smtp,
+                { $0.smtp }, { $0.smtp = $1 },
                 optional: true,
                 doc: "Relay messages to another server with plain SMTP, upgraded with STARTTLS when possible "
                     + "(port 25 by default), usually without authentication."
             ),
             .init(
                 "Socks",
-                \.socks,
+                { $0.socks }, { $0.socks = $1 },
                 optional: true,
                 doc: "Deliver directly to the recipient's MX hosts, with connections made through a SOCKS proxy."
             ),
             .init(
                 "Direct",
-                \.direct,
+                { $0.direct }, { $0.direct = $1 },
                 optional: true,
                 doc: "Deliver directly to the recipient's MX hosts, with adjusted connection settings."
             ),
             .init(
                 "Fail",
-                \.fail,
+                { $0.fail }, { $0.fail = $1 },
                 optional: true,
                 doc: "Do not deliver: fail each delivery attempt at once."
             ),
@@ -72,32 +72,32 @@ public struct TransportSMTP: SconfRecord, Equatable, Sendable {
         [
             .init(
                 "Host",
-                \.host,
+                { $0.host }, { $0.host = $1 },
                 doc: "Host name of the server to connect to, also checked against its TLS certificate."
             ),
             .init(
                 "Port",
-                \.port,
+                { $0.port }, { $0.port = $1 },
                 optional: true,
                 doc: "TCP port. When 0 or left out: 465 for Submissions, 587 for Submission, 25 for SMTP."
             ),
             .init(
                 "STARTTLSInsecureSkipVerify",
-                \.startTLSInsecureSkipVerify,
+                { $0.startTLSInsecureSkipVerify }, { $0.startTLSInsecureSkipVerify = $1 },
                 optional: true,
                 doc: "Accept a TLS certificate that cannot be verified after STARTTLS. Not allowed with "
                     + "Submissions."
             ),
             .init(
                 "NoSTARTTLS",
-                \.noSTARTTLS,
+                { $0.noSTARTTLS }, { $0.noSTARTTLS = $1 },
                 optional: true,
                 doc: "Do not try STARTTLS (Submission and SMTP only): credentials and messages then cross the "
                     + "network unencrypted."
             ),
             .init(
                 "Auth",
-                \.auth,
+                { $0.auth }, { $0.auth = $1 },
                 optional: true,
                 doc: "Credentials to log in to the server with. Without them, no login is attempted."
             ),
@@ -115,11 +115,11 @@ public struct SMTPAuth: SconfRecord, Equatable, Sendable {
 
     public static var sconfFields: [SconfField<SMTPAuth>] {
         [
-            .init("Username", \.username, doc: "User name to log in with."),
-            .init("Password", \.password, doc: "Password to log in with."),
+            .init("Username", { $0.username }, { $0.username = $1 }, doc: "User name to log in with."),
+            .init("Password", { $0.password }, { $0.password = $1 }, doc: "Password to log in with."),
             .init(
                 "Mechanisms",
-                \.mechanisms,
+                { $0.mechanisms }, { $0.mechanisms = $1 },
                 optional: true,
                 doc: "SASL mechanisms that may be used, from SCRAM-SHA-256-PLUS, SCRAM-SHA-256, "
                     + "SCRAM-SHA-1-PLUS, SCRAM-SHA-1, CRAM-MD5 and PLAIN. Default: all but PLAIN. Listing only "
@@ -139,17 +139,17 @@ public struct TransportSocks: SconfRecord, Equatable, Sendable {
 
     public static var sconfFields: [SconfField<TransportSocks>] {
         [
-            .init("Address", \.address, doc: "Address of the SOCKS proxy, as host:port or ip:port."),
+            .init("Address", { $0.address }, { $0.address = $1 }, doc: "Address of the SOCKS proxy, as host:port or ip:port."),
             .init(
                 "RemoteIPs",
-                \.remoteIPs,
+                { $0.remoteIPs }, { $0.remoteIPs = $1 },
                 doc: "IP addresses that the proxy's outgoing connections come from, usually the proxy host's "
                     + "IPv4 and IPv6 addresses. Add them to your SPF records (mind the DNS TTL) and give them "
                     + "reverse DNS names that resolve to RemoteHostname."
             ),
             .init(
                 "RemoteHostname",
-                \.remoteHostname,
+                { $0.remoteHostname }, { $0.remoteHostname = $1 },
                 doc: "Host name of the RemoteIPs, used in SMTP EHLO; usually the proxy's host name."
             ),
         ]
@@ -167,13 +167,13 @@ public struct TransportDirect: SconfRecord, Equatable, Sendable {
         [
             .init(
                 "DisableIPv4",
-                \.disableIPv4,
+                { $0.disableIPv4 }, { $0.disableIPv4 = $1 },
                 optional: true,
                 doc: "Never connect to remote SMTP servers over IPv4."
             ),
             .init(
                 "DisableIPv6",
-                \.disableIPv6,
+                { $0.disableIPv6 }, { $0.disableIPv6 = $1 },
                 optional: true,
                 doc: "Never connect to remote SMTP servers over IPv6."
             ),
@@ -192,13 +192,13 @@ public struct TransportFail: SconfRecord, Equatable, Sendable {
         [
             .init(
                 "SMTPCode",
-                \.smtpCode,
+                { $0.smtpCode }, { $0.smtpCode = $1 },
                 optional: true,
                 doc: "SMTP reply code for the failure, 4xx (temporary) or 5xx (permanent). Default: 554."
             ),
             .init(
                 "SMTPMessage",
-                \.smtpMessage,
+                { $0.smtpMessage }, { $0.smtpMessage = $1 },
                 optional: true,
                 doc: "Text for the failure, shown in the delivery status notification: ASCII without control "
                     + "characters, at most 256 characters."

@@ -45,14 +45,14 @@ public struct StaticConfig: SconfRecord, Equatable, Sendable {
         [
             .init(
                 "DataDir",
-                \.dataDir,
+                { $0.dataDir }, { $0.dataDir = $1 },
                 doc: "Directory holding all state: the queue, the accounts with their messages, and "
                     + "certificates and keys obtained through ACME. A relative path is taken relative to the "
                     + "directory that holds mox.conf."
             ),
             .init(
                 "LogLevel",
-                \.logLevel,
+                { $0.logLevel }, { $0.logLevel = $1 },
                 doc: "Log level for all packages without an override in PackageLogLevels. One of error, info, "
                     + "debug, trace, traceauth or tracedata. At trace, SMTP and IMAP protocol exchanges are "
                     + "logged without authentication and message data; traceauth adds the authentication "
@@ -60,7 +60,7 @@ public struct StaticConfig: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "PackageLogLevels",
-                \.packageLogLevels,
+                { $0.packageLogLevels }, { $0.packageLogLevels = $1 },
                 optional: true,
                 doc: "Log level per package, overriding LogLevel. Keys are package names such as smtpserver, "
                     + "imapserver, smtpclient, queue, dkim, spf, dmarc, dmarcdb, mtasts, tlsrpt, autotls or junk; "
@@ -68,14 +68,14 @@ public struct StaticConfig: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "User",
-                \.user,
+                { $0.user }, { $0.user = $1 },
                 optional: true,
                 doc: "System user to run as once all sockets have been opened as root. Default: mox. A value "
                     + "that is not a known user name is read as a number and used as both uid and gid."
             ),
             .init(
                 "NoFixPermissions",
-                \.noFixPermissions,
+                { $0.noFixPermissions }, { $0.noFixPermissions = $1 },
                 optional: true,
                 doc: "Leave file ownership and permissions alone at startup. Without this, the owner and mode "
                     + "of the work, config and data directories, their files and the mox binary are corrected "
@@ -83,13 +83,13 @@ public struct StaticConfig: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "Hostname",
-                \.hostname,
+                { $0.hostname }, { $0.hostname = $1 },
                 doc: "Fully qualified host name of this machine, used in SMTP greetings and as the MX target, "
                     + "typically mail.<domain>."
             ),
             .init(
                 "CheckUpdates",
-                \.checkUpdates,
+                { $0.checkUpdates }, { $0.checkUpdates = $1 },
                 optional: true,
                 doc: "Check once a day for a new release, with a single DNS TXT lookup of _updates.xmox.nl. "
                     + "When one is found, its changelog is downloaded from https://updates.xmox.nl/changelog "
@@ -97,21 +97,21 @@ public struct StaticConfig: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "Pedantic",
-                \.pedantic,
+                { $0.pedantic }, { $0.pedantic = $1 },
                 optional: true,
                 doc: "Reject protocol violations by SMTP, IMAP and other clients and servers, instead of "
                     + "tolerating the common ones seen in practice."
             ),
             .init(
                 "TLS",
-                \.tls,
+                { $0.tls }, { $0.tls = $1 },
                 optional: true,
                 doc: "TLS settings that apply to the whole server, such as extra certificate authorities "
                     + "trusted for outgoing SMTP connections and HTTPS requests."
             ),
             .init(
                 "ACME",
-                \.acme,
+                { $0.acme }, { $0.acme = $1 },
                 optional: true,
                 doc: "ACME providers (e.g. Let's Encrypt) for requesting TLS certificates automatically. The "
                     + "key is a name of your choosing, e.g. letsencrypt, referenced from the TLS settings of "
@@ -119,14 +119,14 @@ public struct StaticConfig: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "AdminPasswordFile",
-                \.adminPasswordFile,
+                { $0.adminPasswordFile }, { $0.adminPasswordFile = $1 },
                 optional: true,
                 doc: "File with the hashed password for the admin web interface. Without it, admin logins "
                     + "are not possible."
             ),
             .init(
                 "Listeners",
-                \.listeners,
+                { $0.listeners }, { $0.listeners = $1 },
                 doc: "Listeners, each a set of IP addresses with the services enabled on them: SMTP, IMAP, "
                     + "web interfaces, metrics and more. The key is a name of your choosing. Every listener with "
                     + "SMTP or IMAP serves all configured domains. A listener named public gets extra checks: "
@@ -135,14 +135,14 @@ public struct StaticConfig: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "Postmaster",
-                \.postmaster,
+                { $0.postmaster }, { $0.postmaster = $1 },
                 doc: "Where messages to postmaster addresses are delivered: the bare address postmaster, "
                     + "postmaster at the host name (of the server and of each listener with SMTP), and "
                     + "postmaster at each domain that has no postmaster address of its own."
             ),
             .init(
                 "HostTLSRPT",
-                \.hostTLSRPT,
+                { $0.hostTLSRPT }, { $0.hostTLSRPT = $1 },
                 optional: true,
                 doc: "Where TLS reports (TLSRPT) about this mail host are received. Reports about DANE "
                     + "concern the MX host and arrive here; reports about MTA-STS concern recipient domains and "
@@ -151,7 +151,7 @@ public struct StaticConfig: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "InitialMailboxes",
-                \.initialMailboxes,
+                { $0.initialMailboxes }, { $0.initialMailboxes = $1 },
                 optional: true,
                 doc: "Mailboxes created for each new account, in addition to Inbox, which always exists. "
                     + "Mailboxes can have a special-use role that mail clients understand. If left out or "
@@ -159,14 +159,14 @@ public struct StaticConfig: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "DefaultMailboxes",
-                \.defaultMailboxes,
+                { $0.defaultMailboxes }, { $0.defaultMailboxes = $1 },
                 optional: true,
                 doc: "Deprecated: use InitialMailboxes. Names of mailboxes to create for a new account, besides "
                     + "Inbox. If empty, Sent, Archive, Trash, Drafts and Junk are created."
             ),
             .init(
                 "Transports",
-                \.transports,
+                { $0.transports }, { $0.transports = $1 },
                 optional: true,
                 doc: "Named ways of delivering outgoing messages other than the built-in direct SMTP "
                     + "delivery, e.g. through a smarthost or a SOCKS proxy. Routes in domains.conf refer to "
@@ -176,7 +176,7 @@ public struct StaticConfig: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "NoOutgoingDMARCReports",
-                \.noOutgoingDMARCReports,
+                { $0.noOutgoingDMARCReports }, { $0.noOutgoingDMARCReports = $1 },
                 optional: true,
                 doc: "Do not send DMARC aggregate reports. By default, domains whose DMARC policy asks for "
                     + "reports receive them, from postmaster@<hostname>, for intervals of whole hours (1 to 24, "
@@ -184,7 +184,7 @@ public struct StaticConfig: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "NoOutgoingTLSReports",
-                \.noOutgoingTLSReports,
+                { $0.noOutgoingTLSReports }, { $0.noOutgoingTLSReports = $1 },
                 optional: true,
                 doc: "Do not send TLS reports. By default, domains whose TLSRPT DNS record asks for reports "
                     + "receive a daily report (covering a day in UTC) about failed STARTTLS connections and the "
@@ -194,14 +194,14 @@ public struct StaticConfig: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "OutgoingTLSReportsForAllSuccess",
-                \.outgoingTLSReportsForAllSuccess,
+                { $0.outgoingTLSReportsForAllSuccess }, { $0.outgoingTLSReportsForAllSuccess = $1 },
                 optional: true,
                 doc: "Also send TLS reports when all connections succeeded. By default a report is only sent "
                     + "when there was at least one failure; reports always include the success counts."
             ),
             .init(
                 "QuotaMessageSize",
-                \.quotaMessageSize,
+                { $0.quotaMessageSize }, { $0.quotaMessageSize = $1 },
                 optional: true,
                 doc: "Default limit, in bytes, on the total size of the messages in each account; 0 means no "
                     + "limit. Accounts can override it. Adding a message that would exceed the limit fails. The "
@@ -224,7 +224,7 @@ public struct GlobalTLS: SconfRecord, Equatable, Sendable {
         [
             .init(
                 "CA",
-                \.ca,
+                { $0.ca }, { $0.ca = $1 },
                 optional: true,
                 doc: "Certificate authorities to trust when verifying the TLS certificates of remote servers."
             )
@@ -242,14 +242,14 @@ public struct GlobalTLS: SconfRecord, Equatable, Sendable {
             [
                 .init(
                     "AdditionalToSystem",
-                    \.additionalToSystem,
+                    { $0.additionalToSystem }, { $0.additionalToSystem = $1 },
                     optional: true,
                     doc: "Trust the certificates in CertFiles in addition to the system's trusted authorities. "
                         + "If false, only the certificates in CertFiles are trusted."
                 ),
                 .init(
                     "CertFiles",
-                    \.certFiles,
+                    { $0.certFiles }, { $0.certFiles = $1 },
                     optional: true,
                     doc: "PEM files with certificate authority certificates to trust. Relative paths are "
                         + "relative to the directory of mox.conf."
@@ -274,26 +274,26 @@ public struct ACMEConfig: SconfRecord, Equatable, Sendable {
         [
             .init(
                 "DirectoryURL",
-                \.directoryURL,
+                { $0.directoryURL }, { $0.directoryURL = $1 },
                 doc: "URL of the provider's ACME directory. For Let's Encrypt: "
                     + "https://acme-v02.api.letsencrypt.org/directory."
             ),
             .init(
                 "RenewBefore",
-                \.renewBefore,
+                { $0.renewBefore }, { $0.renewBefore = $1 },
                 optional: true,
                 doc: "How long before a certificate expires to request a new one. Default: 30 days (720h)."
             ),
             .init(
                 "ContactEmail",
-                \.contactEmail,
+                { $0.contactEmail }, { $0.contactEmail = $1 },
                 doc: "Email address registered with the provider, which may use it to warn about certificates "
                     + "that are about to expire. An address hosted on this server may not receive such warnings "
                     + "if TLS is what is broken."
             ),
             .init(
                 "Port",
-                \.port,
+                { $0.port }, { $0.port = $1 },
                 optional: true,
                 doc: "Port on which to answer ACME tls-alpn-01 validation requests. Default: 443. The provider "
                     + "always connects to port 443, so a different port only works with something like firewall "
@@ -302,7 +302,7 @@ public struct ACMEConfig: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "IssuerDomainName",
-                \.issuerDomainName,
+                { $0.issuerDomainName }, { $0.issuerDomainName = $1 },
                 optional: true,
                 doc: "Domain name of the certificate authority, used in the suggested CAA DNS records that "
                     + "restrict which authority may issue certificates for your domains. When empty and "
@@ -310,7 +310,7 @@ public struct ACMEConfig: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "ExternalAccountBinding",
-                \.externalAccountBinding,
+                { $0.externalAccountBinding }, { $0.externalAccountBinding = $1 },
                 optional: true,
                 doc: "Link the new ACME account to an account you already have at the provider, for "
                     + "providers that require it (RFC 8555 7.3.4). The request is signed with a key that both "
@@ -329,10 +329,10 @@ public struct ExternalAccountBinding: SconfRecord, Equatable, Sendable {
 
     public static var sconfFields: [SconfField<ExternalAccountBinding>] {
         [
-            .init("KeyID", \.keyID, doc: "Key identifier given by the ACME provider."),
+            .init("KeyID", { $0.keyID }, { $0.keyID = $1 }, doc: "Key identifier given by the ACME provider."),
             .init(
                 "KeyFile",
-                \.keyFile,
+                { $0.keyFile }, { $0.keyFile = $1 },
                 doc: "File holding the key given by the ACME provider, base64url-encoded, used to sign the "
                     + "account request. Relative to the directory of mox.conf."
             ),
@@ -354,14 +354,14 @@ public struct ListenerTLS: SconfRecord, Equatable, Sendable {
         [
             .init(
                 "ACME",
-                \.acme,
+                { $0.acme }, { $0.acme = $1 },
                 optional: true,
                 doc: "Name of an ACME provider from the top-level ACME section, e.g. letsencrypt, to get "
                     + "certificates for this listener automatically."
             ),
             .init(
                 "KeyCerts",
-                \.keyCerts,
+                { $0.keyCerts }, { $0.keyCerts = $1 },
                 optional: true,
                 doc: "Certificates with their private keys to serve on this listener. The files are read by "
                     + "the root process before it drops privileges, so they need no special permissions. If a "
@@ -370,13 +370,13 @@ public struct ListenerTLS: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "MinVersion",
-                \.minVersion,
+                { $0.minVersion }, { $0.minVersion = $1 },
                 optional: true,
                 doc: "Oldest TLS version to accept: TLSv1.0, TLSv1.1, TLSv1.2 or TLSv1.3. Default: TLSv1.2."
             ),
             .init(
                 "HostPrivateKeyFiles",
-                \.hostPrivateKeyFiles,
+                { $0.hostPrivateKeyFiles }, { $0.hostPrivateKeyFiles = $1 },
                 optional: true,
                 doc: "Private key files (PEM; PKCS#8 preferred, PKCS#1 and EC keys also read) for the "
                     + "certificates requested through ACME. Configuring them up front lets DANE TLSA records "
@@ -386,7 +386,7 @@ public struct ListenerTLS: SconfRecord, Equatable, Sendable {
             ),
             .init(
                 "ClientAuthDisabled",
-                \.clientAuthDisabled,
+                { $0.clientAuthDisabled }, { $0.clientAuthDisabled = $1 },
                 optional: true,
                 doc: "Do not ask TLS clients for a certificate. Set this for clients that misbehave when the "
                     + "server requests TLS client authentication."
@@ -406,12 +406,12 @@ public struct KeyCert: SconfRecord, Equatable, Sendable {
         [
             .init(
                 "CertFile",
-                \.certFile,
+                { $0.certFile }, { $0.certFile = $1 },
                 doc: "PEM file with the certificate followed by any intermediate CA certificates."
             ),
             .init(
                 "KeyFile",
-                \.keyFile,
+                { $0.keyFile }, { $0.keyFile = $1 },
                 doc: "PEM file with the certificate's private key: PKCS#8 preferred, PKCS#1 and EC keys are "
                     + "read too."
             ),
@@ -430,8 +430,8 @@ public struct Postmaster: SconfRecord, Equatable, Sendable {
 
     public static var sconfFields: [SconfField<Postmaster>] {
         [
-            .init("Account", \.account, doc: "Account, from domains.conf, that receives postmaster messages."),
-            .init("Mailbox", \.mailbox, doc: "Mailbox in that account, e.g. Postmaster or Inbox."),
+            .init("Account", { $0.account }, { $0.account = $1 }, doc: "Account, from domains.conf, that receives postmaster messages."),
+            .init("Mailbox", { $0.mailbox }, { $0.mailbox = $1 }, doc: "Mailbox in that account, e.g. Postmaster or Inbox."),
         ]
     }
 }
@@ -448,13 +448,13 @@ public struct HostTLSRPT: SconfRecord, Equatable, Sendable {
         [
             .init(
                 "Account",
-                \.account,
+                { $0.account }, { $0.account = $1 },
                 doc: "Account that receives TLS reports for the host, usually the postmaster's account."
             ),
-            .init("Mailbox", \.mailbox, doc: "Mailbox in that account for the reports; TLSRPT is a good choice."),
+            .init("Mailbox", { $0.mailbox }, { $0.mailbox = $1 }, doc: "Mailbox in that account for the reports; TLSRPT is a good choice."),
             .init(
                 "Localpart",
-                \.localpart,
+                { $0.localpart }, { $0.localpart = $1 },
                 doc: "Part before the @ of the reporting address at the host name; tlsreports is a good choice."
             ),
         ]
@@ -472,13 +472,13 @@ public struct InitialMailboxes: SconfRecord, Equatable, Sendable {
         [
             .init(
                 "SpecialUse",
-                \.specialUse,
+                { $0.specialUse }, { $0.specialUse = $1 },
                 optional: true,
                 doc: "Names of the mailboxes to create for each special-use role (RFC 6154)."
             ),
             .init(
                 "Regular",
-                \.regular,
+                { $0.regular }, { $0.regular = $1 },
                 optional: true,
                 doc: "Names of further mailboxes to create, without a special-use role."
             ),
@@ -499,11 +499,11 @@ public struct SpecialUseMailboxes: SconfRecord, Equatable, Sendable {
 
     public static var sconfFields: [SconfField<SpecialUseMailboxes>] {
         [
-            .init("Sent", \.sent, optional: true, doc: "Mailbox for sent messages, e.g. Sent."),
-            .init("Archive", \.archive, optional: true, doc: "Mailbox for archived messages, e.g. Archive."),
-            .init("Trash", \.trash, optional: true, doc: "Mailbox for deleted messages, e.g. Trash."),
-            .init("Draft", \.draft, optional: true, doc: "Mailbox for message drafts, e.g. Drafts."),
-            .init("Junk", \.junk, optional: true, doc: "Mailbox for spam, e.g. Junk."),
+            .init("Sent", { $0.sent }, { $0.sent = $1 }, optional: true, doc: "Mailbox for sent messages, e.g. Sent."),
+            .init("Archive", { $0.archive }, { $0.archive = $1 }, optional: true, doc: "Mailbox for archived messages, e.g. Archive."),
+            .init("Trash", { $0.trash }, { $0.trash = $1 }, optional: true, doc: "Mailbox for deleted messages, e.g. Trash."),
+            .init("Draft", { $0.draft }, { $0.draft = $1 }, optional: true, doc: "Mailbox for message drafts, e.g. Drafts."),
+            .init("Junk", { $0.junk }, { $0.junk = $1 }, optional: true, doc: "Mailbox for spam, e.g. Junk."),
         ]
     }
 }

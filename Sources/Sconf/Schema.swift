@@ -264,4 +264,27 @@ public struct SconfField<Root> {
         self.write = { root, writer in root[keyPath: keyPath].sconfWrite(&writer) }
         self.isZero = { root in root[keyPath: keyPath].sconfIsZero }
     }
+
+    /// The same with a getter and a setter instead of a key path:
+    /// `.init("DataDir", { $0.dataDir }, { $0.dataDir = $1 }, doc: "...")`.
+    ///
+    /// Large schemas use this form: every key path literal costs the runtime a type lookup
+    /// and an object the first time it is used, and describing the whole config (which the
+    /// website build does every time) touches all of them.
+    public init<Value: SconfValue>(
+        _ name: String,
+        _ get: @escaping (Root) -> Value,
+        _ set: @escaping (inout Root, Value) -> Void,
+        optional: Bool = false,
+        doc: String = ""
+    ) {
+        self.name = name
+        self.doc = doc
+        self.isOptional = optional
+        self.read = { (root: inout Root, reader: inout SconfReader) throws(SconfError) in
+            set(&root, try Value.sconfRead(&reader))
+        }
+        self.write = { root, writer in get(root).sconfWrite(&writer) }
+        self.isZero = { root in get(root).sconfIsZero }
+    }
 }
