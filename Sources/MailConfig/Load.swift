@@ -1,10 +1,11 @@
 // Loading: read mox.conf and the domains.conf beside it, parse both, and check what mox checks
 // on load that needs neither the network nor the data directory.
 import FoundationEssentials
+import Sconf
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Sconf
 
 // MARK: - Errors
 
@@ -192,7 +193,9 @@ public enum ConfigLoader {
         case .success(let b):
             bytes = b
         case .failure(let reason):
-            throw ConfigErrors(errors: [ConfigError(file: path, line: 0, fieldPath: "", reason: "cannot read file: \(reason)")])
+            throw ConfigErrors(errors: [
+                ConfigError(file: path, line: 0, fieldPath: "", reason: "cannot read file: \(reason)")
+            ])
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw ConfigErrors(errors: [ConfigError(file: path, line: 0, fieldPath: "", reason: "not valid UTF-8")])

@@ -592,7 +592,10 @@ extension Validator {
 
     private mutating func checkHeaderNames(_ headers: [String: String], _ path: String) {
         for name in headers.keys.sorted() {
-            let trimmed = String(name.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
+            let trimmed = String(
+                name.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" })
+                    .reversed()
+            )
             if trimmed.isEmpty || trimmed != name {
                 self.add(path + ".\(name)", "bad header name \"\(name)\"")
             }

@@ -235,8 +235,11 @@ extension SconfRecord {
 }
 
 /// One field of a record: its name in the file, its documentation, whether it may be left
-/// out, and how to read and write it through a key path of the record.
-public struct SconfField<Root> {
+/// out, and how to read and write it in the record.
+///
+/// Sendable so schemas can be `static let`: the closures are set once at initialization,
+/// never changed, and capture only key paths or closures without state.
+public struct SconfField<Root>: @unchecked Sendable {
     public let name: String
     public let doc: String
     public let isOptional: Bool

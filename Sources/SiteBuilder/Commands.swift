@@ -119,7 +119,8 @@ enum CommandReference {
             }
             md += "```\nusage: " + Self.usage(name, node) + "\n"
             for arg in (node.arguments ?? []) where (arg.shouldDisplay ?? true) && !arg.isHelpOrVersion {
-                var label = arg.kind == "positional" ? "$" + (arg.valueName ?? "arg") : (arg.preferredName?.spelled ?? "")
+                var label =
+                    arg.kind == "positional" ? "$" + (arg.valueName ?? "arg") : (arg.preferredName?.spelled ?? "")
                 if arg.kind == "option" {
                     label += " " + (arg.valueName ?? "value")
                 }

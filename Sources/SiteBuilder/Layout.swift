@@ -38,7 +38,8 @@ enum Layout {
         for (target, name) in siteNavigation {
             let href = target.isEmpty ? up : up + target
             if target == dir {
-                nav += "<li><a href=\"\(href)\" class=\"current\" aria-current=\"page\" style=\"font-weight: bold\">\(escapeHTML(name))</a></li>\n"
+                nav +=
+                    "<li><a href=\"\(href)\" class=\"current\" aria-current=\"page\" style=\"font-weight: bold\">\(escapeHTML(name))</a></li>\n"
             } else {
                 nav += "<li><a href=\"\(href)\">\(escapeHTML(name))</a></li>\n"
             }

@@ -113,7 +113,8 @@ public enum LinkChecker {
     /// Resolves a relative or root-relative path against the page's path.
     static func resolve(_ path: String, from page: String) -> String? {
         var parts: [Substring] = path.hasPrefix("/") ? [] : page.split(separator: "/").dropLast()
-        let trailingSlash = path.hasSuffix("/") || path.hasSuffix("/.") || path.hasSuffix("/..") || path == "." || path == ".."
+        let trailingSlash =
+            path.hasSuffix("/") || path.hasSuffix("/.") || path.hasSuffix("/..") || path == "." || path == ".."
         for component in path.split(separator: "/") {
             switch component {
             case ".": continue
@@ -143,7 +144,9 @@ public enum LinkChecker {
             }
         }
         while i < bytes.count {
-            if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.count, let hi = hex(bytes[i + 1]), let lo = hex(bytes[i + 2]) {
+            if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.count, let hi = hex(bytes[i + 1]),
+                let lo = hex(bytes[i + 2])
+            {
                 out.append(hi << 4 | lo)
                 i += 3
             } else {

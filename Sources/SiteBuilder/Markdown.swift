@@ -3,6 +3,7 @@
 
 import CCMark
 import FoundationEssentials
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -235,7 +236,10 @@ struct HTMLRenderer {
     /// A config file: one `<div>` per line; comment lines get a class, field lines an id made
     /// of the h2 anchor and the path of nested field names (`-` items are named `dash`).
     mutating func renderConfig(_ text: String) {
-        self.out += "<div class=\"config\">\n"
+        // Thousands of lines: built as bytes, appended once.
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count * 3)
+        out += "<div class=\"config\">\n".utf8
         var fields: [String] = []
         var lines = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         if lines.last?.isEmpty == true {
@@ -245,13 +249,14 @@ struct HTMLRenderer {
         for line in lines {
             let body = line.drop(while: { $0 == UInt8(ascii: "\t") })
             let depth = line.count - body.count
-            let lineText = String(decoding: line, as: UTF8.self)
             if body.first == UInt8(ascii: "#") {
-                self.out += "<div class=\"comment\">" + escapeHTML(lineText) + "</div>\n"
+                out += "<div class=\"comment\">".utf8
+                appendEscaped(&out, line)
+                out += "</div>\n".utf8
                 continue
             }
             if body.isEmpty {
-                self.out += "<div>\n</div>\n"
+                out += "<div>\n</div>\n".utf8
                 continue
             }
             if depth < fields.count {
@@ -262,13 +267,35 @@ struct HTMLRenderer {
                 // an empty component rather than failing the whole page.
                 fields.append("")
             }
-            let isItem = body.first == UInt8(ascii: "-") && (body.count == 1 || body.dropFirst().first == UInt8(ascii: " "))
-            let word = isItem ? "dash" : String(decoding: body.prefix(while: { $0 != UInt8(ascii: ":") }), as: UTF8.self)
+            let isItem =
+                body.first == UInt8(ascii: "-") && (body.count == 1 || body.dropFirst().first == UInt8(ascii: " "))
+            let word =
+                isItem ? "dash" : String(decoding: body.prefix(while: { $0 != UInt8(ascii: ":") }), as: UTF8.self)
             fields.append(word)
-            let id = escapeHTML(self.ids.unique(prefix + fields.joined(separator: "-")))
-            self.out += "<div id=\"" + id + "\">" + escapeHTML(lineText) + " <a href=\"#" + id + "\">#</a></div>\n"
+            let id = self.ids.unique(prefix + fields.joined(separator: "-"))
+            out += "<div id=\"".utf8
+            appendEscaped(&out, id.utf8[...])
+            out += "\">".utf8
+            appendEscaped(&out, line)
+            out += " <a href=\"#".utf8
+            appendEscaped(&out, id.utf8[...])
+            out += "\">#</a></div>\n".utf8
         }
-        self.out += "</div>\n"
+        out += "</div>\n".utf8
+        self.out += String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// Appends `bytes` to `out`, HTML-escaped.
+func appendEscaped<C: Collection>(_ out: inout [UInt8], _ bytes: C) where C.Element == UInt8 {
+    for b in bytes {
+        switch b {
+        case 0x26: out += "&amp;".utf8
+        case 0x3C: out += "&lt;".utf8
+        case 0x3E: out += "&gt;".utf8
+        case 0x22: out += "&quot;".utf8
+        default: out.append(b)
+        }
     }
 }
 

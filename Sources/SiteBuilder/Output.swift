@@ -125,9 +125,10 @@ public enum SiteOutput {
         _ = rename(old, new)
     }
 
-    private typealias RenameAt2 = @convention(c) (
-        Int32, UnsafePointer<CChar>?, Int32, UnsafePointer<CChar>?, UInt32
-    ) -> Int32
+    private typealias RenameAt2 =
+        @convention(c) (
+            Int32, UnsafePointer<CChar>?, Int32, UnsafePointer<CChar>?, UInt32
+        ) -> Int32
 
     /// Swaps two paths atomically; false when the system can't.
     private static func exchange(_ a: String, _ b: String) -> Bool {

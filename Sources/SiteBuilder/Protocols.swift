@@ -103,8 +103,10 @@ public enum RFCIndex {
             s += " <a href=\"#\(escapeHTML(id))\">#</a></td></tr>\n"
             for rfc in topic.rfcs {
                 s += rfc.obsolete ? "<tr class=\"obsolete\">" : "<tr>"
-                s += "<td style=\"text-align: right\"><a href=\"https://www.rfc-editor.org/rfc/rfc\(rfc.number)\">\(rfc.number)</a></td>"
-                s += "<td style=\"text-align: center\"><span class=\"status \(rfc.status.cssClass)\">\(escapeHTML(rfc.status.rawValue))</span></td>"
+                s +=
+                    "<td style=\"text-align: right\"><a href=\"https://www.rfc-editor.org/rfc/rfc\(rfc.number)\">\(rfc.number)</a></td>"
+                s +=
+                    "<td style=\"text-align: center\"><span class=\"status \(rfc.status.cssClass)\">\(escapeHTML(rfc.status.rawValue))</span></td>"
                 s += "<td>\(rfc.obsolete ? "Obsolete: " : "")\(escapeHTML(rfc.title))</td></tr>\n"
             }
         }

@@ -49,11 +49,17 @@ public struct SiteSources: Sendable {
     public var commit: @Sendable () -> CommitInfo
 
     public init(
-        index: String, features: String, screenshots: String, install: String, protocolsSummary: String,
-        readme: String, rfcIndex: String,
+        index: String,
+        features: String,
+        screenshots: String,
+        install: String,
+        protocolsSummary: String,
+        readme: String,
+        rfcIndex: String,
         staticConfigExample: @escaping @Sendable () -> String,
         dynamicConfigExample: @escaping @Sendable () -> String,
-        commands: @escaping @Sendable () throws -> CommandTree, commit: @escaping @Sendable () -> CommitInfo
+        commands: @escaping @Sendable () throws -> CommandTree,
+        commit: @escaping @Sendable () -> CommitInfo
     ) {
         self.index = index
         self.features = features
@@ -98,7 +104,11 @@ public enum SiteBuilder {
             SitePage(
                 dir: dir,
                 html: Layout.page(
-                    dir: dir, title: title, body: body, commit: commitInfo.value, liveReload: options.liveReload
+                    dir: dir,
+                    title: title,
+                    body: body,
+                    commit: commitInfo.value,
+                    liveReload: options.liveReload
                 )
             )
         }
@@ -106,7 +116,10 @@ public enum SiteBuilder {
         let dynamicExample = Once(src.dynamicConfigExample)
         let jobs: [@Sendable () throws -> SitePage?] = [
             {
-                let md = Self.configMarkdown(staticExample: src.staticConfigExample(), dynamicExample: dynamicExample.value)
+                let md = Self.configMarkdown(
+                    staticExample: src.staticConfigExample(),
+                    dynamicExample: dynamicExample.value
+                )
                 return frame("config/", "Config reference - Mox", Self.standardBody(md, codeBlocks: .config))
             },
             {
@@ -176,8 +189,13 @@ public enum SiteBuilder {
         let title = String(lines[0]).trimming("# \t")
         let subtitle = String(lines[1]).trimming("# \t")
         let rest = lines.count > 2 ? String(lines[2]) : ""
-        guard let split = rest.firstRange(of: "\n" + Self.rootSplit) ?? (rest.hasPrefix(Self.rootSplit) ? rest.firstRange(of: Self.rootSplit) : nil) else {
-            throw SiteError("website/index.md: missing the \"\(Self.rootSplit)\" heading that splits the page into two columns")
+        guard
+            let split = rest.firstRange(of: "\n" + Self.rootSplit)
+                ?? (rest.hasPrefix(Self.rootSplit) ? rest.firstRange(of: Self.rootSplit) : nil)
+        else {
+            throw SiteError(
+                "website/index.md: missing the \"\(Self.rootSplit)\" heading that splits the page into two columns"
+            )
         }
         var ids = AnchorSet()
         let left = Markdown.render(String(rest[..<split.lowerBound]), ids: &ids)
@@ -337,4 +355,3 @@ final class Once<Value: Sendable>: @unchecked Sendable {
         }
     }
 }
-

@@ -51,11 +51,16 @@ public enum Threads {
     private static func start(_ body: @escaping @Sendable () -> Void) -> pthread_t? {
         let box = Unmanaged.passRetained(Body(body))
         var thread = pthread_t()
-        let rc = pthread_create(&thread, nil, { raw in
-            guard let raw else { return nil }
-            Unmanaged<Threads.Body>.fromOpaque(raw).takeRetainedValue().run()
-            return nil
-        }, box.toOpaque())
+        let rc = pthread_create(
+            &thread,
+            nil,
+            { raw in
+                guard let raw else { return nil }
+                Unmanaged<Threads.Body>.fromOpaque(raw).takeRetainedValue().run()
+                return nil
+            },
+            box.toOpaque()
+        )
         guard rc == 0 else {
             box.release()
             return nil

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FoundationEssentials
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,7 +13,8 @@ final class GlobalOptions: @unchecked Sendable {
     static let shared = GlobalOptions()
 
     /// Path of mox.conf; domains.conf is read from the same directory.
-    var configPath: String = ProcessInfo.processInfo.environment["MOXCONF"].flatMap { $0.isEmpty ? nil : $0 } ?? "config/mox.conf"
+    var configPath: String =
+        ProcessInfo.processInfo.environment["MOXCONF"].flatMap { $0.isEmpty ? nil : $0 } ?? "config/mox.conf"
     /// Treat protocol violations seen in the wild as errors.
     var pedantic = false
 
@@ -23,7 +25,9 @@ final class GlobalOptions: @unchecked Sendable {
     /// Removes leading `-config PATH`, `-config=PATH` and `-pedantic` (one or two dashes).
     func consume(_ args: inout [String]) throws {
         while let first = args.first {
-            let name = first.hasPrefix("--") ? String(first.dropFirst(2)) : first.hasPrefix("-") ? String(first.dropFirst()) : nil
+            let name =
+                first.hasPrefix("--")
+                ? String(first.dropFirst(2)) : first.hasPrefix("-") ? String(first.dropFirst()) : nil
             guard let name else { return }
             if name == "config" {
                 guard args.count >= 2 else {

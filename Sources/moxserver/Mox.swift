@@ -17,7 +17,10 @@ struct Mox: ParsableCommand {
 
     @Option(
         name: .customLong("config", withSingleDash: true),
-        help: ArgumentHelp("Configuration file; domains.conf is read from the same directory. Defaults to $MOXCONF, then config/mox.conf.", valueName: "config/mox.conf")
+        help: ArgumentHelp(
+            "Configuration file; domains.conf is read from the same directory. Defaults to $MOXCONF, then config/mox.conf.",
+            valueName: "config/mox.conf"
+        )
     )
     var config: String?
 

@@ -22,7 +22,12 @@ struct HTTPResponse {
     var headers: [(String, String)]
     var body: [UInt8]
 
-    static func text(_ status: Int, _ reason: String, _ body: String, type: String = "text/plain; charset=utf-8")
+    static func text(
+        _ status: Int,
+        _ reason: String,
+        _ body: String,
+        type: String = "text/plain; charset=utf-8"
+    )
         -> HTTPResponse
     {
         HTTPResponse(status: status, reason: reason, headers: [("Content-Type", type)], body: Array(body.utf8))
@@ -177,11 +182,12 @@ final class PreviewServer: @unchecked Sendable {
     static func hasBlankLine(_ bytes: [UInt8]) -> Bool {
         guard bytes.count >= 2 else { return false }
         for i in 1..<bytes.count where bytes[i] == UInt8(ascii: "\n") {
-            if bytes[i - 1] == UInt8(ascii: "\n") || (i >= 3 && bytes[i - 1] == UInt8(ascii: "\r") && bytes[i - 2] == UInt8(ascii: "\n")) {
+            if bytes[i - 1] == UInt8(ascii: "\n")
+                || (i >= 3 && bytes[i - 1] == UInt8(ascii: "\r") && bytes[i - 2] == UInt8(ascii: "\n"))
+            {
                 return true
             }
         }
         return false
     }
 }
-

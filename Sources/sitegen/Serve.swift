@@ -65,7 +65,8 @@ struct Serve: ParsableCommand {
                 var failure: String?
                 for product in ["mox", "sitegen"] where failure == nil {
                     let result = try Subprocess.run(
-                        ["swift", "build", "--package-path", self.sources.root, "--product", product], mergeOutput: true
+                        ["swift", "build", "--package-path", self.sources.root, "--product", product],
+                        mergeOutput: true
                     )
                     if result.status != 0 {
                         failure = String(decoding: result.stdout, as: UTF8.self)
@@ -219,7 +220,12 @@ struct SiteFiles: Sendable {
         guard let data = FileManager.default.contents(atPath: file) else {
             return .text(404, "Not Found", "not found: \(request.path)\n")
         }
-        return HTTPResponse(status: 200, reason: "OK", headers: [("Content-Type", Self.contentType(file))], body: Array(data))
+        return HTTPResponse(
+            status: 200,
+            reason: "OK",
+            headers: [("Content-Type", Self.contentType(file))],
+            body: Array(data)
+        )
     }
 
     /// Answers with the current generation once it differs from the one the page knows, or

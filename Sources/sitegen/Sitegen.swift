@@ -3,11 +3,12 @@
 import ArgumentParser
 import Dispatch
 import FoundationEssentials
+import MailConfig
+import SiteBuilder
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import MailConfig
-import SiteBuilder
 
 @main
 struct Sitegen: ParsableCommand {
@@ -24,7 +25,10 @@ struct SourceOptions: ParsableArguments {
     @Option(help: "The repository's root directory, holding website/, README.md and rfc/.")
     var root: String = "."
 
-    @Option(help: "Path of the mox binary whose command tree becomes the command reference (default: .build/debug/mox under the root, else .build/release/mox, else mox on PATH).")
+    @Option(
+        help:
+            "Path of the mox binary whose command tree becomes the command reference (default: .build/debug/mox under the root, else .build/release/mox, else mox on PATH)."
+    )
     var mox: String?
 
     @Option(help: "A file with the output of `mox --experimental-dump-help`, used instead of running the binary.")
@@ -176,7 +180,9 @@ enum Inputs {
             throw SiteError("running \(binary) --experimental-dump-help: \(error)")
         }
         guard result.status == 0 else {
-            throw SiteError("running \(binary) --experimental-dump-help failed (status \(result.status)): \(result.stderr)")
+            throw SiteError(
+                "running \(binary) --experimental-dump-help failed (status \(result.status)): \(result.stderr)"
+            )
         }
         return try CommandTree.decode(result.stdout)
     }

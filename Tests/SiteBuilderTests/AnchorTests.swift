@@ -36,9 +36,16 @@ struct AnchorTests {
 
     @Test func headingsInMarkdownGetIDsAndSelfLinks() {
         var ids = AnchorSet()
-        let r = Markdown.render("# Title\n\n## SPF/DKIM/DMARC\n\n### The `mox` binary\n\n## SPF/DKIM/DMARC\n", ids: &ids)
+        let r = Markdown.render(
+            "# Title\n\n## SPF/DKIM/DMARC\n\n### The `mox` binary\n\n## SPF/DKIM/DMARC\n",
+            ids: &ids
+        )
         #expect(r.html.contains("<h1 id=\"hdr-title\">Title</h1>"))
-        #expect(r.html.contains("<h2 id=\"hdr-spf-dkim-dmarc\">SPF/DKIM/DMARC <a class=\"self\" href=\"#hdr-spf-dkim-dmarc\">#</a></h2>"))
+        #expect(
+            r.html.contains(
+                "<h2 id=\"hdr-spf-dkim-dmarc\">SPF/DKIM/DMARC <a class=\"self\" href=\"#hdr-spf-dkim-dmarc\">#</a></h2>"
+            )
+        )
         #expect(r.html.contains("<h3 id=\"hdr-the-mox-binary\">The <code>mox</code> binary</h3>"))
         #expect(r.html.contains("id=\"hdr-spf-dkim-dmarc-1\""))
         #expect(r.headings.map(\.level) == [1, 2, 3, 2])

@@ -6,17 +6,17 @@ import Testing
 struct LinkCheckerTests {
     static let pages: [String: String] = [
         "index.html": """
-            <a href="features/">ok</a> <a href="features/#hdr-a">ok anchor</a> <a href="#top">self</a>
-            <div id="top"></div><a href="https://example.org/x">external</a> <a href="mailto:a@b">mail</a>
-            <a href="features/#hdr-missing">broken anchor</a> <a href="nope/">broken page</a>
-            <script>const x = '<a href="ignored/">'</script>
-            """,
+        <a href="features/">ok</a> <a href="features/#hdr-a">ok anchor</a> <a href="#top">self</a>
+        <div id="top"></div><a href="https://example.org/x">external</a> <a href="mailto:a@b">mail</a>
+        <a href="features/#hdr-missing">broken anchor</a> <a href="nope/">broken page</a>
+        <script>const x = '<a href="ignored/">'</script>
+        """,
         "features/index.html": """
-            <h2 id="hdr-a">A</h2><a href="../">up</a><a href="../index.html#top">file</a>
-            <a href="../../outside/">above root</a><a href="/features/#hdr-a">root-relative</a>
-            <a href="#hdr-%C3%BCber">encoded</a><h3 id="hdr-über">Ü</h3>
-            <code>&lt;a href="not-a-link/"&gt;</code>
-            """,
+        <h2 id="hdr-a">A</h2><a href="../">up</a><a href="../index.html#top">file</a>
+        <a href="../../outside/">above root</a><a href="/features/#hdr-a">root-relative</a>
+        <a href="#hdr-%C3%BCber">encoded</a><h3 id="hdr-über">Ü</h3>
+        <code>&lt;a href="not-a-link/"&gt;</code>
+        """,
     ]
 
     @Test func findsBrokenLinksAndAnchors() {
@@ -31,7 +31,10 @@ struct LinkCheckerTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         for (path, html) in Self.pages {
             let file = dir.appendingPathComponent(path)
-            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: file.deletingLastPathComponent(),
+                withIntermediateDirectories: true
+            )
             try Data(html.utf8).write(to: file)
         }
         let broken = try LinkChecker.check(directory: dir.path)

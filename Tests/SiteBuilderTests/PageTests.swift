@@ -11,7 +11,8 @@ struct PageTests {
             screenshots: "# Screenshots\n\nNone yet.\n",
             install: "# Install\n\n## Build\n\nRun `make`.\n",
             protocolsSummary: "# Protocols\n\nSee [SMTP](#topic-smtp-submission).\n",
-            readme: readme ?? "# Project\n\nIntro.\n\n# Roadmap\n\n- More\n\n## Not planned\n\n- POP3\n\n# FAQ\n\n## Why?\n\nBecause.\n",
+            readme: readme
+                ?? "# Project\n\nIntro.\n\n# Roadmap\n\n- More\n\n## Not planned\n\n- POP3\n\n# FAQ\n\n## Why?\n\nBecause.\n",
             rfcIndex: fixture("rfc-index.txt"),
             staticConfigExample: { "# Header\n\n\n# Doc\nDataDir:\n" },
             dynamicConfigExample: { "Domains:\n\tx:\n" },
@@ -67,7 +68,9 @@ struct PageTests {
             dynamicExample: "Domains:\n\tx:\n\t\tDKIM:\n\t\t\tSign:\n\t\t\t\t-\nAccounts:\n\tx:\n"
         )
         let body = SiteBuilder.standardBody(md, codeBlocks: .config)
-        #expect(body.contains("<div id=\"cfg-mox-conf-DataDir\">DataDir: <a href=\"#cfg-mox-conf-DataDir\">#</a></div>"))
+        #expect(
+            body.contains("<div id=\"cfg-mox-conf-DataDir\">DataDir: <a href=\"#cfg-mox-conf-DataDir\">#</a></div>")
+        )
         #expect(body.contains("id=\"cfg-mox-conf-Listeners-x-IPs-dash\""))
         #expect(body.contains("id=\"cfg-mox-conf-Listeners-x-SMTP-Enabled\""))
         #expect(body.contains("id=\"cfg-domains-conf-Domains-x-DKIM-Sign-dash\""))
@@ -87,7 +90,11 @@ struct PageTests {
     }
 
     @Test func protocolsUnknownStatusNamesTheLine() {
-        #expect(throws: SiteError("rfc/index.txt:3: unknown status \"Maybe\" (use Yes, Partial, Roadmap, No, ?, or start it with - to hide the row)")) {
+        #expect(
+            throws: SiteError(
+                "rfc/index.txt:3: unknown status \"Maybe\" (use Yes, Partial, Roadmap, No, ?, or start it with - to hide the row)"
+            )
+        ) {
             try RFCIndex.parse("# Topic\n1\tYes\t-\tOne\n2\tMaybe\t-\tTwo\n")
         }
     }
@@ -104,13 +111,21 @@ struct PageTests {
 
     @Test func wholeSiteHasNinePagesAndNoBrokenLinks() throws {
         let pages = try SiteBuilder.build(try Self.sources())
-        #expect(pages.map(\.dir) == ["", "features/", "screenshots/", "install/", "faq/", "config/", "commands/", "protocols/", "b/"])
+        #expect(
+            pages.map(\.dir) == [
+                "", "features/", "screenshots/", "install/", "faq/", "config/", "commands/", "protocols/", "b/",
+            ]
+        )
         for page in pages {
             #expect(page.html.contains("2026-11-25, commit abc1234"))
             #expect(!page.html.contains("/_sitegen/wait"))
         }
         // The current page is bold in the navigation.
-        #expect(pages[1].html.contains("<a href=\"../features/\" class=\"current\" aria-current=\"page\" style=\"font-weight: bold\">Features</a>"))
+        #expect(
+            pages[1].html.contains(
+                "<a href=\"../features/\" class=\"current\" aria-current=\"page\" style=\"font-weight: bold\">Features</a>"
+            )
+        )
         #expect(pages[1].html.contains("id=\"hdr-roadmap\""))
         #expect(pages[1].html.contains("id=\"hdr-not-planned\""))
         #expect(pages[1].html.contains("href=\"../protocols/\""))
