@@ -2,7 +2,7 @@
 // (`/b/#v0.1.0`, `/b/#main`, `/b/#1a2b3c4`), and how to try a change with localserve.
 
 enum BuildPage {
-    static func html(commit: CommitInfo, liveReload: Bool) -> String {
+    static func html(liveReload: Bool) -> String {
         let body = """
             <h1 id="hdr-build">Build a version</h1>
             <p>Build any version of the server from source: a release tag, a branch or a commit hash, taken from \
@@ -38,6 +38,6 @@ enum BuildPage {
             })()
             </script>
             """
-        return Layout.page(dir: "b/", title: "Build - Mox", body: body, commit: commit, liveReload: liveReload)
+        return Layout.page(dir: "b/", title: "Build - Mox", body: body, liveReload: liveReload)
     }
 }

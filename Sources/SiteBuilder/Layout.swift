@@ -30,7 +30,6 @@ enum Layout {
         dir: String,
         title: String,
         body: String,
-        commit: CommitInfo,
         liveReload: Bool
     ) -> String {
         let up = dir.isEmpty ? "./" : String(repeating: "../", count: dir.split(separator: "/").count)
@@ -43,10 +42,6 @@ enum Layout {
             } else {
                 nav += "<li><a href=\"\(href)\">\(escapeHTML(name))</a></li>\n"
             }
-        }
-        var footer = ""
-        if !commit.date.isEmpty || !commit.hash.isEmpty {
-            footer = "<span class=\"commit\">\(escapeHTML(commit.date)), commit \(escapeHTML(commit.hash))</span>"
         }
         return """
             <!doctype html>
@@ -68,13 +63,44 @@ enum Layout {
             </nav>
             <main class="main">
             \(body)
-            <footer class="meta">\(footer)</footer>
+            <footer class="meta">\(Self.footerPlaceholder)</footer>
             </main>
             </div>
             \(liveReload ? liveReloadScript : "")</body>
             </html>
 
             """
+    }
+
+    /// The footer's commit line; empty without commit information.
+    static func footer(_ commit: CommitInfo) -> String {
+        if commit.date.isEmpty && commit.hash.isEmpty {
+            return ""
+        }
+        return "<span class=\"commit\">\(escapeHTML(commit.date)), commit \(escapeHTML(commit.hash))</span>"
+    }
+
+    /// Stands in for the footer while pages render, so they need not wait for the commit
+    /// information (which comes from git); `SiteBuilder.build` puts the real one in last.
+    static let footerPlaceholder = "<!--sitegen:commit-->"
+
+    /// Puts `footer` in the place of the placeholder, found from the end of the page (where
+    /// the footer is) with a byte search: a generic string search over whole pages is slow.
+    static func fillFooter(_ html: String, _ footer: String) -> String {
+        let needle = Array(Self.footerPlaceholder.utf8)
+        let utf8 = html.utf8
+        var end = utf8.endIndex
+        while end != utf8.startIndex {
+            let start = utf8.index(end, offsetBy: -needle.count, limitedBy: utf8.startIndex) ?? utf8.startIndex
+            if utf8.distance(from: start, to: end) < needle.count {
+                break
+            }
+            if utf8[start..<end].elementsEqual(needle) {
+                return String(html[..<start]) + footer + String(html[end...])
+            }
+            end = utf8.index(before: end)
+        }
+        return html
     }
 
     /// Polls the preview server, which answers when the site was rebuilt; then the page reloads.

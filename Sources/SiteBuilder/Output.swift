@@ -168,8 +168,10 @@ public enum SiteOutput {
         try Self.makeDirectory(path, existingOK: true)
     }
 
+    /// Writes the file in place and then cuts it to length: truncating first would free
+    /// the old blocks and allocate new ones, which costs more than the write itself.
     static func writeFile(_ path: String, _ text: String) throws(SiteError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
         if fd < 0 {
             throw SiteError("create \(path): \(Self.lastError())")
         }
@@ -189,7 +191,7 @@ public enum SiteOutput {
             }
             return true
         }
-        if !ok {
+        if !ok || ftruncate(fd, off_t(text.utf8.count)) != 0 {
             throw SiteError("write \(path): \(Self.lastError())")
         }
     }

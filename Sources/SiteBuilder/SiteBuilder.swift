@@ -99,7 +99,6 @@ public enum SiteBuilder {
 
     /// Builds all nine pages. Pages render in parallel, on as many cores as there are.
     public static func build(_ src: SiteSources, options: SiteOptions = SiteOptions()) throws(SiteError) -> [SitePage] {
-        let commitInfo = Once(src.commit)
         let frame = { @Sendable (dir: String, title: String, body: String) -> SitePage in
             SitePage(
                 dir: dir,
@@ -107,7 +106,7 @@ public enum SiteBuilder {
                     dir: dir,
                     title: title,
                     body: body,
-                    commit: commitInfo.value,
+
                     liveReload: options.liveReload
                 )
             )
@@ -149,7 +148,7 @@ public enum SiteBuilder {
                 let summary = Markdown.render(src.protocolsSummary, ids: &ids)
                 return frame("protocols/", "Protocols - Mox", summary.html + RFCIndex.html(topics))
             },
-            { SitePage(dir: "b/", html: BuildPage.html(commit: commitInfo.value, liveReload: options.liveReload)) },
+            { SitePage(dir: "b/", html: BuildPage.html(liveReload: options.liveReload)) },
             // Last: the command tree may come from a process that is still running.
             {
                 let markdown = CommandReference.markdown(try src.commands())
@@ -172,6 +171,11 @@ public enum SiteBuilder {
             case .failure(let error):
                 throw SiteError("\(error)")
             }
+        }
+        // Pages render with a placeholder footer, so none waits for git; the commit goes in last.
+        let footer = Layout.footer(src.commit())
+        for i in pages.indices {
+            pages[i].html = Layout.fillFooter(pages[i].html, footer)
         }
         let order = ["", "features/", "screenshots/", "install/", "faq/", "config/", "commands/", "protocols/", "b/"]
         return pages.sorted { (order.firstIndex(of: $0.dir) ?? 99) < (order.firstIndex(of: $1.dir) ?? 99) }
