@@ -66,12 +66,15 @@ public enum Markdown {
 }
 
 extension StringProtocol {
+    /// Drops leading and trailing characters found in `set`, which must be ASCII.
     func trimming(_ set: String) -> String {
-        let chars = Set(set)
-        var s = Substring(self)
-        while let f = s.first, chars.contains(f) { s = s.dropFirst() }
-        while let l = s.last, chars.contains(l) { s = s.dropLast() }
-        return String(s)
+        let chars = Array(set.utf8)
+        let bytes = Array(self.utf8)
+        var start = 0
+        var end = bytes.count
+        while start < end && chars.contains(bytes[start]) { start += 1 }
+        while end > start && chars.contains(bytes[end - 1]) { end -= 1 }
+        return String(decoding: bytes[start..<end], as: UTF8.self)
     }
 }
 
