@@ -41,11 +41,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "sitegen",
-            dependencies: [
-                "SiteBuilder",
-                "MailConfig",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
+            dependencies: ["SiteBuilder", "MailConfig"],
             swiftSettings: strict
         ),
 

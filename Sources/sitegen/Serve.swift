@@ -7,7 +7,6 @@
 // /_sitegen/wait and reload when the build generation changes; a failed build shows its
 // error in the page instead of a stale site.
 
-import ArgumentParser
 import FoundationEssentials
 import SiteBuilder
 import Synchronization
@@ -16,21 +15,12 @@ import Synchronization
 import Glibc
 #endif
 
-struct Serve: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Build the site, serve it on 127.0.0.1, and rebuild and reload pages when sources change."
-    )
-
-    @OptionGroup var sources: SourceOptions
-
-    @Option(help: "Port to listen on, on 127.0.0.1.")
-    var port: Int = 8080
-
-    @Option(help: "Output directory (default: website/html under the root).")
+struct Serve {
+    var sources: SourceOptions
+    var port: Int
     var out: String?
-
-    @Option(help: "How often to look for changed sources, in milliseconds.")
-    var interval: Int = 250
+    /// How often to look for changed sources, in milliseconds.
+    var interval: Int
 
     func run() throws {
         let outDir = self.out ?? self.sources.root + "/website/html"
@@ -45,7 +35,7 @@ struct Serve: ParsableCommand {
             server = try PreviewServer(port: self.port) { files.handle($0) }
         } catch {
             writeStderr("sitegen serve: \(error)\n")
-            throw ExitCode(1)
+            throw ExitStatus(code: 1)
         }
         Threads.detach { server.serve() }
         print("sitegen: serving \(outDir) on http://127.0.0.1:\(self.port)/ (watching for changes)")

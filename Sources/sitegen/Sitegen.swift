@@ -1,6 +1,5 @@
 // sitegen: builds the website, previews it with live reload, and checks its links.
 
-import ArgumentParser
 import Dispatch
 import FoundationEssentials
 import MailConfig
@@ -11,71 +10,176 @@ import Glibc
 #endif
 
 @main
-struct Sitegen: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "sitegen",
-        abstract: "Build, preview and check the project's website.",
-        subcommands: [Build.self, Serve.self, Check.self],
-        defaultSubcommand: Build.self
-    )
+enum Sitegen {
+    static let usage = """
+        usage: sitegen [build] [--out DIR] [SOURCE OPTIONS]
+               sitegen serve [--port 8080] [--out DIR] [--interval MS] [SOURCE OPTIONS]
+               sitegen check [DIR]
+
+        build   Write the whole site (default website/html under the root), replacing it in one step.
+        serve   Build, serve the site on 127.0.0.1, rebuild when sources change and reload open pages.
+        check   Check that every internal link and #anchor in a built site (default website/html)
+                resolves; list the broken ones and exit with status 1 if there is any.
+
+        Source options:
+          --root DIR            the repository's root, holding website/, README.md and rfc/ (default .)
+          --mox PATH            the mox binary whose command tree becomes the command reference
+                                (default .build/debug/mox under the root, else .build/release/mox,
+                                else mox on PATH)
+          --commands-json FILE  output of `mox --experimental-dump-help`, instead of running mox
+          --commit-date DATE    commit date for the footer (default from git)
+          --commit-hash HASH    short commit hash for the footer (default from git)
+
+        With SITEGEN_TIMING=1 in the environment, build prints how long each phase took.
+
+        """
+
+    static func main() {
+        // A small hand-written parser: sitegen runs on every site build, and a general
+        // argument parser would add a noticeable part of its start-up time.
+        var args = Array(CommandLine.arguments.dropFirst())
+        var command = "build"
+        if let first = args.first, !first.hasPrefix("-") {
+            command = first
+            args.removeFirst()
+        }
+        do {
+            switch command {
+            case "build":
+                var options = try CommandOptions(args, allowed: SourceOptions.names + ["out"])
+                try Build(sources: SourceOptions(&options), out: options.take("out")).run()
+            case "serve":
+                var options = try CommandOptions(args, allowed: SourceOptions.names + ["out", "port", "interval"])
+                let sources = try SourceOptions(&options)
+                try Serve(
+                    sources: sources,
+                    port: try options.takeInt("port") ?? 8080,
+                    out: options.take("out"),
+                    interval: try options.takeInt("interval") ?? 250
+                ).run()
+            case "check":
+                let options = try CommandOptions(args, allowed: [], positional: 1)
+                try Check(dir: options.positional.first ?? "website/html").run()
+            case "help":
+                print(Self.usage, terminator: "")
+            default:
+                throw UsageError("unknown command \"\(command)\"")
+            }
+        } catch let error as UsageError {
+            writeStderr("sitegen: \(error.message)\n\n\(Self.usage)")
+            exit(2)
+        } catch let error as ExitStatus {
+            exit(error.code)
+        } catch {
+            writeStderr("sitegen: \(error)\n")
+            exit(1)
+        }
+    }
+}
+
+struct UsageError: Error {
+    var message: String
+
+    init(_ message: String) {
+        self.message = message
+    }
+}
+
+/// Ends the program with a status, after the command has said why.
+struct ExitStatus: Error {
+    var code: Int32
+}
+
+/// `--name value` and `--name=value` options, and positional arguments.
+struct CommandOptions {
+    private var values: [String: String] = [:]
+    private(set) var positional: [String] = []
+
+    init(_ args: [String], allowed: [String], positional maxPositional: Int = 0) throws {
+        var rest = args[...]
+        while let arg = rest.popFirst() {
+            if arg == "-h" || arg == "--help" {
+                print(Sitegen.usage, terminator: "")
+                throw ExitStatus(code: 0)
+            }
+            guard arg.hasPrefix("--") else {
+                guard self.positional.count < maxPositional else {
+                    throw UsageError("unexpected argument \"\(arg)\"")
+                }
+                self.positional.append(arg)
+                continue
+            }
+            var name = String(arg.dropFirst(2))
+            var value: String?
+            if let eq = name.firstIndex(of: "=") {
+                value = String(name[name.index(after: eq)...])
+                name = String(name[..<eq])
+            }
+            guard allowed.contains(name) else {
+                throw UsageError("unknown option --\(name)")
+            }
+            if value == nil {
+                guard let next = rest.popFirst() else {
+                    throw UsageError("option --\(name) needs a value")
+                }
+                value = next
+            }
+            self.values[name] = value
+        }
+    }
+
+    mutating func take(_ name: String) -> String? {
+        self.values.removeValue(forKey: name)
+    }
+
+    mutating func takeInt(_ name: String) throws -> Int? {
+        guard let text = self.take(name) else {
+            return nil
+        }
+        guard let value = Int(text) else {
+            throw UsageError("option --\(name) needs a number, not \"\(text)\"")
+        }
+        return value
+    }
 }
 
 /// Options shared by build and serve: where the sources are and what to stamp in the footer.
-struct SourceOptions: ParsableArguments {
-    @Option(help: "The repository's root directory, holding website/, README.md and rfc/.")
-    var root: String = "."
+struct SourceOptions {
+    static let names = ["root", "mox", "commands-json", "commit-date", "commit-hash"]
 
-    @Option(
-        help:
-            "Path of the mox binary whose command tree becomes the command reference (default: .build/debug/mox under the root, else .build/release/mox, else mox on PATH)."
-    )
+    var root = "."
     var mox: String?
-
-    @Option(help: "A file with the output of `mox --experimental-dump-help`, used instead of running the binary.")
     var commandsJSON: String?
-
-    @Option(help: "Commit date for the footer (default: from git).")
     var commitDate: String?
-
-    @Option(help: "Short commit hash for the footer (default: from git).")
     var commitHash: String?
+
+    init(_ options: inout CommandOptions) throws {
+        self.root = options.take("root") ?? "."
+        self.mox = options.take("mox")
+        self.commandsJSON = options.take("commands-json")
+        self.commitDate = options.take("commit-date")
+        self.commitHash = options.take("commit-hash")
+    }
 }
 
-struct Build: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Write the whole site to a directory, replacing it in one step."
-    )
-
-    @OptionGroup var sources: SourceOptions
-
-    @Option(help: "Output directory (default: website/html under the root).")
+struct Build {
+    var sources: SourceOptions
     var out: String?
 
     func run() throws {
         let outDir = self.out ?? self.sources.root + "/website/html"
         let timing = Timing()
-        do {
-            let sources = try Inputs.read(self.sources)
-            timing.mark("inputs started")
-            let pages = try SiteBuilder.build(sources)
-            timing.mark("pages rendered")
-            try SiteOutput.write(pages, to: outDir)
-            timing.mark("written")
-        } catch {
-            writeStderr("sitegen: \(error)\n")
-            throw ExitCode(1)
-        }
+        let sources = try Inputs.read(self.sources)
+        timing.mark("inputs started")
+        let pages = try SiteBuilder.build(sources)
+        timing.mark("pages rendered")
+        try SiteOutput.write(pages, to: outDir)
+        timing.mark("written")
     }
 }
 
-struct Check: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Check that every internal link and #anchor in a built site resolves.",
-        discussion: "Lists each broken link with its page and target, and exits with status 1 if there is any."
-    )
-
-    @Argument(help: "The built site.")
-    var dir: String = "website/html"
+struct Check {
+    var dir: String
 
     func run() throws {
         do {
@@ -85,11 +189,11 @@ struct Check: ParsableCommand {
             }
             if !broken.isEmpty {
                 writeStderr("sitegen check: \(broken.count) broken link(s)\n")
-                throw ExitCode(1)
+                throw ExitStatus(code: 1)
             }
         } catch let error as SiteError {
             writeStderr("sitegen check: \(error)\n")
-            throw ExitCode(2)
+            throw ExitStatus(code: 2)
         }
     }
 }
