@@ -9,41 +9,10 @@ import Glibc
 
 // MARK: - Errors
 
-/// A problem in a configuration file, with the place and field it concerns.
-public struct ConfigError: Error, Equatable, CustomStringConvertible, Sendable {
-    /// Path of the file as given to the loader.
-    public var file: String
-    /// 1-based line number, or 0 when the problem concerns the file as a whole.
-    public var line: Int
-    /// Dotted path of the field, e.g. `Listeners.public.TLS.ACME`; empty for the whole file.
-    public var fieldPath: String
-    /// What is wrong, in words.
-    public var reason: String
-
-    public init(file: String, line: Int, fieldPath: String, reason: String) {
-        self.file = file
-        self.line = line
-        self.fieldPath = fieldPath
-        self.reason = reason
-    }
-
-    init(_ error: SconfError) {
-        self.init(file: error.file, line: error.line, fieldPath: error.fieldPath, reason: error.reason)
-    }
-
-    /// `file:line: fieldPath: reason`, leaving out the line when 0 and the path when empty.
-    public var description: String {
-        var s = self.file
-        if self.line > 0 {
-            s += ":\(self.line)"
-        }
-        s += ": "
-        if !self.fieldPath.isEmpty {
-            s += "\(self.fieldPath): "
-        }
-        return s + self.reason
-    }
-}
+/// A problem in a configuration file, with the place and field it concerns: the file, the
+/// 1-based line (0 for the file as a whole), the dotted field path and the reason. The same
+/// type the sconf parser reports, so parse and validation errors print alike.
+public typealias ConfigError = SconfError
 
 /// All problems found while loading, in file order per check.
 public struct ConfigErrors: Error, CustomStringConvertible, Sendable {
@@ -149,7 +118,7 @@ public enum ConfigLoader {
         do {
             parsed = try Sconf.parse(StaticConfig.self, from: text, file: file)
         } catch {
-            throw ConfigErrors(errors: [ConfigError(error)])
+            throw ConfigErrors(errors: [error])
         }
         var v = Validator(file: file, locations: parsed.locations)
         v.checkStatic(parsed.value)
@@ -173,7 +142,7 @@ public enum ConfigLoader {
         do {
             parsed = try Sconf.parse(DynamicConfig.self, from: text, file: file)
         } catch {
-            throw ConfigErrors(errors: [ConfigError(error)])
+            throw ConfigErrors(errors: [error])
         }
         var staticErrors = Validator(file: staticFile, locations: staticLocations)
         var v = Validator(file: file, locations: parsed.locations)

@@ -6,5 +6,6 @@
 /// parser, the annotated examples (`mox config describe-static`/`describe-domains`) and the
 /// website's config reference all come from there.
 ///
-/// Depends only on Sconf. Never imports NIO; reading files is done with Foundation here.
-import Sconf
+/// Depends only on Sconf (re-exported: its types are part of this API). Never imports NIO;
+/// files are read with plain system calls.
+@_exported import Sconf

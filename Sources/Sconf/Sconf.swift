@@ -32,6 +32,7 @@ public struct SconfError: Error, Equatable, CustomStringConvertible, Sendable {
         self.reason = reason
     }
 
+    /// `file:line: fieldPath: reason`, leaving out the line when 0 and the path when empty.
     public var description: String {
         var s = self.file.isEmpty ? "<input>" : self.file
         if self.line > 0 {

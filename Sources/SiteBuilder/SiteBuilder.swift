@@ -94,6 +94,10 @@ public struct SiteOptions: Sendable {
 }
 
 public enum SiteBuilder {
+    /// The script that built pages carry in preview mode: it reloads the page when the
+    /// preview server has finished a new build.
+    public static var liveReloadScript: String { Layout.liveReloadScript }
+
     /// The text that splits the root page into its two columns.
     public static let rootSplit = "## Quickstart demo"
 

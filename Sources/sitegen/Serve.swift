@@ -241,7 +241,7 @@ struct SiteFiles: Sendable {
         <h1>The site failed to build</h1>
         <p>Fix the problem below and save; this page reloads when the next build is done.</p>
         <pre>\(escapeHTMLText(error.message))</pre>
-        \(liveReloadScriptForErrors)</body></html>
+        \(SiteBuilder.liveReloadScript)</body></html>
 
         """
     }
@@ -263,25 +263,3 @@ struct SiteFiles: Sendable {
 func escapeHTMLText(_ s: String) -> String {
     s.replacing("&", with: "&amp;").replacing("<", with: "&lt;").replacing(">", with: "&gt;")
 }
-
-/// The same polling as in built pages (SiteBuilder's layout adds it there).
-let liveReloadScriptForErrors = """
-    <script>
-    (() => {
-    \tlet generation = null
-    \tconst poll = async () => {
-    \t\ttry {
-    \t\t\tconst r = await fetch('/_sitegen/wait?generation=' + (generation ?? ''), {cache: 'no-store'})
-    \t\t\tconst g = await r.text()
-    \t\t\tif (generation !== null && g !== generation) { location.reload(); return }
-    \t\t\tgeneration = g
-    \t\t\tsetTimeout(poll, 10)
-    \t\t} catch (e) {
-    \t\t\tsetTimeout(poll, 1000)
-    \t\t}
-    \t}
-    \tpoll()
-    })()
-    </script>
-
-    """
