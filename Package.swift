@@ -18,6 +18,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // MARK: - Pure modules (no NIO, no I/O beyond what their callers hand them)
@@ -29,6 +31,18 @@ let package = Package(
             providers: [.apt(["libcmark-dev"])]
         ),
         .target(name: "SiteBuilder", dependencies: ["CCMark"], swiftSettings: strict),
+        .target(name: "MailAddress", swiftSettings: strict),
+        .target(name: "MailMessage", dependencies: ["MailAddress"], swiftSettings: strict),
+
+        // MARK: - Storage (files + SQLite; no NIO)
+        .target(
+            name: "MailStore",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
 
         // MARK: - Executables
         .executableTarget(
@@ -47,6 +61,22 @@ let package = Package(
 
         // MARK: - Tests
         .testTarget(name: "SconfTests", dependencies: ["Sconf"], swiftSettings: strict),
+        .testTarget(name: "MailAddressTests", dependencies: ["MailAddress"], swiftSettings: strict),
+        .testTarget(
+            name: "MailMessageTests",
+            dependencies: ["MailMessage", "MailAddress"],
+            exclude: ["Fixtures"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MailStoreTests",
+            dependencies: [
+                "MailStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "MailConfigTests", dependencies: ["MailConfig", "Sconf"], exclude: ["Fixtures"], swiftSettings: strict
         ),

@@ -1,0 +1,289 @@
+import GRDB
+
+/// A message written and fsynced under `tmp/`, waiting for the committer.
+struct PendingDelivery: Sendable {
+    var tempPath: String
+    var mailboxID: MailboxID
+    var flags: MessageFlags
+    var keywords: [String]
+    var received: Int64
+    var size: Int64
+    var metadata: DeliveryMetadata
+    var searchText: String
+}
+
+/// Group commit: deliveries that arrive while a batch is being committed wait together and are
+/// committed by the next batch, in one transaction with one fsync per message directory. Each
+/// message's own file was fsynced by its caller beforehand, concurrently with the others, so the
+/// number of fsyncs that wait in line does not grow with the number of concurrent deliveries.
+actor DeliveryCommitter {
+    private var pending: [(PendingDelivery, CheckedContinuation<Delivered, any Error>)] = []
+    private var running = false
+    /// How many transactions and deliveries were committed, to see how well batching works.
+    private(set) var batches = 0
+    private(set) var deliveries = 0
+
+    func submit(_ delivery: PendingDelivery, to account: Account) async throws -> Delivered {
+        try await withCheckedThrowingContinuation { continuation in
+            self.pending.append((delivery, continuation))
+            if !self.running {
+                self.running = true
+                Task { await self.drain(account) }
+            }
+        }
+    }
+
+    private func drain(_ account: Account) async {
+        while !self.pending.isEmpty {
+            let batch = self.pending
+            self.pending = []
+            self.batches += 1
+            self.deliveries += batch.count
+            let results = await account.commitBatch(batch.map(\.0))
+            for ((_, continuation), result) in zip(batch, results) {
+                continuation.resume(with: result.mapError { $0 as any Error })
+            }
+        }
+        self.running = false
+    }
+}
+
+extension Account {
+    /// Stores a message in a mailbox durably and returns once it is committed: the file is written to
+    /// `tmp/` and fsynced, renamed to its place under `msg/` in the transaction that inserts its row,
+    /// its directory is fsynced, and only then is the transaction committed. A crash at any point
+    /// leaves either no visible message or a complete one; files without a row are removed on open.
+    ///
+    /// - Parameters:
+    ///   - searchText: the headers and decoded text parts to index for full-text search.
+    ///   - received: the IMAP internal date, in seconds since 1970.
+    public func deliver(
+        _ messageBytes: [UInt8],
+        to mailbox: MailboxID,
+        flags: MessageFlags = [],
+        keywords: [String] = [],
+        received: Int64,
+        metadata: DeliveryMetadata = DeliveryMetadata(),
+        searchText: String = ""
+    ) async throws(StoreError) -> Delivered {
+        let tempPath = self.layout.tempDir + "/" + String(UInt64.random(in: 0...UInt64.max), radix: 36) + ".tmp"
+        do {
+            try await self.runIO { () throws(FileIO.Failure) in try FileIO.writeSynced(tempPath, messageBytes) }
+        } catch {
+            FileIO.remove(tempPath)
+            throw StoreError(.io, account: self.name, "writing message: \(error)")
+        }
+        let (keywordFlags, otherKeywords) = Self.normalizedKeywords(keywords)
+        let delivery = PendingDelivery(
+            tempPath: tempPath,
+            mailboxID: mailbox,
+            flags: flags.union(keywordFlags),
+            keywords: otherKeywords,
+            received: received,
+            size: Int64(messageBytes.count),
+            metadata: metadata,
+            searchText: searchText
+        )
+        do {
+            return try await self.committer.submit(delivery, to: self)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(.database, account: self.name, "delivering: \(error)")
+        }
+    }
+
+    /// Runs a blocking file operation on the I/O queue.
+    func runIO<T: Sendable>(
+        _ body: @escaping @Sendable () throws(FileIO.Failure) -> T
+    ) async throws(FileIO.Failure) -> T {
+        let result: Result<T, FileIO.Failure> = await withCheckedContinuation { continuation in
+            self.io.async {
+                continuation.resume(returning: Result { () throws(FileIO.Failure) in try body() })
+            }
+        }
+        return try result.get()
+    }
+
+    /// Commits a batch of deliveries in one transaction; a delivery that fails (e.g. its mailbox was
+    /// removed) fails alone, through a savepoint.
+    func commitBatch(_ batch: [PendingDelivery]) async -> [Result<Delivered, StoreError>] {
+        let layout = self.layout
+        let account = self.name
+        let outcome: Result<[Result<Delivered, StoreError>], StoreError> = await {
+            do throws(StoreError) {
+                return .success(
+                    try await self.write("committing deliveries") { db, events in
+                        var results: [Result<Delivered, StoreError>] = []
+                        var state = BatchState(
+                            modSeq: try Int64.fetchOne(db, sql: "SELECT highestModSeq FROM syncState WHERE id = 1") ?? 0
+                        )
+                        for delivery in batch {
+                            // A failed delivery rolls back its savepoint and leaves `state` as it was.
+                            var attempt = state
+                            var attemptEvents: [ChangeEvent] = []
+                            var delivered: Delivered?
+                            do {
+                                try db.inSavepoint {
+                                    delivered = try Self.insertDelivery(
+                                        db,
+                                        delivery,
+                                        layout: layout,
+                                        account: account,
+                                        state: &attempt,
+                                        events: &attemptEvents
+                                    )
+                                    return .commit
+                                }
+                            } catch let error as StoreError {
+                                results.append(.failure(error))
+                                continue
+                            } catch {
+                                results.append(.failure(StoreError(.database, account: account, "\(error)")))
+                                continue
+                            }
+                            if let delivered {
+                                state = attempt
+                                events.append(contentsOf: attemptEvents)
+                                results.append(.success(delivered))
+                            }
+                        }
+                        // The counters and mailboxes are written once per batch.
+                        try db.execute(
+                            sql: "UPDATE syncState SET highestModSeq = ? WHERE id = 1",
+                            arguments: [state.modSeq]
+                        )
+                        for mailbox in state.mailboxes.values {
+                            try mailbox.update(db)
+                        }
+                        // One fsync per directory for the whole batch makes the renames durable.
+                        for directory in state.directories {
+                            try FileIO.syncDirectory(directory)
+                        }
+                        return results
+                    }
+                )
+            } catch {
+                return .failure(error)
+            }
+        }()
+        switch outcome {
+        case .success(let results):
+            for (delivery, result) in zip(batch, results) {
+                if case .failure = result {
+                    FileIO.remove(delivery.tempPath)
+                }
+            }
+            return results
+        case .failure(let error):
+            // Nothing was committed: files already renamed into msg/ are orphans now.
+            for delivery in batch {
+                FileIO.remove(delivery.tempPath)
+            }
+            return batch.map { _ in .failure(error) }
+        }
+    }
+
+    /// What a batch keeps in memory until it writes it once at the end.
+    struct BatchState {
+        var modSeq: Int64
+        var mailboxes: [Int64: MailboxRecord] = [:]
+        var directories: Set<String> = []
+    }
+
+    private static func insertDelivery(
+        _ db: Database,
+        _ delivery: PendingDelivery,
+        layout: AccountLayout,
+        account: String,
+        state: inout BatchState,
+        events: inout [ChangeEvent]
+    ) throws -> Delivered {
+        var mailbox: MailboxRecord
+        if let cached = state.mailboxes[delivery.mailboxID.rawValue] {
+            mailbox = cached
+        } else {
+            mailbox = try Self.mailboxRecord(db, delivery.mailboxID, account: account)
+        }
+        state.modSeq += 1
+        let modSeq = state.modSeq
+        var record = MessageRecord(
+            id: nil,
+            mailboxID: delivery.mailboxID.rawValue,
+            uid: mailbox.uidNext,
+            modSeq: modSeq,
+            createSeq: modSeq,
+            flags: delivery.flags.rawValue,
+            keywords: delivery.keywords.joined(separator: " "),
+            received: delivery.received,
+            size: delivery.size,
+            remoteIP: delivery.metadata.remoteIP,
+            ehloDomain: delivery.metadata.ehloDomain,
+            mailFrom: delivery.metadata.mailFrom,
+            authResults: delivery.metadata.authResults,
+            expunged: false
+        )
+        try record.insert(db)
+        guard let rowID = record.id else {
+            throw StoreError(.database, account: account, "no id for new message")
+        }
+        try db.execute(
+            sql: "INSERT INTO messageText (rowid, text) VALUES (?, ?)",
+            arguments: [rowID, delivery.searchText]
+        )
+        mailbox.uidNext += 1
+        mailbox.modSeq = modSeq
+        var counts = mailbox.counts
+        counts.add(.of(flags: delivery.flags, size: delivery.size))
+        mailbox.counts = counts
+        state.mailboxes[delivery.mailboxID.rawValue] = mailbox
+
+        let id = MessageID(rowID)
+        let directory = layout.bucketDir(id)
+        if !state.directories.contains(directory) && !FileIO.exists(directory) {
+            // Once per 4,096 messages: make the new directory itself durable right away.
+            try FileIO.makeDirectories(directory)
+            try FileIO.syncDirectory(layout.messageRoot)
+        }
+        state.directories.insert(directory)
+        try FileIO.rename(delivery.tempPath, layout.messagePath(id))
+
+        let uid = UID(UInt32(truncatingIfNeeded: record.uid))
+        events.append(
+            .messageAdded(
+                mailboxID: delivery.mailboxID,
+                uid: uid,
+                id: id,
+                flags: delivery.flags,
+                keywords: delivery.keywords,
+                modSeq: ModSeq(modSeq)
+            )
+        )
+        events.append(.mailboxCounts(delivery.mailboxID, counts))
+        return Delivered(id: id, mailboxID: delivery.mailboxID, uid: uid, modSeq: ModSeq(modSeq))
+    }
+
+    /// The keywords kept as flag bits rather than as text.
+    /// - SeeAlso: RFC 5788, RFC 3503 (`$MDNSent`)
+    static let keywordFlags: [String: MessageFlags] = [
+        "$junk": .junk, "$notjunk": .notJunk, "$forwarded": .forwarded, "$phishing": .phishing,
+        "$mdnsent": .mdnSent,
+    ]
+
+    /// Splits keywords into the flag bits for well-known ones and the rest as stored: lower-case
+    /// (keywords compare without case), unique, sorted, without system flags.
+    /// - SeeAlso: RFC 9051 2.3.2
+    static func normalizedKeywords(_ keywords: [String]) -> (MessageFlags, [String]) {
+        var flags: MessageFlags = []
+        var rest: Set<String> = []
+        for keyword in keywords {
+            let lower = keyword.lowercased()
+            if let flag = Self.keywordFlags[lower] {
+                flags.insert(flag)
+            } else if !lower.isEmpty && !lower.hasPrefix("\\") && !lower.contains(" ") {
+                rest.insert(lower)
+            }
+        }
+        return (flags, rest.sorted())
+    }
+}

@@ -1,0 +1,366 @@
+import GRDB
+import Synchronization
+
+extension Account {
+    // MARK: - Reading
+
+    /// The bytes of a stored message, exactly as delivered.
+    public func messageBytes(_ id: MessageID) async throws(StoreError) -> [UInt8] {
+        let account = self.name
+        let live = try await self.read("looking up message") { db in
+            try Bool.fetchOne(db, sql: "SELECT expunged = 0 FROM message WHERE id = ?", arguments: [id.rawValue])
+        }
+        guard live == true else {
+            throw StoreError(.notFound, account: account, "no \(id)")
+        }
+        let path = self.layout.messagePath(id)
+        do {
+            return try await self.runIO { () throws(FileIO.Failure) in try FileIO.readAll(path) }
+        } catch {
+            throw StoreError(.io, account: account, "reading \(id): \(error)")
+        }
+    }
+
+    /// A message's metadata, expunged or not.
+    public func message(_ id: MessageID) async throws(StoreError) -> StoredMessage {
+        let account = self.name
+        return try await self.read("looking up message") { db in
+            guard let record = try MessageRecord.fetchOne(db, key: id.rawValue), !record.expunged else {
+                throw StoreError(.notFound, account: account, "no \(id)")
+            }
+            return record.value
+        }
+    }
+
+    /// UIDs, flags and keywords of a mailbox's messages, in UID order, as SELECT needs them.
+    public func messageFlags(in mailbox: MailboxID) async throws(StoreError) -> [MessageFlagsEntry] {
+        try await self.read("listing messages") { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, uid, flags, keywords, modSeq FROM message
+                    WHERE mailboxID = ? AND expunged = 0 ORDER BY uid
+                    """,
+                arguments: [mailbox.rawValue]
+            )
+            return rows.map { row in
+                let keywords: String = row["keywords"]
+                return MessageFlagsEntry(
+                    uid: UID(UInt32(truncatingIfNeeded: row["uid"] as Int64)),
+                    id: MessageID(row["id"]),
+                    flags: MessageFlags(rawValue: row["flags"]),
+                    keywords: keywords.split(separator: " ").map(String.init),
+                    modSeq: ModSeq(row["modSeq"])
+                )
+            }
+        }
+    }
+
+    /// What changed in a mailbox after `modSeq`: messages added or with changed flags, and UIDs
+    /// expunged (including moved away).
+    /// - SeeAlso: RFC 7162 3.1.4.1, RFC 7162 3.2.5.2
+    public func changes(
+        in mailbox: MailboxID,
+        since modSeq: ModSeq
+    ) async throws(StoreError)
+        -> (changed: [StoredMessage], vanished: [UID])
+    {
+        try await self.read("listing changes") { db in
+            let records =
+                try MessageRecord
+                .filter(Column("mailboxID") == mailbox.rawValue && Column("modSeq") > modSeq.rawValue)
+                .order(Column("uid"))
+                .fetchAll(db)
+            return (
+                records.filter { !$0.expunged }.map(\.value),
+                records.filter(\.expunged).map { UID(UInt32(truncatingIfNeeded: $0.uid)) }
+            )
+        }
+    }
+
+    static func liveMessages(_ db: Database, _ mailbox: MailboxID, _ uids: [UID]?) throws -> [MessageRecord] {
+        var request = MessageRecord.filter(Column("mailboxID") == mailbox.rawValue && Column("expunged") == false)
+        if let uids {
+            request = request.filter(uids.map { Int64($0.rawValue) }.contains(Column("uid")))
+        }
+        return try request.order(Column("uid")).fetchAll(db)
+    }
+
+    // MARK: - Flags
+
+    /// Changes flags and keywords of messages; each message that actually changes gets the
+    /// transaction's new MODSEQ. Returns the changed messages' new state.
+    /// - SeeAlso: RFC 9051 6.4.6, RFC 7162 3.1.3
+    @discardableResult
+    public func setFlags(
+        in mailbox: MailboxID,
+        uids: [UID],
+        _ change: FlagChange
+    ) async throws(StoreError)
+        -> [MessageFlagsEntry]
+    {
+        let account = self.name
+        return try await self.write("changing flags") { db, events in
+            var box = try Self.mailboxRecord(db, mailbox, account: account)
+            var counts = box.counts
+            var modSeq: Int64?
+            var changed: [MessageFlagsEntry] = []
+            for var record in try Self.liveMessages(db, mailbox, uids) {
+                let oldFlags = record.messageFlags
+                let oldKeywords = record.keywordList
+                var flags = oldFlags
+                var keywords = Set(oldKeywords)
+                switch change {
+                case .add(let f, let k):
+                    let (kf, kw) = Self.normalizedKeywords(k)
+                    flags.formUnion(f.union(kf))
+                    keywords.formUnion(kw)
+                case .remove(let f, let k):
+                    let (kf, kw) = Self.normalizedKeywords(k)
+                    flags.subtract(f.union(kf))
+                    keywords.subtract(kw)
+                case .replace(let f, let k):
+                    let (kf, kw) = Self.normalizedKeywords(k)
+                    flags = f.union(kf)
+                    keywords = Set(kw)
+                }
+                let newKeywords = keywords.sorted()
+                if flags == oldFlags && newKeywords == oldKeywords { continue }
+                let seq: Int64
+                if let modSeq {
+                    seq = modSeq
+                } else {
+                    seq = try Self.nextModSeq(db)
+                    modSeq = seq
+                }
+                counts.subtract(.of(flags: oldFlags, size: record.size))
+                counts.add(.of(flags: flags, size: record.size))
+                record.flags = flags.rawValue
+                record.keywords = newKeywords.joined(separator: " ")
+                record.modSeq = seq
+                try record.update(db)
+                let uid = UID(UInt32(truncatingIfNeeded: record.uid))
+                let id = MessageID(record.id ?? 0)
+                changed.append(
+                    MessageFlagsEntry(uid: uid, id: id, flags: flags, keywords: newKeywords, modSeq: ModSeq(seq))
+                )
+                events.append(
+                    .flagsChanged(
+                        mailboxID: mailbox,
+                        uid: uid,
+                        flags: flags,
+                        keywords: newKeywords,
+                        modSeq: ModSeq(seq)
+                    )
+                )
+            }
+            if let modSeq {
+                box.counts = counts
+                box.modSeq = modSeq
+                try box.update(db)
+                events.append(.mailboxCounts(mailbox, counts))
+            }
+            return changed
+        }
+    }
+
+    // MARK: - Expunge
+
+    /// Expunges messages: those with the given UIDs, or (with `uids` nil) all marked `\Deleted`.
+    /// Rows stay as tombstones with the expunge's MODSEQ; files and indexed text are removed.
+    /// Returns the expunged UIDs.
+    /// - SeeAlso: RFC 9051 6.4.3, RFC 4315 2.1, RFC 7162 3.2.10
+    @discardableResult
+    public func expunge(in mailbox: MailboxID, uids: [UID]? = nil) async throws(StoreError) -> [UID] {
+        let account = self.name
+        let (removedUIDs, removedIDs): ([UID], [Int64]) = try await self.write("expunging") { db, events in
+            var box = try Self.mailboxRecord(db, mailbox, account: account)
+            var records = try Self.liveMessages(db, mailbox, uids)
+            if uids == nil {
+                records = records.filter { $0.messageFlags.contains(.deleted) }
+            }
+            guard !records.isEmpty else { return ([], []) }
+            let modSeq = try Self.nextModSeq(db)
+            var counts = box.counts
+            for var record in records {
+                counts.subtract(.of(flags: record.messageFlags, size: record.size))
+                record.expunged = true
+                record.modSeq = modSeq
+                try record.update(db)
+                try db.execute(sql: "DELETE FROM messageText WHERE rowid = ?", arguments: [record.id])
+            }
+            box.counts = counts
+            box.modSeq = modSeq
+            try box.update(db)
+            let removed = records.map { UID(UInt32(truncatingIfNeeded: $0.uid)) }
+            events.append(.messagesRemoved(mailboxID: mailbox, uids: removed, modSeq: ModSeq(modSeq)))
+            events.append(.mailboxCounts(mailbox, counts))
+            return (removed, records.compactMap(\.id))
+        }
+        // After the commit; a crash before this leaves orphans that the next open removes.
+        for id in removedIDs {
+            FileIO.remove(self.layout.messagePath(MessageID(id)))
+        }
+        return removedUIDs
+    }
+
+    // MARK: - Move and copy
+
+    /// Moves messages to another mailbox: they get new UIDs there, and the source keeps expunged
+    /// tombstones with the old UIDs. The message ids, files and indexed text stay.
+    /// Returns pairs of (source UID, destination UID), as COPYUID needs.
+    /// - SeeAlso: RFC 6851 3.3, RFC 4315 3
+    @discardableResult
+    public func move(
+        from source: MailboxID,
+        uids: [UID],
+        to destination: MailboxID
+    ) async throws(StoreError)
+        -> [(UID, UID)]
+    {
+        let account = self.name
+        return try await self.write("moving messages") { db, events in
+            if source == destination {
+                throw StoreError(.notAllowed, account: account, "cannot move to the same mailbox")
+            }
+            var from = try Self.mailboxRecord(db, source, account: account)
+            var to = try Self.mailboxRecord(db, destination, account: account)
+            let records = try Self.liveMessages(db, source, uids)
+            guard !records.isEmpty else { return [] }
+            let modSeq = try Self.nextModSeq(db)
+            var fromCounts = from.counts
+            var toCounts = to.counts
+            var pairs: [(UID, UID)] = []
+            for var record in records {
+                let oldUID = record.uid
+                var tombstone = record
+                tombstone.id = nil
+                tombstone.expunged = true
+                tombstone.modSeq = modSeq
+                // The tombstone takes the old UID; free it first for the unique key.
+                record.uid = to.uidNext
+                record.mailboxID = destination.rawValue
+                record.modSeq = modSeq
+                record.createSeq = modSeq
+                try record.update(db)
+                try tombstone.insert(db)
+                to.uidNext += 1
+                let counted = MailboxCounts.of(flags: record.messageFlags, size: record.size)
+                fromCounts.subtract(counted)
+                toCounts.add(counted)
+                let newUID = UID(UInt32(truncatingIfNeeded: record.uid))
+                pairs.append((UID(UInt32(truncatingIfNeeded: oldUID)), newUID))
+                events.append(
+                    .messageAdded(
+                        mailboxID: destination,
+                        uid: newUID,
+                        id: MessageID(record.id ?? 0),
+                        flags: record.messageFlags,
+                        keywords: record.keywordList,
+                        modSeq: ModSeq(modSeq)
+                    )
+                )
+            }
+            from.counts = fromCounts
+            from.modSeq = modSeq
+            to.counts = toCounts
+            to.modSeq = modSeq
+            try from.update(db)
+            try to.update(db)
+            events.append(.messagesRemoved(mailboxID: source, uids: pairs.map(\.0), modSeq: ModSeq(modSeq)))
+            events.append(.mailboxCounts(source, fromCounts))
+            events.append(.mailboxCounts(destination, toCounts))
+            return pairs
+        }
+    }
+
+    /// Copies messages to another mailbox as new messages (new ids, new UIDs, the same flags). The
+    /// copies' files are hard links made, and their directories fsynced, before the commit.
+    /// Returns pairs of (source UID, destination UID).
+    /// - SeeAlso: RFC 9051 6.4.7, RFC 4315 3
+    @discardableResult
+    public func copy(
+        from source: MailboxID,
+        uids: [UID],
+        to destination: MailboxID
+    ) async throws(StoreError)
+        -> [(UID, UID)]
+    {
+        let account = self.name
+        let layout = self.layout
+        let linked = LinkedFiles()
+        do {
+            return try await self.write("copying messages") { db, events in
+                _ = try Self.mailboxRecord(db, source, account: account)
+                var to = try Self.mailboxRecord(db, destination, account: account)
+                let records = try Self.liveMessages(db, source, uids)
+                guard !records.isEmpty else { return [] }
+                let modSeq = try Self.nextModSeq(db)
+                var counts = to.counts
+                var pairs: [(UID, UID)] = []
+                var directories: Set<String> = []
+                for original in records {
+                    guard let originalID = original.id else { continue }
+                    var copy = original
+                    copy.id = nil
+                    copy.mailboxID = destination.rawValue
+                    copy.uid = to.uidNext
+                    copy.modSeq = modSeq
+                    copy.createSeq = modSeq
+                    try copy.insert(db)
+                    guard let copyID = copy.id else {
+                        throw StoreError(.database, account: account, "no id for copied message")
+                    }
+                    try db.execute(
+                        sql: "INSERT INTO messageText (rowid, text) SELECT ?, text FROM messageText WHERE rowid = ?",
+                        arguments: [copyID, originalID]
+                    )
+                    to.uidNext += 1
+                    counts.add(.of(flags: copy.messageFlags, size: copy.size))
+                    let directory = layout.bucketDir(MessageID(copyID))
+                    if !FileIO.exists(directory) {
+                        try FileIO.makeDirectories(directory)
+                        try FileIO.syncDirectory(layout.messageRoot)
+                    }
+                    let path = layout.messagePath(MessageID(copyID))
+                    try FileIO.linkOrCopy(layout.messagePath(MessageID(originalID)), path)
+                    linked.append(path)
+                    directories.insert(directory)
+                    let newUID = UID(UInt32(truncatingIfNeeded: copy.uid))
+                    pairs.append((UID(UInt32(truncatingIfNeeded: original.uid)), newUID))
+                    events.append(
+                        .messageAdded(
+                            mailboxID: destination,
+                            uid: newUID,
+                            id: MessageID(copyID),
+                            flags: copy.messageFlags,
+                            keywords: copy.keywordList,
+                            modSeq: ModSeq(modSeq)
+                        )
+                    )
+                }
+                for directory in directories {
+                    try FileIO.syncDirectory(directory)
+                }
+                to.counts = counts
+                to.modSeq = modSeq
+                try to.update(db)
+                events.append(.mailboxCounts(destination, counts))
+                return pairs
+            }
+        } catch {
+            // Rolled back: the links made are orphans.
+            for path in linked.paths {
+                FileIO.remove(path)
+            }
+            throw error
+        }
+    }
+}
+
+/// Paths created inside a transaction, to remove if it rolls back.
+final class LinkedFiles: Sendable {
+    private let storage = Mutex<[String]>([])
+    func append(_ path: String) { self.storage.withLock { $0.append(path) } }
+    var paths: [String] { self.storage.withLock { $0 } }
+}

@@ -1,0 +1,66 @@
+import GRDB
+
+extension Account {
+    /// The UIDs of a mailbox's messages whose indexed text contains `substring`, ignoring case.
+    ///
+    /// IMAP SEARCH TEXT/BODY/SUBJECT match a substring without regard to case (RFC 9051 6.4.4), so
+    /// the answer must be what a scan of every message would give. For 3 or more characters the
+    /// FTS5 trigram index finds the candidates and each is confirmed against the stored text; shorter
+    /// strings have no trigram and are answered by scanning the stored text. Case is folded with
+    /// Unicode lower-casing, and text is compared scalar by scalar (no normalization).
+    /// - SeeAlso: RFC 9051 6.4.4
+    public func search(in mailbox: MailboxID, substring: String) async throws(StoreError) -> [UID] {
+        let needle = Self.foldedScalars(substring)
+        let useIndex = needle.count >= 3
+        return try await self.read("searching") { db in
+            let rows: [Row]
+            if useIndex {
+                let query = "\"" + substring.replacing("\"", with: "\"\"") + "\""
+                rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT m.uid, t.text FROM messageText t JOIN message m ON m.id = t.rowid
+                        WHERE messageText MATCH ? AND m.mailboxID = ? AND m.expunged = 0
+                        """,
+                    arguments: [query, mailbox.rawValue]
+                )
+            } else {
+                rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT m.uid, t.text FROM message m JOIN messageText t ON t.rowid = m.id
+                        WHERE m.mailboxID = ? AND m.expunged = 0
+                        """,
+                    arguments: [mailbox.rawValue]
+                )
+            }
+            var uids: [UID] = []
+            for row in rows {
+                let text: String = row["text"]
+                if Self.contains(Self.foldedScalars(text), needle) {
+                    uids.append(UID(UInt32(truncatingIfNeeded: row["uid"] as Int64)))
+                }
+            }
+            return uids.sorted()
+        }
+    }
+
+    static func foldedScalars(_ text: String) -> [Unicode.Scalar] {
+        Array(text.lowercased().unicodeScalars)
+    }
+
+    static func contains(_ haystack: [Unicode.Scalar], _ needle: [Unicode.Scalar]) -> Bool {
+        if needle.isEmpty { return true }
+        if needle.count > haystack.count { return false }
+        let first = needle[0]
+        var i = 0
+        let last = haystack.count - needle.count
+        while i <= last {
+            if haystack[i] == first && haystack[i..<(i + needle.count)].elementsEqual(needle) {
+                return true
+            }
+            i += 1
+        }
+        return false
+    }
+}

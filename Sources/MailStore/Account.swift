@@ -1,0 +1,237 @@
+import Dispatch
+import GRDB
+import Synchronization
+
+/// One account's mail store: its database, its message files and its change notifications.
+///
+/// Every change runs in one SQLite transaction that also raises the account's MODSEQ and keeps the
+/// mailbox counts exact; change events are published after the commit, in commit order.
+public final class Account: Sendable {
+    /// The mailboxes a new account starts with.
+    public static let initialMailboxes: [(String, SpecialUse)] = [
+        ("Inbox", []), ("Sent", .sent), ("Archive", .archive), ("Trash", .trash), ("Drafts", .drafts),
+        ("Junk", .junk),
+    ]
+
+    public let name: String
+    let layout: AccountLayout
+    let database: any DatabaseWriter
+    let changes: ChangeBroadcaster
+    let committer: DeliveryCommitter
+    let lock: AccountLock
+    /// Blocking file writes and fsyncs run here, off the cooperative pool, so that many can wait at once.
+    let io: BlockingIOPool
+
+    private init(name: String, layout: AccountLayout, database: any DatabaseWriter, lock: AccountLock) {
+        self.name = name
+        self.lock = lock
+        self.layout = layout
+        self.database = database
+        self.changes = ChangeBroadcaster()
+        self.committer = DeliveryCommitter()
+        self.io = BlockingIOPool(label: "mailstore.io.\(name)")
+    }
+
+    /// Opens (creating when needed) the account `name` under `dataDir`: runs pending migrations,
+    /// removes leftover temporary files and message files that no committed row refers to (only
+    /// when no other process or `Account` has it open, see ``AccountLock``), and creates the
+    /// initial mailboxes of a new account.
+    public static func open(dataDir: String, name: String) async throws(StoreError) -> Account {
+        guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
+            throw StoreError(.invalidName, account: name, "invalid account name")
+        }
+        let layout = AccountLayout(dataDir: dataDir, name: name)
+        do {
+            try FileIO.makeDirectories(layout.messageRoot)
+            try FileIO.makeDirectories(layout.tempDir)
+        } catch {
+            throw StoreError(.io, account: name, "creating directories: \(error)")
+        }
+        let lock: AccountLock
+        do {
+            lock = try AccountLock(path: layout.lockPath)
+        } catch {
+            throw StoreError(.io, account: name, "locking: \(error)")
+        }
+        let pool: DatabasePool
+        do {
+            var config = Configuration()
+            config.busyMode = .timeout(30)
+            config.prepareDatabase { db in
+                // A commit is on disk when it returns: the WAL is fsynced at every commit.
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+            }
+            pool = try DatabasePool(path: layout.databasePath, configuration: config)
+            try Schema.migrator.migrate(pool)
+        } catch {
+            throw StoreError(.database, account: name, "opening \(layout.databasePath): \(error)")
+        }
+        let account = Account(name: name, layout: layout, database: pool, lock: lock)
+        if lock.wasExclusive {
+            try await account.cleanFiles()
+        }
+        do {
+            try lock.downgrade()
+        } catch {
+            throw StoreError(.io, account: name, "locking: \(error)")
+        }
+        try await account.createInitialMailboxes()
+        return account
+    }
+
+    /// Closes the database and releases the account's lock; the value must not be used afterwards.
+    /// Dropping the last reference does the same, later.
+    public func close() async {
+        try? self.database.close()
+        self.lock.release()
+    }
+
+    /// Subscribes to this account's changes, in commit order, from now on.
+    public func changeEvents() -> AsyncStream<ChangeEvent> {
+        self.changes.subscribe()
+    }
+
+    // MARK: - Helpers for transactions
+
+    /// Runs `body` in one write transaction and publishes the events it collects once committed.
+    func write<T: Sendable>(
+        _ what: String,
+        _ body: @escaping @Sendable (Database, inout [ChangeEvent]) throws -> T
+    ) async throws(StoreError) -> T {
+        let changes = self.changes
+        do {
+            return try await self.database.write { db in
+                var events: [ChangeEvent] = []
+                let result = try body(db, &events)
+                let published = events
+                if !published.isEmpty {
+                    db.afterNextTransaction(onCommit: { _ in changes.publish(published) })
+                }
+                return result
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(.database, account: self.name, "\(what): \(error)")
+        }
+    }
+
+    func read<T: Sendable>(
+        _ what: String,
+        _ body: @escaping @Sendable (Database) throws -> T
+    ) async throws(StoreError)
+        -> T
+    {
+        do {
+            return try await self.database.read(body)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(.database, account: self.name, "\(what): \(error)")
+        }
+    }
+
+    /// Raises the account's MODSEQ by one and returns the new value.
+    static func nextModSeq(_ db: Database) throws -> Int64 {
+        try db.execute(sql: "UPDATE syncState SET highestModSeq = highestModSeq + 1 WHERE id = 1")
+        return try Int64.fetchOne(db, sql: "SELECT highestModSeq FROM syncState WHERE id = 1") ?? 0
+    }
+
+    /// The highest MODSEQ handed out so far.
+    public func highestModSeq() async throws(StoreError) -> ModSeq {
+        ModSeq(
+            try await self.read("reading modseq") { db in
+                try Int64.fetchOne(db, sql: "SELECT highestModSeq FROM syncState WHERE id = 1") ?? 0
+            }
+        )
+    }
+
+    // MARK: - Files on open
+
+    /// Removes temporary files and message files without a live row. A file can be left behind by a
+    /// crash between the rename into `msg/` and the commit, or between an expunge's commit and the
+    /// removal of its files.
+    func cleanFiles() async throws(StoreError) {
+        for name in FileIO.list(self.layout.tempDir) {
+            FileIO.remove(self.layout.tempDir + "/" + name)
+        }
+        let live: Set<Int64> = try await self.read("listing message ids") { db in
+            Set(try Int64.fetchAll(db, sql: "SELECT id FROM message WHERE expunged = 0"))
+        }
+        for bucket in FileIO.list(self.layout.messageRoot) {
+            let dir = self.layout.messageRoot + "/" + bucket
+            for file in FileIO.list(dir) {
+                if let id = Int64(file), live.contains(id), AccountLayout.bucketName(MessageID(id)) == bucket {
+                    continue
+                }
+                FileIO.remove(dir + "/" + file)
+            }
+        }
+    }
+
+    func createInitialMailboxes() async throws(StoreError) {
+        _ = try await self.write("creating initial mailboxes") { db, events in
+            let count = try MailboxRecord.fetchCount(db)
+            guard count == 0 else { return 0 }
+            for (name, use) in Self.initialMailboxes {
+                let record = try Self.insertMailbox(db, name: name, specialUse: use)
+                events.append(.mailboxAdded(record.value))
+                try SubscriptionRecord(name: name).save(db)
+            }
+            return Self.initialMailboxes.count
+        }
+    }
+}
+
+/// Serial dispatch queues used round-robin for blocking file I/O. Serial queues each get a thread of
+/// their own when busy, while a concurrent queue runs only about as many blocks as there are cores:
+/// concurrent fsyncs are what lets the filesystem journal commit many files at once.
+final class BlockingIOPool: Sendable {
+    static let width = 16
+    private let queues: [DispatchQueue]
+    private let next = Atomic<Int>(0)
+
+    init(label: String) {
+        self.queues = (0..<Self.width).map { DispatchQueue(label: "\(label).\($0)") }
+    }
+
+    func async(_ work: @escaping @Sendable () -> Void) {
+        let index = self.next.wrappingAdd(1, ordering: .relaxed).oldValue
+        self.queues[index % Self.width].async(execute: work)
+    }
+}
+
+/// Fans change events out to subscribers, in the order they were published.
+final class ChangeBroadcaster: Sendable {
+    private struct State {
+        var nextID = 0
+        var subscribers: [Int: AsyncStream<ChangeEvent>.Continuation] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    func subscribe() -> AsyncStream<ChangeEvent> {
+        let (stream, continuation) = AsyncStream<ChangeEvent>.makeStream(bufferingPolicy: .unbounded)
+        let id = self.state.withLock { state in
+            let id = state.nextID
+            state.nextID += 1
+            state.subscribers[id] = continuation
+            return id
+        }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) }
+        }
+        return stream
+    }
+
+    /// Called on the database's writer queue after a commit, so calls come in commit order.
+    func publish(_ events: [ChangeEvent]) {
+        self.state.withLock { state in
+            for continuation in state.subscribers.values {
+                for event in events {
+                    continuation.yield(event)
+                }
+            }
+        }
+    }
+}

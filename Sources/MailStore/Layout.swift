@@ -1,0 +1,213 @@
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Where an account keeps its files, under the server's data directory:
+///
+/// ```
+/// accounts/<name>/index.db          SQLite database (WAL mode: also index.db-wal, index.db-shm)
+/// accounts/<name>/lock              held with flock(2) while the account is open (see AccountLock)
+/// accounts/<name>/msg/<bucket>/<id> one file per message, the exact bytes delivered
+/// accounts/<name>/tmp/              files being written; anything left here is removed on open
+/// ```
+///
+/// `<id>` is the message's database id in decimal, and `<bucket>` is `id / 4096` as four or more
+/// lower-case hexadecimal digits (`msg/0000/1`, `msg/0000/4095`, `msg/0001/4096`, ...), so no
+/// directory holds more than 4,096 message files and a path follows from the id alone. A file is
+/// never changed after it is written; flags and other metadata live in the database only.
+struct AccountLayout: Sendable {
+    static let filesPerBucket: Int64 = 4096
+
+    var root: String
+
+    init(dataDir: String, name: String) {
+        self.root = dataDir + "/accounts/" + name
+    }
+
+    var databasePath: String { self.root + "/index.db" }
+    var lockPath: String { self.root + "/lock" }
+    var messageRoot: String { self.root + "/msg" }
+    var tempDir: String { self.root + "/tmp" }
+
+    static func bucketName(_ id: MessageID) -> String {
+        let bucket = String(id.rawValue / Self.filesPerBucket, radix: 16)
+        return String(repeating: "0", count: max(0, 4 - bucket.count)) + bucket
+    }
+
+    func bucketDir(_ id: MessageID) -> String {
+        self.messageRoot + "/" + Self.bucketName(id)
+    }
+
+    func messagePath(_ id: MessageID) -> String {
+        self.bucketDir(id) + "/" + String(id.rawValue)
+    }
+}
+
+/// Thin, throwing wrappers over the POSIX calls the store needs for durable files.
+enum FileIO {
+    struct Failure: Error, CustomStringConvertible {
+        var operation: String
+        var path: String
+        var errno: Int32
+        var description: String {
+            "\(self.operation) \(self.path): \(String(cString: strerror(self.errno)))"
+        }
+    }
+
+    static func makeDirectories(_ path: String) throws(Failure) {
+        var current = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            current += "/" + part
+            if mkdir(current, 0o750) != 0 && errno != EEXIST {
+                throw Failure(operation: "mkdir", path: current, errno: errno)
+            }
+        }
+    }
+
+    /// Writes `bytes` to a new file at `path` and fsyncs it before returning.
+    static func writeSynced(_ path: String, _ bytes: [UInt8]) throws(Failure) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
+        if fd < 0 {
+            throw Failure(operation: "create", path: path, errno: errno)
+        }
+        defer { close(fd) }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeBytes { buffer in
+                posixWrite(fd, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw Failure(operation: "write", path: path, errno: errno)
+            }
+            offset += n
+        }
+        if fsync(fd) != 0 {
+            throw Failure(operation: "fsync", path: path, errno: errno)
+        }
+    }
+
+    static func syncDirectory(_ path: String) throws(Failure) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd < 0 {
+            throw Failure(operation: "open directory", path: path, errno: errno)
+        }
+        defer { close(fd) }
+        if fsync(fd) != 0 {
+            throw Failure(operation: "fsync directory", path: path, errno: errno)
+        }
+    }
+
+    static func rename(_ from: String, _ to: String) throws(Failure) {
+        if posixRename(from, to) != 0 {
+            throw Failure(operation: "rename to \(to)", path: from, errno: errno)
+        }
+    }
+
+    /// Makes `to` a second name for `from`, or a copy where hard links are not possible.
+    static func linkOrCopy(_ from: String, _ to: String) throws(Failure) {
+        if link(from, to) == 0 { return }
+        let bytes = try self.readAll(from)
+        try self.writeSynced(to, bytes)
+    }
+
+    static func remove(_ path: String) {
+        _ = unlink(path)
+    }
+
+    static func exists(_ path: String) -> Bool {
+        access(path, F_OK) == 0
+    }
+
+    static func readAll(_ path: String) throws(Failure) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            throw Failure(operation: "open", path: path, errno: errno)
+        }
+        defer { close(fd) }
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { posixRead(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw Failure(operation: "read", path: path, errno: errno)
+            }
+            if n == 0 { break }
+            result.append(contentsOf: chunk[0..<n])
+        }
+        return result
+    }
+
+    /// The names in a directory, without `.` and `..`; empty when it does not exist.
+    static func list(_ path: String) -> [String] {
+        guard let dir = opendir(path) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." {
+                names.append(name)
+            }
+        }
+        return names
+    }
+}
+
+/// The account's `lock` file, held with flock(2) for as long as the account is open, by every
+/// process and every `Account` value. Each holds it shared; the one that opens it while nobody else
+/// holds it gets it exclusively first, and only then may it remove temporary and orphaned files,
+/// because another holder could be between writing a file and committing its row.
+final class AccountLock: Sendable {
+    private let descriptor: Mutex<Int32>
+    /// Whether nobody else had the account open when this lock was taken.
+    let wasExclusive: Bool
+
+    init(path: String) throws(FileIO.Failure) {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+        if fd < 0 {
+            throw FileIO.Failure(operation: "open lock", path: path, errno: errno)
+        }
+        self.wasExclusive = flock(fd, LOCK_EX | LOCK_NB) == 0
+        self.descriptor = Mutex(fd)
+    }
+
+    /// Turns the lock into a shared one (waiting while another opener holds it exclusively).
+    func downgrade() throws(FileIO.Failure) {
+        let fd = self.descriptor.withLock { $0 }
+        if fd >= 0 && flock(fd, LOCK_SH) != 0 {
+            throw FileIO.Failure(operation: "flock", path: "lock", errno: errno)
+        }
+    }
+
+    func release() {
+        self.descriptor.withLock { fd in
+            if fd >= 0 {
+                close(fd)
+                fd = -1
+            }
+        }
+    }
+
+    deinit {
+        self.release()
+    }
+}
+
+// The module-qualified names differ between Glibc and Darwin; these keep call sites free of the
+// clash with `FileIO`'s own method names.
+#if canImport(Glibc)
+private let posixRead = Glibc.read
+private let posixWrite = Glibc.write
+private let posixRename = Glibc.rename
+#elseif canImport(Darwin)
+private let posixRead = Darwin.read
+private let posixWrite = Darwin.write
+private let posixRename = Darwin.rename
+#endif

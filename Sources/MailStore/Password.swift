@@ -1,0 +1,198 @@
+import Crypto
+import GRDB
+
+// SHA-1, SHA-256 and HMAC come from swift-crypto; PBKDF2 is written here over its HMAC.
+
+/// PBKDF2 with HMAC over `H`, one output block (`dkLen` = the hash length), which is all SCRAM's
+/// `Hi()` and the PLAIN hash need.
+/// - SeeAlso: RFC 8018 5.2, RFC 5802 2.2
+func pbkdf2<H: HashFunction>(_ hash: H.Type, password: [UInt8], salt: [UInt8], iterations: Int) -> [UInt8] {
+    let key = SymmetricKey(data: password)
+    var block = salt
+    block.append(contentsOf: [0, 0, 0, 1])
+    var u = Array(HMAC<H>.authenticationCode(for: block, using: key))
+    var result = u
+    if iterations > 1 {
+        for _ in 1..<iterations {
+            u = Array(HMAC<H>.authenticationCode(for: u, using: key))
+            for i in 0..<result.count {
+                result[i] ^= u[i]
+            }
+        }
+    }
+    return result
+}
+
+/// Compares without stopping at the first difference.
+func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    guard a.count == b.count else { return false }
+    var difference: UInt8 = 0
+    for i in 0..<a.count {
+        difference |= a[i] ^ b[i]
+    }
+    return difference == 0
+}
+
+func randomBytes(_ count: Int) -> [UInt8] {
+    var generator = SystemRandomNumberGenerator()
+    return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
+}
+
+/// How expensive the derived password secrets are.
+public struct PasswordParameters: Hashable, Sendable {
+    /// SCRAM iteration count (RFC 5802 5.1 and RFC 7677 recommend at least 4096).
+    public var scramIterations: Int
+    /// PBKDF2-HMAC-SHA256 iterations for the hash that checks PLAIN logins.
+    public var plainIterations: Int
+    /// Whether to keep CRAM-MD5 material; it lets anyone who reads it log in with CRAM-MD5.
+    public var cramMD5: Bool
+
+    public init(scramIterations: Int = 4096, plainIterations: Int = 100_000, cramMD5: Bool = false) {
+        self.scramIterations = scramIterations
+        self.plainIterations = plainIterations
+        self.cramMD5 = cramMD5
+    }
+}
+
+/// What a server needs to run SCRAM for one account: never the password itself.
+/// - SeeAlso: RFC 5802 3
+public struct SCRAMCredentials: Hashable, Sendable {
+    public enum Hash: Hashable, Sendable {
+        case sha1
+        case sha256
+    }
+
+    public var hash: Hash
+    public var salt: [UInt8]
+    public var iterations: Int
+    public var saltedPassword: [UInt8]
+
+    func hmac(_ key: [UInt8], _ data: [UInt8]) -> [UInt8] {
+        switch self.hash {
+        case .sha1: Array(HMAC<Insecure.SHA1>.authenticationCode(for: data, using: SymmetricKey(data: key)))
+        case .sha256: Array(HMAC<SHA256>.authenticationCode(for: data, using: SymmetricKey(data: key)))
+        }
+    }
+
+    func digest(_ data: [UInt8]) -> [UInt8] {
+        switch self.hash {
+        case .sha1: Array(Insecure.SHA1.hash(data: data))
+        case .sha256: Array(SHA256.hash(data: data))
+        }
+    }
+
+    /// StoredKey := H(HMAC(SaltedPassword, "Client Key"))
+    public var storedKey: [UInt8] { self.digest(self.hmac(self.saltedPassword, Array("Client Key".utf8))) }
+    /// ServerKey := HMAC(SaltedPassword, "Server Key")
+    public var serverKey: [UInt8] { self.hmac(self.saltedPassword, Array("Server Key".utf8)) }
+
+    /// Checks a client's proof: ClientKey := ClientProof XOR HMAC(StoredKey, AuthMessage), and
+    /// H(ClientKey) must equal StoredKey.
+    /// - SeeAlso: RFC 5802 3
+    public func verify(clientProof: [UInt8], authMessage: [UInt8]) -> Bool {
+        let storedKey = self.storedKey
+        let signature = self.hmac(storedKey, authMessage)
+        guard clientProof.count == signature.count else { return false }
+        let clientKey = zip(clientProof, signature).map { $0 ^ $1 }
+        return constantTimeEqual(self.digest(clientKey), storedKey)
+    }
+
+    /// ServerSignature := HMAC(ServerKey, AuthMessage), sent back in the final server message.
+    public func serverSignature(authMessage: [UInt8]) -> [UInt8] {
+        self.hmac(self.serverKey, authMessage)
+    }
+}
+
+extension Account {
+    /// Stores new derived secrets for `password`: SCRAM-SHA-1 and SCRAM-SHA-256 salted passwords and a
+    /// PBKDF2-HMAC-SHA256 hash for PLAIN, each with its own random salt. The password is not kept.
+    /// With `parameters.cramMD5`, the CRAM-MD5 inner and outer HMAC states are kept as well.
+    public func setPassword(
+        _ password: String,
+        parameters: PasswordParameters = PasswordParameters()
+    )
+        async throws(StoreError)
+    {
+        let bytes = Array(password.utf8)
+        let sha1Salt = randomBytes(16)
+        let sha256Salt = randomBytes(16)
+        let plainSalt = randomBytes(16)
+        let cram = parameters.cramMD5 ? CRAMMD5Secret(password: bytes) : nil
+        let record = PasswordRecord(
+            scramSHA1Salt: sha1Salt,
+            scramSHA1Iterations: Int64(parameters.scramIterations),
+            scramSHA1SaltedPassword: pbkdf2(
+                Insecure.SHA1.self,
+                password: bytes,
+                salt: sha1Salt,
+                iterations: parameters.scramIterations
+            ),
+            scramSHA256Salt: sha256Salt,
+            scramSHA256Iterations: Int64(parameters.scramIterations),
+            scramSHA256SaltedPassword: pbkdf2(
+                SHA256.self,
+                password: bytes,
+                salt: sha256Salt,
+                iterations: parameters.scramIterations
+            ),
+            plainSalt: plainSalt,
+            plainIterations: Int64(parameters.plainIterations),
+            plainHash: pbkdf2(SHA256.self, password: bytes, salt: plainSalt, iterations: parameters.plainIterations),
+            cramMD5Inner: cram?.inner.bytes,
+            cramMD5Outer: cram?.outer.bytes
+        )
+        try await self.write("setting password") { db, _ in
+            try record.save(db)
+        }
+    }
+
+    /// Checks a password given in the clear (AUTH PLAIN, IMAP LOGIN) against the stored hash.
+    public func verifyPlainPassword(_ password: String) async throws(StoreError) -> Bool {
+        guard let record = try await self.passwordRecord() else { return false }
+        let hash = pbkdf2(
+            SHA256.self,
+            password: Array(password.utf8),
+            salt: record.plainSalt,
+            iterations: Int(record.plainIterations)
+        )
+        return constantTimeEqual(hash, record.plainHash)
+    }
+
+    /// Checks a CRAM-MD5 response: `digest` is the client's HMAC-MD5 of `challenge` keyed with the
+    /// password (decoded from hex). False when no CRAM-MD5 material is stored.
+    /// - SeeAlso: RFC 2195 2
+    public func verifyCRAMMD5(challenge: [UInt8], digest: [UInt8]) async throws(StoreError) -> Bool {
+        guard let record = try await self.passwordRecord(),
+            let innerBytes = record.cramMD5Inner, let outerBytes = record.cramMD5Outer,
+            let inner = MD5State(bytes: innerBytes), let outer = MD5State(bytes: outerBytes)
+        else {
+            return false
+        }
+        return constantTimeEqual(CRAMMD5Secret(inner: inner, outer: outer).hmac(challenge), digest)
+    }
+
+    /// The stored SCRAM credentials, or nil when no password is set.
+    public func scramCredentials(_ hash: SCRAMCredentials.Hash) async throws(StoreError) -> SCRAMCredentials? {
+        guard let record = try await self.passwordRecord() else { return nil }
+        switch hash {
+        case .sha1:
+            return SCRAMCredentials(
+                hash: .sha1,
+                salt: record.scramSHA1Salt,
+                iterations: Int(record.scramSHA1Iterations),
+                saltedPassword: record.scramSHA1SaltedPassword
+            )
+        case .sha256:
+            return SCRAMCredentials(
+                hash: .sha256,
+                salt: record.scramSHA256Salt,
+                iterations: Int(record.scramSHA256Iterations),
+                saltedPassword: record.scramSHA256SaltedPassword
+            )
+        }
+    }
+
+    private func passwordRecord() async throws(StoreError) -> PasswordRecord? {
+        try await self.read("reading password") { db in try PasswordRecord.fetchOne(db, key: 1) }
+    }
+}
