@@ -45,6 +45,7 @@ serve: build
 # Benchmarks; results go in BENCHMARKS.md by hand, with the command, machine and date.
 bench: bench-deps
 	./scripts/bench-site
+	./scripts/bench-store
 
 clean:
 	rm -rf .build website/html

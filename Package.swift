@@ -49,6 +49,8 @@ let package = Package(
             name: "moxserver",
             dependencies: [
                 "MailConfig",
+                "MailStore",
+                "MailMessage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -58,6 +60,10 @@ let package = Package(
             dependencies: ["SiteBuilder", "MailConfig"],
             swiftSettings: strict
         ),
+
+        // Not products: a helper the crash test runs and kills, and the store benchmarks (`make bench`).
+        .executableTarget(name: "mox-crashtest", dependencies: ["MailStore"], swiftSettings: strict),
+        .executableTarget(name: "mox-bench", dependencies: ["MailStore", "MailMessage"], swiftSettings: strict),
 
         // MARK: - Tests
         .testTarget(name: "SconfTests", dependencies: ["Sconf"], swiftSettings: strict),

@@ -13,9 +13,11 @@ struct PendingDelivery: Sendable {
 }
 
 /// Group commit: deliveries that arrive while a batch is being committed wait together and are
-/// committed by the next batch, in one transaction with one fsync per message directory. Each
-/// message's own file was fsynced by its caller beforehand, concurrently with the others, so the
-/// number of fsyncs that wait in line does not grow with the number of concurrent deliveries.
+/// committed by the next batch, in one transaction. On Linux the batch's files are written without
+/// fsync and, after their renames, one syncfs(2) makes all their contents and names durable before
+/// the commit: two journal commits per batch (syncfs, then the WAL's fsync), however large. Elsewhere
+/// each file is fsynced by its caller, concurrently with the others, and the batch fsyncs each
+/// message directory once.
 actor DeliveryCommitter {
     private var pending: [(PendingDelivery, CheckedContinuation<Delivered, any Error>)] = []
     private var running = false
@@ -50,9 +52,10 @@ actor DeliveryCommitter {
 
 extension Account {
     /// Stores a message in a mailbox durably and returns once it is committed: the file is written to
-    /// `tmp/` and fsynced, renamed to its place under `msg/` in the transaction that inserts its row,
-    /// its directory is fsynced, and only then is the transaction committed. A crash at any point
-    /// leaves either no visible message or a complete one; files without a row are removed on open.
+    /// `tmp/`, renamed to its place under `msg/` in the transaction that inserts its row, its contents
+    /// and name are made durable (see ``DeliveryCommitter``), and only then is the transaction
+    /// committed. A crash at any point leaves either no visible message or a complete one; files
+    /// without a row are removed on open.
     ///
     /// - Parameters:
     ///   - searchText: the headers and decoded text parts to index for full-text search.
@@ -68,7 +71,11 @@ extension Account {
     ) async throws(StoreError) -> Delivered {
         let tempPath = self.layout.tempDir + "/" + String(UInt64.random(in: 0...UInt64.max), radix: 36) + ".tmp"
         do {
-            try await self.runIO { () throws(FileIO.Failure) in try FileIO.writeSynced(tempPath, messageBytes) }
+            // Where the filesystem can be synced as a whole, the committer does that once per batch
+            // instead of one fsync per file here.
+            try await self.runIO { () throws(FileIO.Failure) in
+                try FileIO.write(tempPath, messageBytes, sync: !FileIO.canSyncFilesystem)
+            }
         } catch {
             FileIO.remove(tempPath)
             throw StoreError(.io, account: self.name, "writing message: \(error)")
@@ -156,9 +163,15 @@ extension Account {
                         for mailbox in state.mailboxes.values {
                             try mailbox.update(db)
                         }
-                        // One fsync per directory for the whole batch makes the renames durable.
-                        for directory in state.directories {
-                            try FileIO.syncDirectory(directory)
+                        // Before the commit: the files' contents and their new names must be durable.
+                        // One syncfs(2) for the whole batch covers both; elsewhere each file was
+                        // fsynced by its deliverer, and one fsync per directory makes the renames durable.
+                        if FileIO.canSyncFilesystem {
+                            try FileIO.syncFilesystem(layout.messageRoot)
+                        } else {
+                            for directory in state.directories {
+                                try FileIO.syncDirectory(directory)
+                            }
                         }
                         return results
                     }

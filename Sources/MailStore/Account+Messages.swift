@@ -35,7 +35,8 @@ extension Account {
     /// UIDs, flags and keywords of a mailbox's messages, in UID order, as SELECT needs them.
     public func messageFlags(in mailbox: MailboxID) async throws(StoreError) -> [MessageFlagsEntry] {
         try await self.read("listing messages") { db in
-            let rows = try Row.fetchAll(
+            // A cursor and column positions: this runs over every message of a mailbox on SELECT.
+            let rows = try Row.fetchCursor(
                 db,
                 sql: """
                     SELECT id, uid, flags, keywords, modSeq FROM message
@@ -43,16 +44,20 @@ extension Account {
                     """,
                 arguments: [mailbox.rawValue]
             )
-            return rows.map { row in
-                let keywords: String = row["keywords"]
-                return MessageFlagsEntry(
-                    uid: UID(UInt32(truncatingIfNeeded: row["uid"] as Int64)),
-                    id: MessageID(row["id"]),
-                    flags: MessageFlags(rawValue: row["flags"]),
-                    keywords: keywords.split(separator: " ").map(String.init),
-                    modSeq: ModSeq(row["modSeq"])
+            var entries: [MessageFlagsEntry] = []
+            while let row = try rows.next() {
+                let keywords: String = row[3]
+                entries.append(
+                    MessageFlagsEntry(
+                        uid: UID(UInt32(truncatingIfNeeded: row[1] as Int64)),
+                        id: MessageID(row[0]),
+                        flags: MessageFlags(rawValue: row[2]),
+                        keywords: keywords.isEmpty ? [] : keywords.split(separator: " ").map(String.init),
+                        modSeq: ModSeq(row[4])
+                    )
                 )
             }
+            return entries
         }
     }
 

@@ -15,11 +15,13 @@ extension Account {
         return try await self.read("searching") { db in
             let rows: [Row]
             if useIndex {
+                // CROSS JOIN keeps the index lookup as the outer loop: otherwise SQLite may walk the
+                // mailbox's messages and evaluate MATCH once per message (seconds on 100,000).
                 let query = "\"" + substring.replacing("\"", with: "\"\"") + "\""
                 rows = try Row.fetchAll(
                     db,
                     sql: """
-                        SELECT m.uid, t.text FROM messageText t JOIN message m ON m.id = t.rowid
+                        SELECT m.uid, t.text FROM messageText t CROSS JOIN message m ON m.id = t.rowid
                         WHERE messageText MATCH ? AND m.mailboxID = ? AND m.expunged = 0
                         """,
                     arguments: [query, mailbox.rawValue]

@@ -70,6 +70,11 @@ enum FileIO {
 
     /// Writes `bytes` to a new file at `path` and fsyncs it before returning.
     static func writeSynced(_ path: String, _ bytes: [UInt8]) throws(Failure) {
+        try self.write(path, bytes, sync: true)
+    }
+
+    /// Writes `bytes` to a new file at `path`, fsynced before returning when `sync` is set.
+    static func write(_ path: String, _ bytes: [UInt8], sync: Bool) throws(Failure) {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
         if fd < 0 {
             throw Failure(operation: "create", path: path, errno: errno)
@@ -86,9 +91,34 @@ enum FileIO {
             }
             offset += n
         }
-        if fsync(fd) != 0 {
+        if sync && fsync(fd) != 0 {
             throw Failure(operation: "fsync", path: path, errno: errno)
         }
+    }
+
+    /// Whether ``syncFilesystem(_:)`` is available: then one call makes every file written and
+    /// renamed before it durable, and files need not be fsynced one by one.
+    #if os(Linux)
+    static let canSyncFilesystem = true
+    #else
+    static let canSyncFilesystem = false
+    #endif
+
+    /// Makes all data and metadata of the filesystem holding `path` durable (Linux syncfs(2)):
+    /// file contents, new names and renames, in one journal commit however many files there are.
+    static func syncFilesystem(_ path: String) throws(Failure) {
+        #if os(Linux)
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd < 0 {
+            throw Failure(operation: "open directory", path: path, errno: errno)
+        }
+        defer { close(fd) }
+        if linuxSyncfs(fd) != 0 {
+            throw Failure(operation: "syncfs", path: path, errno: errno)
+        }
+        #else
+        try self.syncDirectory(path)
+        #endif
     }
 
     static func syncDirectory(_ path: String) throws(Failure) {
@@ -199,6 +229,21 @@ final class AccountLock: Sendable {
         self.release()
     }
 }
+
+#if os(Linux)
+/// syncfs(2): glibc declares it only with _GNU_SOURCE, which the Glibc module is not built with, so
+/// it is looked up once at run time (glibc has had it since 2.14).
+private let linuxSyncfs: @convention(c) (Int32) -> Int32 = {
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "syncfs") else {
+        // Not reached with glibc; sync(2) is the portable superset.
+        return { _ in
+            sync()
+            return 0
+        }
+    }
+    return unsafeBitCast(symbol, to: (@convention(c) (Int32) -> Int32).self)
+}()
+#endif
 
 // The module-qualified names differ between Glibc and Darwin; these keep call sites free of the
 // clash with `FileIO`'s own method names.

@@ -5,8 +5,11 @@ import MailConfig
 struct ConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",
-        abstract: "Check and describe the configuration files.",
-        subcommands: [ConfigTest.self, ConfigDescribeDomains.self, ConfigDescribeStatic.self]
+        abstract: "Check, describe and edit the configuration files.",
+        subcommands: [
+            ConfigTest.self, ConfigDescribeDomains.self, ConfigDescribeStatic.self, ConfigAccount.self,
+            ConfigAddress.self,
+        ]
     )
 }
 

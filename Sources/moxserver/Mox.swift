@@ -12,6 +12,11 @@ struct Mox: ParsableCommand {
         subcommands: [
             Version.self,
             ConfigCommand.self,
+            VerifyData.self,
+            SetAccountPassword.self,
+            RecalculateMailboxCounts.self,
+            ImportCommand.self,
+            ExportCommand.self,
         ]
     )
 
