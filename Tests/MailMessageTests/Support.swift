@@ -23,7 +23,7 @@ func fixture(_ name: String, file: StaticString = #filePath) -> [UInt8] {
 
 let fixtureNames = [
     "simple.eml", "nested.eml", "missing-close.eml", "eightbit-headers.eml", "truncated.eml",
-    "base64-garbage.eml", "no-header.eml", "bare-lf.eml", "digest.eml",
+    "base64-garbage.eml", "no-header.eml", "bare-lf.eml", "digest.eml", "dsn-postfix.eml", "dsn-exchange.eml",
 ]
 
 extension ArraySlice where Element == UInt8 {
