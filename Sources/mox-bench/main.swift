@@ -205,10 +205,21 @@ func fiveKB(_ n: Int) -> [UInt8] {
     return Array(message.prefix(5120))
 }
 
+/// Why a benchmark could not run.
+enum BenchError: Error, CustomStringConvertible {
+    case noInbox(String)
+
+    var description: String {
+        switch self {
+        case .noInbox(let account): return "account \(account) has no Inbox"
+        }
+    }
+}
+
 /// Delivers `count` messages from `tasks` concurrent tasks into a fresh account; returns msgs/s.
 func deliver(workDir: String, name: String, count: Int, tasks: Int, size: (Int) -> [UInt8]) async throws -> Double {
     let account = try await Account.open(dataDir: workDir, name: name)
-    guard let inbox = try await account.mailbox(named: "Inbox") else { fatalError("no Inbox") }
+    guard let inbox = try await account.mailbox(named: "Inbox") else { throw BenchError.noInbox(name) }
     let messages = (0..<min(count, 1000)).map(size)
     let next = Counter()
     let start = ContinuousClock.now
@@ -253,7 +264,7 @@ func benchDeliver(workDir: String, count: Int) async throws {
 
 func benchMailbox(workDir: String, count: Int) async throws {
     let account = try await Account.open(dataDir: workDir, name: "large")
-    guard let inbox = try await account.mailbox(named: "Inbox") else { fatalError("no Inbox") }
+    guard let inbox = try await account.mailbox(named: "Inbox") else { throw BenchError.noInbox("large") }
     let next = Counter()
     let start = ContinuousClock.now
     try await withThrowingTaskGroup(of: Void.self) { group in
