@@ -62,7 +62,12 @@ let package = Package(
         ),
 
         // Not products: a helper the crash test runs and kills, and the store benchmarks (`make bench`).
-        .executableTarget(name: "mox-crashtest", dependencies: ["MailStore"], swiftSettings: strict),
+        .target(name: "CrashTestSupport", swiftSettings: strict),
+        .executableTarget(
+            name: "mox-crashtest",
+            dependencies: ["MailStore", "CrashTestSupport"],
+            swiftSettings: strict
+        ),
         .executableTarget(name: "mox-bench", dependencies: ["MailStore", "MailMessage"], swiftSettings: strict),
 
         // MARK: - Tests
@@ -78,13 +83,17 @@ let package = Package(
             name: "MailStoreTests",
             dependencies: [
                 "MailStore",
+                "CrashTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict
         ),
         .testTarget(
-            name: "MailConfigTests", dependencies: ["MailConfig", "Sconf"], exclude: ["Fixtures"], swiftSettings: strict
+            name: "MailConfigTests",
+            dependencies: ["MailConfig", "Sconf"],
+            exclude: ["Fixtures"],
+            swiftSettings: strict
         ),
         .testTarget(
             name: "SiteBuilderTests",

@@ -304,7 +304,8 @@ func appendEscaped<C: Collection>(_ out: inout [UInt8], _ bytes: C) where C.Elem
 
 // MARK: - Escaping
 
-func escapeHTML<S: StringProtocol>(_ s: S) -> String {
+/// `&`, `<`, `>` and `"` as HTML entities.
+public func escapeHTML<S: StringProtocol>(_ s: S) -> String {
     // Most text needs no escaping: check first, then copy bytes.
     if !s.utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 }) {
         return String(s)

@@ -5,32 +5,13 @@
 // The test kills it with SIGKILL part-way and checks that every acknowledged message is intact.
 // Not a product and not part of `mox`: it exists for that test only.
 
+import CrashTestSupport
 import MailStore
 import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// The bytes of message `n`, the same on every run (the test regenerates them to compare).
-func crashTestMessage(_ n: Int) -> [UInt8] {
-    var state = UInt64(n) &* 0x9E37_79B9_7F4A_7C15 &+ 1
-    func next() -> UInt64 {
-        state = state &+ 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    var text =
-        "From: sender@example.org\r\nTo: test@example.org\r\nSubject: crash test \(n)\r\n"
-        + "Message-ID: <\(n)@crashtest.example.org>\r\n\r\n"
-    let lines = 5 + Int(next() % 300)
-    for line in 0..<lines {
-        text += "line \(line) of message \(n): \(String(next(), radix: 36))\r\n"
-    }
-    return Array(text.utf8)
-}
 
 func fail(_ message: String) -> Never {
     var text = "mox-crashtest: \(message)\n"

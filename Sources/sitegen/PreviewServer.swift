@@ -58,24 +58,7 @@ enum HTTPParse {
                 query[String(kv[0])] = kv.count > 1 ? String(kv[1]) : ""
             }
         }
-        return HTTPRequest(method: method, path: percentDecode(path), query: query)
-    }
-
-    static func percentDecode(_ s: Substring) -> String {
-        guard s.contains("%") else { return String(s) }
-        var out: [UInt8] = []
-        var bytes = Array(s.utf8)[...]
-        while let b = bytes.popFirst() {
-            if b == UInt8(ascii: "%"), bytes.count >= 2,
-                let v = UInt8(String(decoding: bytes.prefix(2), as: UTF8.self), radix: 16)
-            {
-                out.append(v)
-                bytes = bytes.dropFirst(2)
-            } else {
-                out.append(b)
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
+        return HTTPRequest(method: method, path: LinkChecker.percentDecoded(path), query: query)
     }
 }
 

@@ -240,7 +240,7 @@ struct SiteFiles: Sendable {
         </head><body>
         <h1>The site failed to build</h1>
         <p>Fix the problem below and save; this page reloads when the next build is done.</p>
-        <pre>\(escapeHTMLText(error.message))</pre>
+        <pre>\(escapeHTML(error.message))</pre>
         \(SiteBuilder.liveReloadScript)</body></html>
 
         """
@@ -258,8 +258,4 @@ struct SiteFiles: Sendable {
         default: return "application/octet-stream"
         }
     }
-}
-
-func escapeHTMLText(_ s: String) -> String {
-    s.replacing("&", with: "&amp;").replacing("<", with: "&lt;").replacing(">", with: "&gt;")
 }

@@ -1,3 +1,4 @@
+import CrashTestSupport
 import Glibc
 import Testing
 
@@ -8,26 +9,6 @@ import Testing
 /// every acknowledged message must be there with exactly its bytes, and no partial message visible.
 @Suite(.serialized) struct CrashTests {
     static let total = 1000
-
-    /// The same generator as in Sources/mox-crashtest/main.swift: the child's message `n`.
-    static func message(_ n: Int) -> [UInt8] {
-        var state = UInt64(n) &* 0x9E37_79B9_7F4A_7C15 &+ 1
-        func next() -> UInt64 {
-            state = state &+ 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        var text =
-            "From: sender@example.org\r\nTo: test@example.org\r\nSubject: crash test \(n)\r\n"
-            + "Message-ID: <\(n)@crashtest.example.org>\r\n\r\n"
-        let lines = 5 + Int(next() % 300)
-        for line in 0..<lines {
-            text += "line \(line) of message \(n): \(String(next(), radix: 36))\r\n"
-        }
-        return Array(text.utf8)
-    }
 
     /// The message number in a stored message's Subject, if it has one.
     static func number(in bytes: [UInt8]) -> Int? {
@@ -184,7 +165,7 @@ import Testing
                 let stored = try await account.message(MessageID(ack.id))
                 #expect(stored.uid == UID(ack.uid), "\(context): message \(ack.n)")
                 let bytes = try await account.messageBytes(MessageID(ack.id))
-                #expect(bytes == Self.message(ack.n), "\(context): message \(ack.n) differs")
+                #expect(bytes == crashTestMessage(ack.n), "\(context): message \(ack.n) differs")
             }
             // Every visible message is complete: acknowledged ones, and ones committed before the
             // child could print them.
@@ -194,7 +175,7 @@ import Testing
             for entry in visible {
                 let bytes = try await account.messageBytes(entry.id)
                 let n = try #require(Self.number(in: bytes), "\(context): message \(entry.id) has no number")
-                #expect(bytes == Self.message(n), "\(context): visible message \(n) is not complete")
+                #expect(bytes == crashTestMessage(n), "\(context): visible message \(n) is not complete")
                 #expect(numbers.insert(n).inserted, "\(context): message \(n) visible twice")
             }
             #expect(Set(acknowledged.map(\.n)).isSubset(of: numbers), "\(context)")
