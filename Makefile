@@ -21,9 +21,10 @@ build: deps
 	$(SWIFT) build --product mox
 	$(SWIFT) build --product sitegen
 
-# Writes the website to website/html/.
+# Writes the website to website/html/. sitegen renders the config and command references from
+# the definitions it is linked with (MailConfig, MoxCommands), the ones mox is built from.
 site: build
-	"$$($(SWIFT) build --show-bin-path)/sitegen" build --mox "$$($(SWIFT) build --show-bin-path)/mox"
+	"$$($(SWIFT) build --show-bin-path)/sitegen" build
 
 # Checks every internal link and anchor of the built site.
 check: site
@@ -40,7 +41,7 @@ test: deps
 
 # Previews the site on http://127.0.0.1:$(PORT)/, rebuilding and reloading on changes.
 serve: build
-	"$$($(SWIFT) build --show-bin-path)/sitegen" serve --port $(PORT) --mox "$$($(SWIFT) build --show-bin-path)/mox"
+	"$$($(SWIFT) build --show-bin-path)/sitegen" serve --port $(PORT)
 
 # Benchmarks; results go in BENCHMARKS.md by hand, with the command, machine and date.
 bench: bench-deps

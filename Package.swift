@@ -44,10 +44,18 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // MARK: - The command tree (definitions and help only; read by sitegen)
+        .target(
+            name: "MoxCommands",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
+
         // MARK: - Executables
         .executableTarget(
             name: "moxserver",
             dependencies: [
+                "MoxCommands",
                 "MailConfig",
                 "MailStore",
                 "MailMessage",
@@ -57,7 +65,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "sitegen",
-            dependencies: ["SiteBuilder", "MailConfig"],
+            dependencies: [
+                "SiteBuilder", "MailConfig", "MoxCommands",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strict
         ),
 
@@ -72,6 +83,13 @@ let package = Package(
 
         // MARK: - Tests
         .testTarget(name: "SconfTests", dependencies: ["Sconf"], swiftSettings: strict),
+        .testTarget(
+            name: "MoxServerTests",
+            dependencies: [
+                "moxserver", "MoxCommands", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "MailAddressTests", dependencies: ["MailAddress"], swiftSettings: strict),
         .testTarget(
             name: "MailMessageTests",

@@ -5,9 +5,6 @@ import FoundationEssentials
 import Glibc
 #endif
 
-/// The version printed by `mox version`.
-let moxVersion = "v0.1.0-dev"
-
 /// Flags that apply to every command and are given before it.
 final class GlobalOptions: @unchecked Sendable {
     static let shared = GlobalOptions()

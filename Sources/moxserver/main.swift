@@ -1,8 +1,9 @@
-// The `mox` command: the argument-parser command tree. Each command's run() stays thin and
-// calls into the library modules.
+// The `mox` command. The command tree (names, arguments, help) is in MoxCommands; this module
+// carries the commands out, each execute() thin and calling into the library modules.
 
 import ArgumentParser
 import FoundationEssentials
+import MoxCommands
 
 #if canImport(Glibc)
 import Glibc
@@ -17,4 +18,5 @@ do {
     writeStderr("mox: \(error)\n")
     exit(2)
 }
+installCommandHandler()
 Mox.main(arguments)

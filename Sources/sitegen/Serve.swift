@@ -1,9 +1,9 @@
 // sitegen serve: build, serve on loopback, watch the sources, rebuild and reload the browser.
 //
 // Markdown, README.md and rfc/index.txt changes are rebuilt in-process. Changes to Swift
-// sources run `swift build`: the command reference then comes from the new mox binary, and
-// when sitegen's own code (which renders the config reference) changed, sitegen replaces
-// itself with the new build (exec), keeping its arguments. Open pages poll
+// sources run `swift build`; when code sitegen links changed (its own, the config definitions
+// or the command tree), sitegen replaces itself with the new build (exec), keeping its
+// arguments. With --mox, that mox binary is rebuilt too and the command reference read from it. Open pages poll
 // /_sitegen/wait and reload when the build generation changes; a failed build shows its
 // error in the page instead of a stale site.
 
@@ -53,7 +53,8 @@ struct Serve {
             if !swiftChanged.isEmpty {
                 // The references come from code: rebuild the binaries first.
                 var failure: String?
-                for product in ["mox", "sitegen"] where failure == nil {
+                let products = self.sources.mox == nil ? ["sitegen"] : ["mox", "sitegen"]
+                for product in products where failure == nil {
                     let result = try Subprocess.run(
                         ["swift", "build", "--package-path", self.sources.root, "--product", product],
                         mergeOutput: true
@@ -67,7 +68,8 @@ struct Serve {
                     continue
                 }
                 if swiftChanged.contains(where: { !$0.hasPrefix("Sources/moxserver/") }) {
-                    // sitegen's own code (or code it links) changed: continue as the new binary.
+                    // Code sitegen links changed (moxserver/ holds only what commands do, which the
+                    // references don't show): continue as the new binary.
                     Self.reexec()
                 }
             }

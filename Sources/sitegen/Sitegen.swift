@@ -1,8 +1,10 @@
 // sitegen: builds the website, previews it with live reload, and checks its links.
 
+import ArgumentParser
 import Dispatch
 import FoundationEssentials
 import MailConfig
+import MoxCommands
 import SiteBuilder
 
 #if canImport(Glibc)
@@ -23,10 +25,10 @@ enum Sitegen {
 
         Source options:
           --root DIR            the repository's root, holding website/, README.md and rfc/ (default .)
-          --mox PATH            the mox binary whose command tree becomes the command reference
-                                (default .build/debug/mox under the root, else .build/release/mox,
-                                else mox on PATH)
-          --commands-json FILE  output of `mox --experimental-dump-help`, instead of running mox
+          --mox PATH            take the command reference from this mox binary's
+                                `--experimental-dump-help` (default: the command tree sitegen was
+                                built with, the same definitions the mox binary is built from)
+          --commands-json FILE  output of `mox --experimental-dump-help`, instead of either
           --commit-date DATE    commit date for the footer (default from git)
           --commit-hash HASH    short commit hash for the footer (default from git)
 
@@ -249,21 +251,9 @@ enum Inputs {
         return sources
     }
 
-    static func moxBinary(_ options: SourceOptions) -> String {
-        if let mox = options.mox {
-            return mox
-        }
-        for candidate in [".build/debug/mox", ".build/release/mox"] {
-            let path = options.root + "/" + candidate
-            if FileManager.default.isExecutableFile(atPath: path) {
-                return path
-            }
-        }
-        return "mox"
-    }
-
-    static func startCommandTree(_ options: SourceOptions) -> (String, Subprocess.Pending) {
-        let binary = Self.moxBinary(options)
+    /// Runs the mox binary named with --mox; without it the tree comes from MoxCommands, in-process.
+    static func startCommandTree(_ options: SourceOptions) -> (String, Subprocess.Pending)? {
+        guard let binary = options.mox else { return nil }
         return (binary, Subprocess.Pending([binary, "--experimental-dump-help"]))
     }
 
@@ -275,7 +265,9 @@ enum Inputs {
             return try CommandTree.decode(Array(data))
         }
         guard let (binary, running) = started else {
-            throw SiteError("no command tree: give --mox or --commands-json")
+            // The definitions mox is built from, linked into sitegen: no process to start, and the
+            // reference cannot drift from the binary built from the same sources.
+            return try CommandTree.decode(Array(Mox._dumpHelp().utf8))
         }
         let result: Subprocess.Result
         do {

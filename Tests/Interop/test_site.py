@@ -47,7 +47,9 @@ class BuiltSiteTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.out = tempfile.mkdtemp(prefix="site-test-")
-        subprocess.run([SITEGEN, "build", "--root", ROOT, "--mox", MOX, "--out", cls.out], check=True)
+        # The default: the command tree sitegen is linked with (MoxCommands), no mox process.
+        subprocess.run([SITEGEN, "build", "--root", ROOT, "--out", cls.out,
+                        "--commit-date", "2026-01-01", "--commit-hash", "test"], check=True)
 
     @classmethod
     def tearDownClass(cls):
@@ -96,6 +98,18 @@ class BuiltSiteTest(unittest.TestCase):
             anchor = "hdr-" + re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
             self.assertIn(f'id="{anchor}"', page, name)
 
+    def test_in_process_command_tree_equals_the_binarys(self):
+        # The same page built from `mox --experimental-dump-help`: identical, so the reference
+        # cannot drift from the binary.
+        out = tempfile.mkdtemp(prefix="site-test-mox-")
+        try:
+            subprocess.run([SITEGEN, "build", "--root", ROOT, "--mox", MOX, "--out", out,
+                            "--commit-date", "2026-01-01", "--commit-hash", "test"], check=True)
+            with open(os.path.join(out, "commands", "index.html"), encoding="utf-8") as f:
+                self.assertEqual(f.read(), self.page("commands"))
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
+
     def test_protocols_table(self):
         page = self.page("protocols")
         self.assertIn('id="topic-smtp"', page)
@@ -118,7 +132,7 @@ class ServeTest(unittest.TestCase):
         shutil.copy(os.path.join(ROOT, "README.md"), self.src)
         self.port = free_port()
         self.proc = subprocess.Popen(
-            [SITEGEN, "serve", "--root", self.src, "--mox", MOX, "--port", str(self.port), "--interval", "100",
+            [SITEGEN, "serve", "--root", self.src, "--port", str(self.port), "--interval", "100",
              "--commit-date", "2026-01-01", "--commit-hash", "test"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.base = f"http://127.0.0.1:{self.port}"

@@ -1,9 +1,7 @@
 import ArgumentParser
-import FoundationEssentials
-import MailConfig
 
-struct ConfigCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct ConfigCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "config",
         abstract: "Check, describe and edit the configuration files.",
         subcommands: [
@@ -11,10 +9,12 @@ struct ConfigCommand: ParsableCommand {
             ConfigAddress.self,
         ]
     )
+
+    public init() {}
 }
 
-struct ConfigTest: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct ConfigTest: MoxCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "test",
         abstract: "Parse and validate the configuration files.",
         discussion: """
@@ -24,24 +24,11 @@ struct ConfigTest: ParsableCommand {
             """
     )
 
-    func run() throws {
-        do {
-            _ = try ConfigLoader.load(staticPath: GlobalOptions.shared.configPath)
-        } catch {
-            if error.errors.count > 1 {
-                writeStderr("multiple errors:\n")
-            }
-            for e in error.errors {
-                writeStderr("\(e)\n")
-            }
-            throw ExitCode(1)
-        }
-        print("config OK")
-    }
+    public init() {}
 }
 
-struct ConfigDescribeStatic: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct ConfigDescribeStatic: MoxCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "describe-static",
         abstract: "Print an annotated, empty mox.conf.",
         discussion: """
@@ -52,13 +39,11 @@ struct ConfigDescribeStatic: ParsableCommand {
             """
     )
 
-    func run() {
-        print(ConfigDescribe.staticExample, terminator: "")
-    }
+    public init() {}
 }
 
-struct ConfigDescribeDomains: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct ConfigDescribeDomains: MoxCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "describe-domains",
         abstract: "Print an annotated, empty domains.conf.",
         discussion: """
@@ -68,7 +53,5 @@ struct ConfigDescribeDomains: ParsableCommand {
             """
     )
 
-    func run() {
-        print(ConfigDescribe.dynamicExample, terminator: "")
-    }
+    public init() {}
 }

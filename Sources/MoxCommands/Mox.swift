@@ -1,7 +1,8 @@
 import ArgumentParser
 
-struct Mox: ParsableCommand {
-    static let configuration = CommandConfiguration(
+/// The root of the command tree: `mox [-config FILE] [-pedantic] COMMAND ...`.
+public struct Mox: ParsableCommand {
+    public static let configuration = CommandConfiguration(
         commandName: "mox",
         abstract: "A modern, all-in-one mail server.",
         discussion: """
@@ -27,41 +28,21 @@ struct Mox: ParsableCommand {
             valueName: "config/mox.conf"
         )
     )
-    var config: String?
+    public var config: String?
 
     @Flag(
         name: .customLong("pedantic", withSingleDash: true),
         help: "Treat protocol violations that happen in the wild as errors instead of working around them."
     )
-    var pedantic = false
+    public var pedantic = false
+
+    public init() {}
 }
 
-struct Version: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct Version: MoxCommand {
+    public static let configuration = CommandConfiguration(
         abstract: "Print the version of mox, and the operating system and architecture it was built for."
     )
 
-    func run() {
-        print(moxVersion)
-        print(platformName)
-    }
-}
-
-/// `linux/amd64` style, as Go names platforms, so scripts written for mox keep working.
-var platformName: String {
-    #if os(Linux)
-    let os = "linux"
-    #elseif os(macOS)
-    let os = "darwin"
-    #else
-    let os = "unknown"
-    #endif
-    #if arch(x86_64)
-    let arch = "amd64"
-    #elseif arch(arm64)
-    let arch = "arm64"
-    #else
-    let arch = "unknown"
-    #endif
-    return "\(os)/\(arch)"
+    public init() {}
 }
