@@ -47,6 +47,7 @@ serve: build
 bench: bench-deps
 	./scripts/bench-site
 	./scripts/bench-store
+	./scripts/bench-smtp
 
 clean:
 	rm -rf .build website/html

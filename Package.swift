@@ -20,6 +20,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         // MARK: - Pure modules (no NIO, no I/O beyond what their callers hand them)
@@ -33,6 +37,12 @@ let package = Package(
         .target(name: "SiteBuilder", dependencies: ["CCMark"], swiftSettings: strict),
         .target(name: "MailAddress", swiftSettings: strict),
         .target(name: "MailMessage", dependencies: ["MailAddress"], swiftSettings: strict),
+        .target(name: "SMTPProtocol", dependencies: ["MailAddress"], swiftSettings: strict),
+        .target(
+            name: "MailSASL",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
 
         // MARK: - Storage (files + SQLite; no NIO)
         .target(
@@ -40,6 +50,40 @@ let package = Package(
             dependencies: [
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // MARK: - Network servers (SwiftNIO)
+        .target(
+            name: "MailTLS",
+            dependencies: [
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "SMTPServer",
+            dependencies: [
+                "SMTPProtocol", "MailSASL", "MailTLS", "MailMessage", "MailAddress",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "MoxRuntime",
+            dependencies: [
+                "MailConfig", "MailStore", "MailMessage", "MailAddress", "MailTLS", "SMTPServer", "SMTPProtocol",
+                "MailSASL",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict
         ),
@@ -56,6 +100,7 @@ let package = Package(
             name: "moxserver",
             dependencies: [
                 "MoxCommands",
+                "MoxRuntime",
                 "MailConfig",
                 "MailStore",
                 "MailMessage",
@@ -84,6 +129,20 @@ let package = Package(
         // MARK: - Tests
         .testTarget(name: "SconfTests", dependencies: ["Sconf"], swiftSettings: strict),
         .testTarget(
+            name: "SMTPServerTests",
+            dependencies: [
+                "SMTPServer", "SMTPProtocol", "MailSASL", "MailAddress",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MoxRuntimeTests",
+            dependencies: ["MoxRuntime", "MailConfig", "MailAddress", "MailStore", "SMTPProtocol", "SMTPServer", "MailSASL"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "MoxServerTests",
             dependencies: [
                 "moxserver", "MoxCommands", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -91,6 +150,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "MailAddressTests", dependencies: ["MailAddress"], swiftSettings: strict),
+        .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol", "MailAddress"], swiftSettings: strict),
+        .testTarget(
+            name: "MailSASLTests",
+            dependencies: ["MailSASL", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "MailMessageTests",
             dependencies: ["MailMessage", "MailAddress"],

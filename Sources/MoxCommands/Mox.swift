@@ -11,6 +11,9 @@ public struct Mox: ParsableCommand {
             or with the MOXCONF environment variable; the default is config/mox.conf.
             """,
         subcommands: [
+            Serve.self,
+            Localserve.self,
+            Stop.self,
             Version.self,
             ConfigCommand.self,
             VerifyData.self,

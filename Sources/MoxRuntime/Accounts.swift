@@ -1,0 +1,85 @@
+// The accounts of a running server: each opened once per process and kept open, so that
+// deliveries to one account share its database connection and group commit.
+
+import MailMessage
+import MailStore
+
+public actor AccountRegistry {
+    public let dataDir: String
+    private var accounts: [String: Account] = [:]
+    private var opening: [String: Task<Account, any Error>] = [:]
+
+    public init(dataDir: String) {
+        self.dataDir = dataDir
+    }
+
+    /// The open account `name`, opening it on first use.
+    public func account(_ name: String) async throws -> Account {
+        if let account = self.accounts[name] {
+            return account
+        }
+        if let task = self.opening[name] {
+            return try await task.value
+        }
+        let dataDir = self.dataDir
+        let task = Task { () async throws -> Account in
+            try await Account.open(dataDir: dataDir, name: name)
+        }
+        self.opening[name] = task
+        defer { self.opening[name] = nil }
+        let account = try await task.value
+        self.accounts[name] = account
+        return account
+    }
+
+    /// Stores `message` in the account's mailbox (Inbox when `mailbox` is empty; created when
+    /// missing) and returns once it is durable.
+    public func deliver(
+        _ message: [UInt8],
+        account name: String,
+        mailbox: String,
+        received: Int64,
+        metadata: DeliveryMetadata
+    ) async throws -> Delivered {
+        let account = try await self.account(name)
+        let mailboxName = mailbox.isEmpty ? "Inbox" : mailbox
+        let target: MailboxID
+        if let existing = try await account.mailbox(named: mailboxName) {
+            target = existing.id
+        } else {
+            do {
+                target = try await account.createMailbox(mailboxName).id
+            } catch {
+                // Another delivery may have created it meanwhile.
+                guard let created = try await account.mailbox(named: mailboxName) else { throw error }
+                target = created.id
+            }
+        }
+        let text = SearchText.of(message)
+        return try await account.deliver(
+            message,
+            to: target,
+            received: received,
+            metadata: metadata,
+            searchText: text
+        )
+    }
+
+    /// Closes every account; for shutdown.
+    public func closeAll() async {
+        for account in self.accounts.values {
+            await account.close()
+        }
+        self.accounts = [:]
+    }
+}
+
+/// The text the full-text index holds for a message: its header and its decoded text parts.
+public enum SearchText {
+    public static func of(_ bytes: [UInt8]) -> String {
+        let message = Message(parsing: bytes)
+        let header = message.header
+        let headerText = String(decoding: bytes[header.start..<min(header.end, bytes.count)], as: UTF8.self)
+        return headerText + "\n" + TextExtraction.text(of: message)
+    }
+}

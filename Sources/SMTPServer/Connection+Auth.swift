@@ -1,0 +1,115 @@
+// AUTH (RFC 4954) on the submission listeners, with the mechanisms of MailSASL.
+
+import MailSASL
+import MailTLS
+import SMTPProtocol
+
+extension SMTPConnection {
+    /// Runs the SASL exchange after the session accepted the AUTH command; returns the session's
+    /// next action (its reply to the outcome).
+    func authenticate(
+        mechanism name: String,
+        initialResponse: String?
+    ) async throws(SessionEnd)
+        -> SMTPSessionAction
+    {
+        if let refusal = self.options.rateLimits.authRefusal(ip: self.client.remoteIP) {
+            _ = self.session.authFailed(refusal)
+            self.reply(refusal)
+            throw .closed
+        }
+        guard let mechanism = SASLMechanism(name: name), self.mechanisms.contains(mechanism) else {
+            // RFC 4954 4: 504 for an unsupported mechanism.
+            return self.session.authFailed(SMTPReply(504, .invalidArguments, "mechanism \(name) not supported"))
+        }
+        let binding: ChannelBinding? =
+            self.client.tls ? self.options.tls.map { ChannelBinding.tlsServerEndPoint($0.serverEndPoint) } : nil
+        var server = SASLServer(
+            mechanism: mechanism,
+            channelBinding: binding,
+            plusAdvertised: self.mechanisms.contains { $0.isPlus },
+            hostname: self.options.hostname
+        )
+        var step: SASLStep
+        if let initialResponse {
+            do {
+                step = server.start(
+                    initialResponse: try SASLBase64.decodeClientResponse(Array(initialResponse.utf8), initial: true)
+                )
+            } catch {
+                step = .failure(error)
+            }
+        } else {
+            step = server.start(initialResponse: nil)
+        }
+        var user: SMTPAuthenticatedUser?
+        while true {
+            switch step {
+            case .challenge(let bytes):
+                // RFC 4954 4: "334 " and the base64 challenge, possibly empty.
+                self.reply(.authChallenge(SASLBase64.encode(bytes)))
+                let line = try await self.nextLine()
+                do {
+                    step = server.receive(try SASLBase64.decodeClientResponse(line, initial: false))
+                } catch {
+                    step = .failure(error)
+                }
+            case .verifyPlain(_, let username, let password):
+                user = await self.backend.verifyPassword(username: username, password: password)
+                step = server.passwordVerified(user != nil)
+            case .verifyCRAMMD5(let username, let challenge, let digest):
+                user = await self.backend.verifyCRAMMD5(username: username, challenge: challenge, digest: digest)
+                step = server.passwordVerified(user != nil)
+            case .needSCRAMKeys(let username, let hash):
+                if let (found, keys) = await self.backend.scramKeys(username: username, hash: hash) {
+                    user = found
+                    step = server.credentialsFound(keys)
+                } else {
+                    step = server.credentialsFound(nil)
+                }
+            case .success(let username, _):
+                guard let user else {
+                    return self.session.authFailed(
+                        SMTPReply(
+                            454,
+                            EnhancedCode(class: 4, subject: 7, detail: 0),
+                            "temporary authentication failure"
+                        )
+                    )
+                }
+                self.client.account = user.account
+                self.client.username = username
+                // RFC 4954 6: 235 2.7.0
+                return self.session.authSucceeded(
+                    user: username,
+                    reply: SMTPReply(235, EnhancedCode(class: 2, subject: 7, detail: 0), "nice")
+                )
+            case .failure(let error):
+                switch error.kind {
+                case .cancelled:
+                    // RFC 4954 4: a cancelled exchange gets 501.
+                    return self.session.authFailed(.authCancelled)
+                case .malformed:
+                    return self.session.authFailed(SMTPReply(501, .syntaxError, error.reason))
+                case .authenticationFailed:
+                    self.authFailures += 1
+                    self.options.rateLimits.recordAuthFailure(ip: self.client.remoteIP)
+                    // RFC 4954 6: 535 5.7.8
+                    let failed = self.session.authFailed(SMTPReply(535, .authCredentialsInvalid, "bad user/pass"))
+                    if self.authFailures >= self.options.maxAuthFailures {
+                        try self.perform(failed)
+                        self.reply(
+                            SMTPReply(
+                                421,
+                                EnhancedCode(class: 4, subject: 7, detail: 0),
+                                "too many authentication failures, closing"
+                            )
+                        )
+                        throw .closed
+                    }
+                    return failed
+                }
+            }
+        }
+    }
+}

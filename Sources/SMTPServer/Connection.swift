@@ -1,0 +1,479 @@
+// One SMTP connection: reads commands, answers them, receives messages and hands them to the
+// backend. The session is one async function per connection; the protocol rules (syntax,
+// reply codes, data framing) come from SMTPProtocol, the policy from the backend.
+
+import MailAddress
+import MailMessage
+import MailSASL
+import MailTLS
+import NIOCore
+import NIOSSL
+import SMTPProtocol
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Settings of one listener's SMTP service.
+public struct SMTPServerOptions: Sendable {
+    public var hostname: String
+    public var listener: SMTPListenerKind
+    /// The listener's certificate; nil when it has no TLS.
+    public var tls: ServerTLS?
+    /// Offer STARTTLS (when `tls` is set and the connection is not already encrypted).
+    public var offerSTARTTLS = true
+    /// Submission: refuse AUTH and mail before STARTTLS (mox's default; NoRequireSTARTTLS turns it off).
+    public var requireTLSForSubmission = true
+    /// Port 25: refuse mail before STARTTLS (RequireSTARTTLS).
+    public var requireSTARTTLSForMail = false
+    /// Offer REQUIRETLS (RFC 8689) on TLS connections.
+    public var offerREQUIRETLS = true
+    /// The largest message accepted, in octets (RFC 1870 SIZE).
+    public var maxMessageSize = 100 * 1024 * 1024
+    public var maxRecipients = 1000
+    /// RFC 5321 4.5.3.2.7: a server should wait at least 5 minutes for the next command.
+    public var idleTimeout: TimeAmount = .minutes(5)
+    /// Commands (other than NOOP-like ones) after which the connection is closed, against
+    /// clients that loop.
+    public var maxCommands = 10_000
+    /// Offer CRAM-MD5: only where accounts keep CRAM-MD5 secrets (localserve); clients such as
+    /// Python's smtplib pick it first when offered.
+    public var offerCRAMMD5 = false
+    /// Wrong passwords allowed per connection before it is closed.
+    public var maxAuthFailures = 3
+    /// Reject DATA with any bare LF, not only those around a lone dot.
+    public var pedantic = false
+    public var rateLimits: SMTPRateLimits
+
+    public init(hostname: String, listener: SMTPListenerKind, tls: ServerTLS?, rateLimits: SMTPRateLimits) {
+        self.hostname = hostname
+        self.listener = listener
+        self.tls = tls
+        self.rateLimits = rateLimits
+    }
+}
+
+/// Why a session stops reading.
+enum SessionEnd: Error {
+    case closed
+}
+
+final class SMTPConnection: @unchecked Sendable {
+    // Used only by the connection's own task: no other synchronisation needed.
+    let channel: any Channel
+    let options: SMTPServerOptions
+    let backend: any SMTPBackend
+    var events: AsyncStream<InboundEvent>.AsyncIterator
+    var lines = SMTPLineReader()
+    var output: [UInt8] = []
+    var client: SMTPClientInfo
+    /// Command order, parameters and the transaction; this type adds I/O and policy.
+    var session: SMTPSession
+
+    var authFailures = 0
+    var commands = 0
+    /// The backend's routes of the accepted recipients, in the transaction's order.
+    var routes: [String] = []
+    /// The message being received (DATA, or the BDAT chunks so far).
+    var message: [UInt8] = []
+
+    init(
+        channel: any Channel,
+        events: AsyncStream<InboundEvent>,
+        options: SMTPServerOptions,
+        backend: any SMTPBackend,
+        remoteIP: String,
+        localIP: String
+    ) {
+        self.channel = channel
+        self.events = events.makeAsyncIterator()
+        self.options = options
+        self.backend = backend
+        let tls = options.listener == .submissions
+        self.client = SMTPClientInfo(
+            listener: options.listener,
+            remoteIP: remoteIP,
+            localIP: localIP,
+            hello: "",
+            tls: tls
+        )
+        self.session = SMTPSession(
+            config: SMTPSessionConfig(
+                hostname: options.hostname,
+                requireAuth: options.listener.isSubmission,
+                parserOptions: SMTPParserOptions(pedantic: options.pedantic),
+                rejectAllBareLF: options.pedantic
+            ),
+            tlsActive: tls
+        )
+        self.session.config.extensions = self.extensions
+    }
+
+    /// What EHLO offers on this listener in the connection's current state.
+    var extensions: SMTPExtensions {
+        var e = SMTPExtensions()
+        e.size = self.options.maxMessageSize
+        e.startTLS = self.options.tls != nil && self.options.offerSTARTTLS
+        e.requireTLS = self.options.offerREQUIRETLS
+        e.chunking = true
+        e.rcptMax = self.options.maxRecipients
+        if self.options.listener.isSubmission {
+            e.dsn = true
+            if self.authAllowed {
+                e.authMechanisms = self.mechanisms.map(\.rawValue)
+            }
+        }
+        return e
+    }
+
+    /// RFC 4954 4 / RFC 8314: credentials only over TLS, unless configured otherwise.
+    var authAllowed: Bool {
+        self.client.tls || !self.options.requireTLSForSubmission
+    }
+
+    var mechanisms: [SASLMechanism] {
+        var list: [SASLMechanism] = []
+        if self.client.tls && self.options.tls != nil {
+            list += [.scramSHA256Plus, .scramSHA1Plus]
+        }
+        list += [.scramSHA256, .scramSHA1]
+        if self.options.offerCRAMMD5 {
+            list.append(.cramMD5)
+        }
+        list += [.plain, .login]
+        return list
+    }
+
+    // MARK: - Running
+
+    func run() async {
+        do {
+            if self.options.listener == .submissions {
+                try await self.waitForTLS()
+            }
+            if let refusal = self.options.rateLimits.connectionRefusal(ip: self.client.remoteIP) {
+                self.reply(refusal)
+                await self.flush()
+                self.close()
+                return
+            }
+            // RFC 5321 4.2: the greeting names the server.
+            self.reply(SMTPReply(code: 220, enhanced: nil, lines: ["\(self.options.hostname) ESMTP mox"]))
+            while true {
+                let line = try await self.nextLine()
+                try await self.handle(line)
+            }
+        } catch {
+            // Closed by the peer, a timeout or QUIT: the reply (if any) has been queued.
+        }
+        await self.flush()
+        self.close()
+    }
+
+    func close() {
+        self.channel.close(promise: nil)
+    }
+
+    // MARK: - Input and output
+
+    /// Queues a reply; replies are sent when the session waits for input, so pipelined commands
+    /// get their replies in one write (RFC 2920 3.2).
+    func reply(_ reply: SMTPReply) {
+        self.output += reply.encoded()
+    }
+
+    func flush() async {
+        guard !self.output.isEmpty else { return }
+        let buffer = self.channel.allocator.buffer(bytes: self.output)
+        self.output.removeAll(keepingCapacity: true)
+        try? await self.channel.writeAndFlush(buffer)
+    }
+
+    /// The next input bytes; flushes queued replies first.
+    func nextBytes() async throws(SessionEnd) -> [UInt8] {
+        await self.flush()
+        while true {
+            guard let event = await self.events.next() else {
+                throw .closed
+            }
+            switch event {
+            case .bytes(let bytes):
+                return bytes
+            case .tlsReady:
+                continue
+            case .idleTimeout:
+                // RFC 5321 4.5.3.2: the server may close after its timeout, with a 421.
+                self.reply(SMTPReply(421, EnhancedCode(class: 4, subject: 4, detail: 2), "timeout, closing connection"))
+                throw .closed
+            case .shutdown:
+                // RFC 5321 3.8: 421 when the service shuts down. A message being received is
+                // dropped whole: nothing is stored before all of it has arrived.
+                self.reply(.shuttingDown(hostname: self.options.hostname))
+                throw .closed
+            case .closed:
+                throw .closed
+            }
+        }
+    }
+
+    func nextLine() async throws(SessionEnd) -> [UInt8] {
+        while true {
+            switch self.lines.next() {
+            case .line(let line):
+                return line
+            case .tooLong:
+                try self.perform(self.session.lineTooLong())
+            case .needMoreData:
+                self.lines.append(try await self.nextBytes())
+            }
+        }
+    }
+
+    func waitForTLS() async throws(SessionEnd) {
+        while true {
+            guard let event = await self.events.next() else { throw .closed }
+            switch event {
+            case .tlsReady:
+                return
+            case .bytes:
+                // Not possible before the handshake: the TLS handler consumes them.
+                continue
+            case .idleTimeout, .closed, .shutdown:
+                throw .closed
+            }
+        }
+    }
+
+    /// Carries out the replies of the session; throws when the connection must close.
+    func perform(_ action: SMTPSessionAction) throws(SessionEnd) {
+        switch action {
+        case .reply(let reply):
+            self.reply(reply)
+        case .replyAndClose(let reply):
+            self.reply(reply)
+            throw .closed
+        default:
+            // Only replies reach here: the other actions are handled in `handle`.
+            self.reply(SMTPReply(451, .systemOther, "internal error"))
+            throw .closed
+        }
+    }
+
+    // MARK: - Commands
+
+    func handle(_ line: [UInt8]) async throws(SessionEnd) {
+        self.commands += 1
+        if self.commands > self.options.maxCommands {
+            self.reply(SMTPReply(421, EnhancedCode(class: 4, subject: 7, detail: 0), "too many commands, closing"))
+            throw .closed
+        }
+        if self.options.listener.isSubmission && !self.authAllowed && Self.isAuthCommand(line) {
+            // RFC 4954 4 / RFC 3207: credentials only after STARTTLS.
+            self.reply(.authRequiresTLS)
+            return
+        }
+        var action = self.session.receive(line: line)
+        while true {
+            switch action {
+            case .reply, .replyAndClose:
+                try self.perform(action)
+                return
+            case .checkSender(let path, let parameters):
+                action = await self.checkSender(path, parameters)
+            case .checkRecipient(let path, let parameters):
+                action = await self.checkRecipient(path, parameters)
+            case .receiveData(let reply):
+                self.reply(reply)
+                action = self.session.dataReceived(try await self.receiveData())
+            case .receiveChunk(let size, _):
+                if self.session.transaction?.chunkedSize == 0 {
+                    self.message = []
+                }
+                self.message += try await self.receiveChunk(size: size)
+                action = self.session.chunkReceived()
+            case .discardChunk(let size, let reply):
+                _ = try await self.receiveChunk(size: size)
+                self.message = []
+                action = .reply(reply)
+            case .startTLS(let reply):
+                try await self.startTLS(reply)
+                return
+            case .authenticate(let mechanism, let initialResponse):
+                action = try await self.authenticate(mechanism: mechanism, initialResponse: initialResponse)
+            case .deliver(let transaction):
+                await self.deliver(transaction)
+                return
+            }
+        }
+    }
+
+    static func isAuthCommand(_ line: [UInt8]) -> Bool {
+        line.count >= 4 && String(decoding: line.prefix(5), as: UTF8.self).uppercased().hasPrefix("AUTH")
+            && (line.count == 4 || line[4] == UInt8(ascii: " "))
+    }
+
+    // MARK: STARTTLS (RFC 3207)
+
+    func startTLS(_ reply: SMTPReply) async throws(SessionEnd) {
+        guard let tls = self.options.tls else {
+            self.reply(.badSequence("starttls not offered"))
+            return
+        }
+        // RFC 3207 4.2 / CVE-2011-0411: anything the client pipelined after STARTTLS was sent in
+        // the clear and must not be taken as commands of the encrypted session.
+        _ = self.lines.takeBuffered()
+        self.reply(reply)
+        await self.flush()
+        let channel = self.channel
+        do {
+            try await channel.eventLoop.submit {
+                try channel.pipeline.syncOperations.addHandler(
+                    NIOSSLServerHandler(context: tls.context),
+                    position: .first
+                )
+            }.get()
+        } catch {
+            throw .closed
+        }
+        try await self.waitForTLS()
+        _ = self.lines.takeBuffered()
+        // RFC 3207 4.2: the session starts over; the client must send EHLO again.
+        self.client.tls = true
+        self.client.hello = ""
+        self.session.tlsStarted()
+        self.session.config.extensions = self.extensions
+    }
+
+    // MARK: MAIL, RCPT
+
+    func checkSender(_ path: ReversePath, _ parameters: MailParameters) async -> SMTPSessionAction {
+        self.client.hello = self.session.helloHost?.formatted ?? ""
+        if self.options.listener == .smtp && self.options.requireSTARTTLSForMail && !self.client.tls {
+            return self.session.senderRejected(SMTPReply(530, .policyOther, "STARTTLS required for mail delivery"))
+        }
+        if let refusal = await self.backend.checkMailFrom(self.client, path, parameters) {
+            return self.session.senderRejected(refusal)
+        }
+        self.routes = []
+        self.message = []
+        return self.session.senderAccepted(
+            SMTPReply(250, EnhancedCode(class: 2, subject: 1, detail: 0), "looking good")
+        )
+    }
+
+    func checkRecipient(_ path: ForwardPath, _ parameters: RcptParameters) async -> SMTPSessionAction {
+        guard let from = self.session.transaction?.reversePath else {
+            return self.session.recipientRejected(.badSequence("missing MAIL FROM"))
+        }
+        switch await self.backend.checkRecipient(self.client, path, parameters, mailFrom: from) {
+        case .accept(let route):
+            self.routes.append(route)
+            return self.session.recipientAccepted(
+                SMTPReply(250, EnhancedCode(class: 2, subject: 1, detail: 5), "now on the list")
+            )
+        case .reject(let reply):
+            return self.session.recipientRejected(reply)
+        }
+    }
+
+    // MARK: DATA, BDAT
+
+    /// Reads the message after DATA until the end marker; pipelined input after it stays for the
+    /// next commands.
+    func receiveData() async throws(SessionEnd) -> DataReceiver.Outcome {
+        var receiver = self.session.makeDataReceiver()
+        self.message = []
+        var input = self.lines.takeBuffered()
+        while true {
+            let out = receiver.feed(input)
+            self.message += out.data
+            if out.isComplete {
+                self.lines.append(out.leftover)
+                break
+            }
+            input = try await self.nextBytes()
+        }
+        guard let outcome = receiver.outcome else {
+            throw .closed
+        }
+        return outcome
+    }
+
+    /// Reads exactly `size` octets following a BDAT command (RFC 3030 2).
+    func receiveChunk(size: Int) async throws(SessionEnd) -> [UInt8] {
+        var receiver = BDATReceiver(size: size)
+        var chunk: [UInt8] = []
+        var input = self.lines.takeBuffered()
+        while true {
+            let out = receiver.feed(input)
+            chunk += out.data
+            if out.isComplete {
+                self.lines.append(out.leftover)
+                return chunk
+            }
+            input = try await self.nextBytes()
+        }
+    }
+
+    /// Adds the Received header, lets the backend check and deliver, and replies.
+    func deliver(_ transaction: SMTPTransaction) async {
+        let body = self.message
+        self.message = []
+        let recipients = zip(transaction.recipients, self.routes).map {
+            SMTPAcceptedRecipient(path: $0.path, parameters: $0.parameters, route: $1)
+        }
+        self.routes = []
+        let envelope = SMTPEnvelope(
+            mailFrom: transaction.reversePath,
+            mailParameters: transaction.parameters,
+            recipients: recipients
+        )
+        if let refusal = await self.backend.checkMessage(self.client, envelope, message: body) {
+            self.reply(refusal)
+            return
+        }
+        let header = ReceivedHeader.make(
+            client: self.client,
+            hostname: self.options.hostname,
+            smtputf8: transaction.parameters.smtputf8,
+            extended: self.session.isExtended,
+            recipient: recipients.count == 1 ? recipients[0].path : nil
+        )
+        let results = await self.backend.deliver(self.client, envelope, message: Array(header.utf8) + body)
+        self.reply(Self.transactionReply(recipients, results))
+    }
+
+    /// One reply for the whole message (SMTP has no per-recipient replies after DATA).
+    static func transactionReply(_ recipients: [SMTPAcceptedRecipient], _ results: [SMTPDeliveryResult]) -> SMTPReply {
+        let failures = results.compactMap { $0 }
+        if failures.isEmpty {
+            return SMTPReply(250, EnhancedCode(class: 2, subject: 0, detail: 0), "it is done")
+        }
+        if failures.count == results.count {
+            // All recipients failed: their common reply when they agree, else each on a line.
+            if failures.allSatisfy({ $0.code == failures[0].code && $0.enhanced == failures[0].enhanced }) {
+                return SMTPReply(
+                    code: failures[0].code,
+                    enhanced: failures[0].enhanced,
+                    lines: failures.flatMap(\.lines)
+                )
+            }
+            let permanent = failures.contains { $0.code >= 500 }
+            var lines = failures.map { "\($0.code) \($0.enhanced.map { "\($0) " } ?? "")\($0.text)" }
+            lines.append("multiple errors")
+            return SMTPReply(
+                code: permanent ? 554 : 451,
+                enhanced: EnhancedCode(class: permanent ? 5 : 4, subject: 3, detail: 0),
+                lines: lines
+            )
+        }
+        // Some recipients got the message: accept it, and say which ones failed.
+        var lines = ["delivered to \(results.count - failures.count) of \(results.count) recipients"]
+        for (recipient, result) in zip(recipients, results) {
+            if let result {
+                lines.append("not delivered to \(recipient.path): \(result.code) \(result.text)")
+            }
+        }
+        return SMTPReply(code: 250, enhanced: EnhancedCode(class: 2, subject: 0, detail: 0), lines: lines)
+    }
+}
