@@ -75,9 +75,10 @@ public struct ConfigAccountRemove: MoxCommand {
             Removes the account from domains.conf, with all its addresses: mail to them is rejected \
             from then on. As with mox, all data of the account is removed too: its directory under \
             data/accounts/, with every message. Make a copy first (see `mox export`) if it may be needed \
-            again. The removal is refused, and nothing is changed, while another process (the server or \
-            another command) has the account open. The rest of domains.conf, comments included, is left \
-            as it was, and the new file replaces the old one atomically.
+            again. A running server (mox serve or localserve) is asked through its control socket to \
+            close the account first; the removal is refused, and nothing is changed, while another \
+            process (such as another command) still has the account open. The rest of domains.conf, \
+            comments included, is left as it was, and the new file replaces the old one atomically.
             """
     )
 

@@ -65,6 +65,13 @@ public actor AccountRegistry {
         )
     }
 
+    /// Closes the account if it is open; the next use opens it again.
+    public func close(_ name: String) async {
+        if let account = self.accounts.removeValue(forKey: name) {
+            await account.close()
+        }
+    }
+
     /// Closes every account; for shutdown.
     public func closeAll() async {
         for account in self.accounts.values {

@@ -1,6 +1,9 @@
 // The control socket in the data directory ("ctl"), through which commands reach the running
-// server. It understands "stop": the server shuts down, and the connection stays open until the
-// process exits, so the client knows when it is done.
+// server. One request line per connection:
+// - "stop": the server shuts down; the connection stays open until the process exits, so the
+//   client knows when it is done.
+// - "closeaccount NAME": the server closes the account if it has it open (so that `mox config
+//   account rm` can remove its data) and answers "ok".
 
 import Dispatch
 import Synchronization
@@ -15,7 +18,12 @@ final class ControlSocket: Sendable {
     private let clients = Mutex<[Int32]>([])
 
     /// Listens at `path` (replacing a stale socket); nil, with an error logged, when that fails.
-    init?(path: String, log: Logger, onStop: @escaping @Sendable () -> Void) {
+    init?(
+        path: String,
+        log: Logger,
+        onStop: @escaping @Sendable () -> Void,
+        onCloseAccount: @escaping @Sendable (String) async -> Void
+    ) {
         unlink(path)
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else {
@@ -48,21 +56,35 @@ final class ControlSocket: Sendable {
         self.fd = fd
         self.path = path
         DispatchQueue.global().async { [self] in
-            self.acceptLoop(onStop: onStop)
+            self.acceptLoop(onStop: onStop, onCloseAccount: onCloseAccount)
         }
     }
 
-    private func acceptLoop(onStop: @escaping @Sendable () -> Void) {
+    private func acceptLoop(
+        onStop: @escaping @Sendable () -> Void,
+        onCloseAccount: @escaping @Sendable (String) async -> Void
+    ) {
         while true {
             let client = accept(self.fd, nil, nil)
             if client < 0 {
                 if errno == EINTR { continue }
                 return
             }
-            var buffer = [UInt8](repeating: 0, count: 64)
+            var buffer = [UInt8](repeating: 0, count: 512)
             let n = read(client, &buffer, buffer.count)
-            let command = n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : ""
-            if command.hasPrefix("stop") {
+            let text = n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : ""
+            let command = String(text.split(whereSeparator: \.isNewline).first ?? "")
+            if command.hasPrefix("closeaccount ") {
+                let name = String(command.dropFirst("closeaccount ".count))
+                let done = DispatchSemaphore(value: 0)
+                Task {
+                    await onCloseAccount(name)
+                    done.signal()
+                }
+                done.wait()
+                _ = "ok\n".withCString { write(client, $0, 3) }
+                Glibc.close(client)
+            } else if command == "stop" {
                 // Kept open: the client waits for EOF, which comes when the process exits.
                 self.clients.withLock { $0.append(client) }
                 onStop()
@@ -80,8 +102,10 @@ final class ControlSocket: Sendable {
         unlink(self.path)
     }
 
-    /// Asks the server with its control socket at `path` to stop, and waits until it has.
-    static func requestStop(path: String) throws(RuntimeError) {
+    /// Sends `request` to the server with its control socket at `path` and returns everything it
+    /// answers until it closes the connection (for "stop": when the process has exited).
+    @discardableResult
+    static func send(_ request: String, path: String) throws(RuntimeError) -> String {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw RuntimeError("socket: \(String(cString: strerror(errno)))") }
         defer { Glibc.close(fd) }
@@ -103,22 +127,32 @@ final class ControlSocket: Sendable {
         guard connected == 0 else {
             throw RuntimeError("connecting to \(path): \(String(cString: strerror(errno))) (is mox running?)")
         }
-        _ = "stop\n".withCString { write(fd, $0, 5) }
+        let line = Array((request + "\n").utf8)
+        _ = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        var answer: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 128)
         while true {
             let n = read(fd, &buffer, buffer.count)
-            if n == 0 { return }
+            if n == 0 { break }
             if n < 0 {
                 if errno == EINTR { continue }
-                return
+                break
             }
+            answer += buffer[0..<n]
         }
+        return String(decoding: answer, as: UTF8.self)
     }
 }
 
 public enum MoxControl {
     /// `mox stop`: asks the server using `dataDir` to stop and waits until it has exited.
     public static func stop(dataDir: String) throws(RuntimeError) {
-        try ControlSocket.requestStop(path: dataDir + "/ctl")
+        try ControlSocket.send("stop", path: dataDir + "/ctl")
+    }
+
+    /// Asks a running server (if any) to close an account it has open; false when no server
+    /// answers on the control socket.
+    public static func closeAccount(dataDir: String, name: String) -> Bool {
+        (try? ControlSocket.send("closeaccount " + name, path: dataDir + "/ctl")) == "ok\n"
     }
 }

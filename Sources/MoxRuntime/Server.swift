@@ -165,10 +165,18 @@ public final class MoxServer: Sendable {
             self?.requestStop()
         }
         let reloader = Task { [self] in await self.watchDynamicConfig() }
-        let control = ControlSocket(path: self.config.dataDirPath("ctl"), log: self.log) { [weak self] in
-            self?.log.info("shutting down", ["reason": "mox stop"])
-            self?.requestStop()
-        }
+        let control = ControlSocket(
+            path: self.config.dataDirPath("ctl"),
+            log: self.log,
+            onStop: { [weak self] in
+                self?.log.info("shutting down", ["reason": "mox stop"])
+                self?.requestStop()
+            },
+            onCloseAccount: { [weak self] name in
+                await self?.accounts.close(name)
+                self?.log.info("account closed on request", ["account": name])
+            }
+        )
         await withCheckedContinuation { continuation in
             let alreadyStopped = self.stopped.withLock { $0 }
             if alreadyStopped {

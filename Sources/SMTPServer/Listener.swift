@@ -98,6 +98,9 @@ final class ConnectionSet: Sendable {
         }
         for entry in self.entries.withLock({ Array($0.values) }) {
             entry.channel.close(promise: nil)
+            // A connection waiting in the backend (e.g. localserve's "timeout" recipients) stops
+            // waiting.
+            entry.task.cancel()
         }
         for entry in current {
             await entry.task.value

@@ -4,6 +4,7 @@ import FoundationEssentials
 import MailConfig
 import MailStore
 import MoxCommands
+import MoxRuntime
 
 #if canImport(Glibc)
 import Glibc
@@ -53,6 +54,8 @@ extension ConfigAccountRemove: RunnableCommand {
         guard config.dynamicConfig.accounts[self.account] != nil else {
             try fail("account \"\(self.account)\" does not exist")
         }
+        // A running server keeps accounts open; ask it to let go of this one first.
+        _ = MoxControl.closeAccount(dataDir: config.dataDirectory, name: self.account)
         do {
             try Account.removeData(dataDir: config.dataDirectory, name: self.account) {
                 try editConfig { text, _ throws(ConfigEditError) in
