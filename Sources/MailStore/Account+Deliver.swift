@@ -45,6 +45,7 @@ actor DeliveryCommitter {
             for ((_, continuation), result) in zip(batch, results) {
                 continuation.resume(with: result.mapError { $0 as any Error })
             }
+            await account.indexer.schedule(account, addedBytes: batch.reduce(0) { $0 + $1.0.searchText.utf8.count })
         }
         self.running = false
     }
@@ -241,7 +242,7 @@ extension Account {
             throw StoreError(.database, account: account, "no id for new message")
         }
         try db.execute(
-            sql: "INSERT INTO messageText (rowid, text) VALUES (?, ?)",
+            sql: "INSERT INTO messageTextPending (rowid, text) VALUES (?, ?)",
             arguments: [rowID, delivery.searchText]
         )
         mailbox.uidNext += 1

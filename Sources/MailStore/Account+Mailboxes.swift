@@ -173,10 +173,12 @@ extension Account {
                 sql: "SELECT id FROM message WHERE mailboxID = ? AND expunged = 0",
                 arguments: [id.rawValue]
             )
-            try db.execute(
-                sql: "DELETE FROM messageText WHERE rowid IN (SELECT id FROM message WHERE mailboxID = ?)",
-                arguments: [id.rawValue]
-            )
+            for table in ["messageText", "messageTextPending"] {
+                try db.execute(
+                    sql: "DELETE FROM \(table) WHERE rowid IN (SELECT id FROM message WHERE mailboxID = ?)",
+                    arguments: [id.rawValue]
+                )
+            }
             try db.execute(sql: "DELETE FROM message WHERE mailboxID = ?", arguments: [id.rawValue])
             _ = try MailboxRecord.deleteOne(db, key: id.rawValue)
             events.append(.mailboxRemoved(id, name: record.name))

@@ -193,6 +193,7 @@ extension Account {
                 record.modSeq = modSeq
                 try record.update(db)
                 try db.execute(sql: "DELETE FROM messageText WHERE rowid = ?", arguments: [record.id])
+                try db.execute(sql: "DELETE FROM messageTextPending WHERE rowid = ?", arguments: [record.id])
             }
             box.counts = counts
             box.modSeq = modSeq
@@ -294,6 +295,7 @@ extension Account {
         let account = self.name
         let layout = self.layout
         let linked = LinkedFiles()
+        defer { Task { await self.indexer.schedule(self) } }
         do {
             return try await self.write("copying messages") { db, events in
                 _ = try Self.mailboxRecord(db, source, account: account)
@@ -316,9 +318,15 @@ extension Account {
                     guard let copyID = copy.id else {
                         throw StoreError(.database, account: account, "no id for copied message")
                     }
+                    // The copy's text waits for the indexer like a delivered message's.
                     try db.execute(
-                        sql: "INSERT INTO messageText (rowid, text) SELECT ?, text FROM messageText WHERE rowid = ?",
-                        arguments: [copyID, originalID]
+                        sql: """
+                            INSERT INTO messageTextPending (rowid, text)
+                            SELECT ?, text FROM messageText WHERE rowid = ?
+                            UNION ALL SELECT ?, text FROM messageTextPending WHERE rowid = ?
+                            LIMIT 1
+                            """,
+                        arguments: [copyID, originalID, copyID, originalID]
                     )
                     to.uidNext += 1
                     counts.add(.of(flags: copy.messageFlags, size: copy.size))

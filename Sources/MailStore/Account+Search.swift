@@ -6,7 +6,8 @@ extension Account {
     /// IMAP SEARCH TEXT/BODY/SUBJECT match a substring without regard to case (RFC 9051 6.4.4), so
     /// the answer must be what a scan of every message would give. For 3 or more characters the
     /// FTS5 trigram index finds the candidates and each is confirmed against the stored text; shorter
-    /// strings have no trigram and are answered by scanning the stored text. Case is folded with
+    /// strings have no trigram and are answered by scanning the stored text. Messages whose text is
+    /// not indexed yet are scanned. Case is folded with
     /// Unicode lower-casing, and text is compared scalar by scalar (no normalization).
     /// - SeeAlso: RFC 9051 6.4.4
     public func search(in mailbox: MailboxID, substring: String) async throws(StoreError) -> [UID] {
@@ -36,8 +37,17 @@ extension Account {
                     arguments: [mailbox.rawValue]
                 )
             }
+            // Text not indexed yet (see ``indexPendingText``) is scanned.
+            let pending = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT m.uid, t.text FROM messageTextPending t JOIN message m ON m.id = t.rowid
+                    WHERE m.mailboxID = ? AND m.expunged = 0
+                    """,
+                arguments: [mailbox.rawValue]
+            )
             var uids: [UID] = []
-            for row in rows {
+            for row in rows + pending {
                 let text: String = row["text"]
                 if Self.contains(Self.foldedScalars(text), needle) {
                     uids.append(UID(UInt32(truncatingIfNeeded: row["uid"] as Int64)))

@@ -18,6 +18,8 @@ public final class Account: Sendable {
     let database: any DatabaseWriter
     let changes: ChangeBroadcaster
     let committer: DeliveryCommitter
+    /// Moves delivered messages' text into the full-text index in the background.
+    let indexer = TextIndexer()
     let lock: AccountLock
     /// Blocking file writes and fsyncs run here, off the cooperative pool, so that many can wait at once.
     let io: BlockingIOPool
@@ -76,12 +78,15 @@ public final class Account: Sendable {
             throw StoreError(.io, account: name, "locking: \(error)")
         }
         try await account.createInitialMailboxes()
+        // Text left unindexed by an earlier process.
+        await account.indexer.schedule(account)
         return account
     }
 
     /// Closes the database and releases the account's lock; the value must not be used afterwards.
     /// Dropping the last reference does the same, later.
     public func close() async {
+        await self.indexer.stop()
         try? self.database.close()
         self.lock.release()
     }

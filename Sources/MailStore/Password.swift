@@ -1,12 +1,30 @@
 import Crypto
 import GRDB
+import Synchronization
+import _CryptoExtras
 
-// SHA-1, SHA-256 and HMAC come from swift-crypto; PBKDF2 is written here over its HMAC.
+// SHA-1, SHA-256, HMAC and PBKDF2 come from swift-crypto (PBKDF2 from _CryptoExtras, with a
+// plain loop over HMAC for other hash functions).
 
 /// PBKDF2 with HMAC over `H`, one output block (`dkLen` = the hash length), which is all SCRAM's
 /// `Hi()` and the PLAIN hash need.
 /// - SeeAlso: RFC 8018 5.2, RFC 5802 2.2
 func pbkdf2<H: HashFunction>(_ hash: H.Type, password: [UInt8], salt: [UInt8], iterations: Int) -> [UInt8] {
+    // RFC 8018 5.2 (PBKDF2 with HMAC), one block: BoringSSL's implementation, which keys the HMAC
+    // once instead of once per iteration (a login costs tens of milliseconds, not hundreds).
+    let function: KDF.Insecure.PBKDF2.HashFunction? =
+        H.self == SHA256.self ? .sha256 : H.self == Insecure.SHA1.self ? .insecureSHA1 : nil
+    if let function,
+        let key = try? KDF.Insecure.PBKDF2.deriveKey(
+            from: password,
+            salt: salt,
+            using: function,
+            outputByteCount: H.Digest.byteCount,
+            unsafeUncheckedRounds: iterations
+        )
+    {
+        return key.withUnsafeBytes { Array($0) }
+    }
     let key = SymmetricKey(data: password)
     var block = salt
     block.append(contentsOf: [0, 0, 0, 1])
@@ -149,13 +167,22 @@ extension Account {
     /// Checks a password given in the clear (AUTH PLAIN, IMAP LOGIN) against the stored hash.
     public func verifyPlainPassword(_ password: String) async throws(StoreError) -> Bool {
         guard let record = try await self.passwordRecord() else { return false }
+        // A client that logs in again (another connection, a reconnect) with the same password
+        // is recognized without the slow hash; the cache key includes the stored hash, so a new
+        // password never matches an old entry.
+        let cacheKey = VerifiedPasswords.key(stored: record.plainSalt + record.plainHash, password: password)
+        if VerifiedPasswords.shared.contains(cacheKey) {
+            return true
+        }
         let hash = pbkdf2(
             SHA256.self,
             password: Array(password.utf8),
             salt: record.plainSalt,
             iterations: Int(record.plainIterations)
         )
-        return constantTimeEqual(hash, record.plainHash)
+        guard constantTimeEqual(hash, record.plainHash) else { return false }
+        VerifiedPasswords.shared.insert(cacheKey)
+        return true
     }
 
     /// Checks a CRAM-MD5 response: `digest` is the client's HMAC-MD5 of `challenge` keyed with the
@@ -192,7 +219,52 @@ extension Account {
         }
     }
 
-    private func passwordRecord() async throws(StoreError) -> PasswordRecord? {
+    func passwordRecord() async throws(StoreError) -> PasswordRecord? {
         try await self.read("reading password") { db in try PasswordRecord.fetchOne(db, key: 1) }
+    }
+}
+
+/// Recently verified passwords, in memory only: for each, an HMAC keyed with a random
+/// per-process secret over the stored hash and the password, valid for a few minutes. Dovecot
+/// keeps a similar authentication cache; it spares the deliberately slow password hash when
+/// mail clients open several connections or reconnect.
+final class VerifiedPasswords: Sendable {
+    static let shared = VerifiedPasswords()
+    static let lifetime: Duration = .seconds(300)
+    static let capacity = 10_000
+
+    private let secret = randomBytes(32)
+    private let entries = Mutex<[[UInt8]: ContinuousClock.Instant]>([:])
+
+    static func key(stored: [UInt8], password: String) -> [UInt8] {
+        var mac = HMAC<SHA256>(key: SymmetricKey(data: Self.shared.secret))
+        mac.update(data: stored)
+        mac.update(data: [0])
+        mac.update(data: Array(password.utf8))
+        return Array(mac.finalize())
+    }
+
+    func contains(_ key: [UInt8]) -> Bool {
+        self.entries.withLock { entries in
+            guard let expires = entries[key] else { return false }
+            if expires < ContinuousClock.now {
+                entries[key] = nil
+                return false
+            }
+            return true
+        }
+    }
+
+    func insert(_ key: [UInt8]) {
+        let now = ContinuousClock.now
+        self.entries.withLock { entries in
+            if entries.count >= Self.capacity {
+                entries = entries.filter { $0.value > now }
+                if entries.count >= Self.capacity {
+                    entries.removeAll()
+                }
+            }
+            entries[key] = now + Self.lifetime
+        }
     }
 }

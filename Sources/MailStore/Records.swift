@@ -217,6 +217,12 @@ enum Schema {
             // test, which is what IMAP SEARCH needs; the rowid is the message id.
             try db.execute(sql: "CREATE VIRTUAL TABLE messageText USING fts5(text, tokenize = 'trigram')")
         }
+        migrator.registerMigration("v2-fulltext-pending") { db in
+            // Delivery stores a message's text here, which is cheap; the indexer moves it into
+            // messageText (the costly trigram indexing) shortly after, off the delivery path.
+            // Searches look at both, so answers stay exact meanwhile.
+            try db.execute(sql: "CREATE TABLE messageTextPending (rowid INTEGER PRIMARY KEY, text TEXT NOT NULL)")
+        }
         return migrator
     }
 }

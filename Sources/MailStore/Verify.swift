@@ -155,7 +155,13 @@ public enum DataVerifier {
                     )
                 )
             }
-            snapshot.textRowIDs = Set(try Int64.fetchAll(db, sql: "SELECT rowid FROM messageText"))
+            // Indexed, or waiting for the indexer: either way the message's text is there.
+            snapshot.textRowIDs = Set(
+                try Int64.fetchAll(
+                    db,
+                    sql: "SELECT rowid FROM messageText UNION ALL SELECT rowid FROM messageTextPending"
+                )
+            )
             return snapshot
         }
     }

@@ -33,8 +33,9 @@ public actor AccountRegistry {
     }
 
     /// Stores `message` in the account's mailbox (Inbox when `mailbox` is empty; created when
-    /// missing) and returns once it is durable.
-    public func deliver(
+    /// missing) and returns once it is durable. Runs in the caller's task (parsing the message
+    /// for the search text included), so deliveries proceed in parallel.
+    public nonisolated func deliver(
         _ message: [UInt8],
         account name: String,
         mailbox: String,

@@ -2,6 +2,7 @@
 // clean stop on SIGINT/SIGTERM or `mox stop`.
 
 import Dispatch
+import FoundationEssentials
 import MailConfig
 import MailTLS
 import NIOCore
@@ -236,10 +237,10 @@ public final class MoxServer: Sendable {
         }
     }
 
-    static func modificationTime(_ path: String) -> Int {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return 0 }
-        return info.st_mtim.tv_sec * 1_000_000_000 + info.st_mtim.tv_nsec
+    /// The file's modification time and size, to notice changes; nil when it cannot be read.
+    static func modificationTime(_ path: String) -> [String]? {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return nil }
+        return ["\(attributes[.modificationDate] ?? "")", "\(attributes[.size] ?? "")"]
     }
 }
 

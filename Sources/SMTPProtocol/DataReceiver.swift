@@ -92,6 +92,21 @@ public struct DataReceiver: Sendable {
         let dot = UInt8(ascii: ".")
         var i = bytes.startIndex
         while i < bytes.endIndex, self.state != .done {
+            if self.state == .middle {
+                // Inside a line only CR and LF matter: copy everything up to the next one at once.
+                let end = bytes.withUnsafeBufferPointer { buffer -> Int in
+                    var k = i - bytes.startIndex
+                    while k < buffer.count, buffer[k] != cr, buffer[k] != lf {
+                        k += 1
+                    }
+                    return bytes.startIndex + k
+                }
+                if end > i {
+                    self.emit(bytes[i..<end], &out)
+                    i = end
+                    continue
+                }
+            }
             let b = bytes[i]
             i += 1
             switch self.state {
@@ -175,6 +190,14 @@ public struct DataReceiver: Sendable {
             return
         }
         out.append(b)
+    }
+
+    /// Outputs a run of bytes that holds no CR or LF.
+    @inline(__always)
+    private mutating func emit(_ run: ArraySlice<UInt8>, _ out: inout [UInt8]) {
+        let room = self.maxSize.map { max(0, $0 - self.size) } ?? run.count
+        out.append(contentsOf: run.prefix(room))
+        self.size += run.count
     }
 
     private mutating func finish() {

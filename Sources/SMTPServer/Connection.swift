@@ -322,11 +322,14 @@ final class SMTPConnection: @unchecked Sendable {
         // RFC 3207 4.2 / CVE-2011-0411: anything the client pipelined after STARTTLS was sent in
         // the clear and must not be taken as commands of the encrypted session.
         _ = self.lines.takeBuffered()
-        self.reply(reply)
         await self.flush()
+        // The 220 and the TLS handler go in one event-loop step: the client sends its ClientHello
+        // as soon as it reads the 220, and that must find the TLS handler in place.
         let channel = self.channel
+        let go = reply.encoded()
         do {
             try await channel.eventLoop.submit {
+                channel.writeAndFlush(channel.allocator.buffer(bytes: go), promise: nil)
                 try channel.pipeline.syncOperations.addHandler(
                     NIOSSLServerHandler(context: tls.context),
                     position: .first

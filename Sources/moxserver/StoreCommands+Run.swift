@@ -163,6 +163,11 @@ func runImport<Reader: MessageArchiveReader & Sendable>(
             result = .failure(error)
         }
         progress.finish()
+        if case .success = result {
+            // The index is complete when the command ends (a running server would otherwise
+            // index the imported messages later).
+            try? await account.finishIndexing()
+        }
         await account.close()
         return result
     }

@@ -76,6 +76,19 @@ import Testing
             parameters: PasswordParameters(scramIterations: 16, plainIterations: 1000)
         )
         #expect(try await account.verifyPlainPassword("moxmoxmox"))
+        // Verified once, the password is recognized from the cache; wrong ones never are.
+        let record = try #require(try await account.passwordRecord())
+        #expect(
+            VerifiedPasswords.shared.contains(
+                VerifiedPasswords.key(stored: record.plainSalt + record.plainHash, password: "moxmoxmox")
+            )
+        )
+        #expect(
+            !VerifiedPasswords.shared.contains(
+                VerifiedPasswords.key(stored: record.plainSalt + record.plainHash, password: "moxmoxmo")
+            )
+        )
+        #expect(try await account.verifyPlainPassword("moxmoxmox"))
         #expect(try await !account.verifyPlainPassword("moxmoxmo"))
         #expect(try await !account.verifyPlainPassword(""))
         // A new password replaces the old secrets.

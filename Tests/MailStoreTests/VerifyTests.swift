@@ -129,6 +129,7 @@ import Testing
         },
         Damage(name: "not in full-text index", kind: .fullText) { t, dir, d in
             try t.damageDatabase(dir, "DELETE FROM messageText WHERE rowid = \(d[6].id.rawValue)")
+            try t.damageDatabase(dir, "DELETE FROM messageTextPending WHERE rowid = \(d[6].id.rawValue)")
         },
         Damage(name: "expunged message still indexed", kind: .fullText) { t, dir, d in
             try t.damageDatabase(dir, "INSERT INTO messageText (rowid, text) VALUES (\(d[2].id.rawValue), 'x')")
