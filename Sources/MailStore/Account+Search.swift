@@ -41,20 +41,62 @@ extension Account {
             let pending = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT m.uid, t.text FROM messageTextPending t JOIN message m ON m.id = t.rowid
+                    SELECT m.uid, t.text FROM messageTextPending t CROSS JOIN message m ON m.id = t.rowid
                     WHERE m.mailboxID = ? AND m.expunged = 0
                     """,
                 arguments: [mailbox.rawValue]
             )
+            let asciiNeedle = substring.utf8.allSatisfy { $0 < 0x80 } ? Array(substring.lowercased().utf8) : nil
             var uids: [UID] = []
             for row in rows + pending {
                 let text: String = row["text"]
-                if Self.contains(Self.foldedScalars(text), needle) {
+                if Self.matches(text, needle, asciiNeedle) {
                     uids.append(UID(UInt32(truncatingIfNeeded: row["uid"] as Int64)))
                 }
             }
             return uids.sorted()
         }
+    }
+
+    /// Whether `text` contains the needle, ignoring case. Text that is all ASCII (most mail) is
+    /// compared byte by byte with ASCII case folding, which gives the same answer as Unicode
+    /// lower-casing there; other text takes the Unicode path (where, e.g., the Kelvin sign folds
+    /// to an ASCII "k").
+    static func matches(_ text: String, _ needle: [Unicode.Scalar], _ asciiNeedle: [UInt8]?) -> Bool {
+        if let asciiNeedle {
+            var text = text
+            let result: Bool? = text.withUTF8 { bytes in
+                for b in bytes where b >= 0x80 {
+                    return nil
+                }
+                return Self.asciiContains(bytes, asciiNeedle)
+            }
+            if let result {
+                return result
+            }
+        }
+        return Self.contains(Self.foldedScalars(text), needle)
+    }
+
+    /// Case-insensitive substring test over ASCII bytes; `needle` is lower-case.
+    static func asciiContains(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
+        if needle.isEmpty { return true }
+        if needle.count > haystack.count { return false }
+        @inline(__always) func lower(_ b: UInt8) -> UInt8 { b >= 65 && b <= 90 ? b | 0x20 : b }
+        let first = needle[0]
+        let last = haystack.count - needle.count
+        var i = 0
+        while i <= last {
+            if lower(haystack[i]) == first {
+                var j = 1
+                while j < needle.count && lower(haystack[i + j]) == needle[j] {
+                    j += 1
+                }
+                if j == needle.count { return true }
+            }
+            i += 1
+        }
+        return false
     }
 
     static func foldedScalars(_ text: String) -> [Unicode.Scalar] {

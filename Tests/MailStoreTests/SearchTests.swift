@@ -18,12 +18,15 @@ import Testing
         "Subject: x\nab",
         "Subject: Ελληνικά\nΚαλημέρα κόσμε",
         "Subject: unicode 日本語\n日本語のテキスト",
+        // The Kelvin sign lower-cases to an ASCII "k": ASCII needles must still find it.
+        "Subject: Kelvin\nIt is 300 \u{212A} outside",
     ]
 
     static let needles: [String] = [
         "", "a", "A", "ab", "aa", "aaa", "aaaa", "aaaaaaaa", "lunch", "LUNCH", "café", "CAFÉ", "caf", "über",
         "ÜBER", "12345", "#123", "2024-01", "\"hello\"", "\"", "quick brown", "the", "THE LAZY", "x", "xyz",
         "q3", "Q", "καλη", "ΚΑΛΗ", "日本", "日本語", "テキスト", "subject: re", " ", "dog.", "nothing here",
+        "300 k", "300 K", "is 300",
     ]
 
     static func bruteForce(_ texts: [(UID, String)], _ needle: String) -> [UID] {
