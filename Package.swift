@@ -51,6 +51,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
+                "MailSASL",
             ],
             swiftSettings: strict
         ),
@@ -167,6 +168,7 @@ let package = Package(
             name: "MailStoreTests",
             dependencies: [
                 "MailStore",
+                "MailSASL",
                 "CrashTestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -163,8 +163,9 @@ public enum SCRAM {
     }
 }
 
-/// Compares without stopping at the first difference.
-func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+/// Compares without stopping at the first difference, so the time taken does not tell an
+/// attacker how much of a secret matched.
+public func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
     guard a.count == b.count else { return false }
     var difference: UInt8 = 0
     for i in 0..<a.count {

@@ -1,5 +1,6 @@
 import Crypto
 import GRDB
+import MailSASL
 import Synchronization
 import _CryptoExtras
 
@@ -41,16 +42,6 @@ func pbkdf2<H: HashFunction>(_ hash: H.Type, password: [UInt8], salt: [UInt8], i
     return result
 }
 
-/// Compares without stopping at the first difference.
-func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-    guard a.count == b.count else { return false }
-    var difference: UInt8 = 0
-    for i in 0..<a.count {
-        difference |= a[i] ^ b[i]
-    }
-    return difference == 0
-}
-
 func randomBytes(_ count: Int) -> [UInt8] {
     var generator = SystemRandomNumberGenerator()
     return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
@@ -75,49 +66,21 @@ public struct PasswordParameters: Hashable, Sendable {
 /// What a server needs to run SCRAM for one account: never the password itself.
 /// - SeeAlso: RFC 5802 3
 public struct SCRAMCredentials: Hashable, Sendable {
-    public enum Hash: Hashable, Sendable {
-        case sha1
-        case sha256
-    }
+    public typealias Hash = SCRAMHash
 
     public var hash: Hash
     public var salt: [UInt8]
     public var iterations: Int
     public var saltedPassword: [UInt8]
 
-    func hmac(_ key: [UInt8], _ data: [UInt8]) -> [UInt8] {
-        switch self.hash {
-        case .sha1: Array(HMAC<Insecure.SHA1>.authenticationCode(for: data, using: SymmetricKey(data: key)))
-        case .sha256: Array(HMAC<SHA256>.authenticationCode(for: data, using: SymmetricKey(data: key)))
-        }
-    }
-
-    func digest(_ data: [UInt8]) -> [UInt8] {
-        switch self.hash {
-        case .sha1: Array(Insecure.SHA1.hash(data: data))
-        case .sha256: Array(SHA256.hash(data: data))
-        }
-    }
-
-    /// StoredKey := H(HMAC(SaltedPassword, "Client Key"))
-    public var storedKey: [UInt8] { self.digest(self.hmac(self.saltedPassword, Array("Client Key".utf8))) }
-    /// ServerKey := HMAC(SaltedPassword, "Server Key")
-    public var serverKey: [UInt8] { self.hmac(self.saltedPassword, Array("Server Key".utf8)) }
-
-    /// Checks a client's proof: ClientKey := ClientProof XOR HMAC(StoredKey, AuthMessage), and
-    /// H(ClientKey) must equal StoredKey.
-    /// - SeeAlso: RFC 5802 3
-    public func verify(clientProof: [UInt8], authMessage: [UInt8]) -> Bool {
-        let storedKey = self.storedKey
-        let signature = self.hmac(storedKey, authMessage)
-        guard clientProof.count == signature.count else { return false }
-        let clientKey = zip(clientProof, signature).map { $0 ^ $1 }
-        return constantTimeEqual(self.digest(clientKey), storedKey)
-    }
-
-    /// ServerSignature := HMAC(ServerKey, AuthMessage), sent back in the final server message.
-    public func serverSignature(authMessage: [UInt8]) -> [UInt8] {
-        self.hmac(self.serverKey, authMessage)
+    /// StoredKey and ServerKey (RFC 5802 3), what the SASL server (MailSASL) checks proofs with.
+    public var serverKeys: SCRAMServerKeys {
+        SCRAMServerKeys(
+            hash: self.hash,
+            saltedPassword: self.saltedPassword,
+            salt: self.salt,
+            iterations: self.iterations
+        )
     }
 }
 

@@ -67,16 +67,10 @@ public final class StoreSMTPBackend: SMTPBackend {
         guard let name = self.accountForLogin(username) else { return nil }
         do {
             let account = try await self.accounts.account(name)
-            guard let credentials = try await account.scramCredentials(hash == .sha1 ? .sha1 : .sha256) else {
+            guard let credentials = try await account.scramCredentials(hash) else {
                 return nil
             }
-            let keys = SCRAMServerKeys(
-                salt: credentials.salt,
-                iterations: credentials.iterations,
-                storedKey: credentials.storedKey,
-                serverKey: credentials.serverKey
-            )
-            return (SMTPAuthenticatedUser(account: name, username: username), keys)
+            return (SMTPAuthenticatedUser(account: name, username: username), credentials.serverKeys)
         } catch {
             self.log.error("reading scram credentials", ["account": name, "error": "\(error)"])
             return nil
