@@ -102,6 +102,13 @@ extension Account {
                     """,
                 arguments: [first, last]
             )
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO messageTextASCII (rowid)
+                    SELECT rowid FROM messageTextPending WHERE rowid BETWEEN ? AND ? AND \(Schema.isASCII("text"))
+                    """,
+                arguments: [first, last]
+            )
             try db.execute(sql: "DELETE FROM messageTextPending WHERE rowid BETWEEN ? AND ?", arguments: [first, last])
             return (ids.count, total)
         }

@@ -194,6 +194,7 @@ extension Account {
                 try record.update(db)
                 try db.execute(sql: "DELETE FROM messageText WHERE rowid = ?", arguments: [record.id])
                 try db.execute(sql: "DELETE FROM messageTextPending WHERE rowid = ?", arguments: [record.id])
+                try db.execute(sql: "DELETE FROM messageTextASCII WHERE rowid = ?", arguments: [record.id])
             }
             box.counts = counts
             box.modSeq = modSeq

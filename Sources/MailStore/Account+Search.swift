@@ -13,16 +13,22 @@ extension Account {
     public func search(in mailbox: MailboxID, substring: String) async throws(StoreError) -> [UID] {
         let needle = Self.foldedScalars(substring)
         let useIndex = needle.count >= 3
+        let asciiNeedle = substring.utf8.allSatisfy { $0 < 0x80 } ? Array(substring.lowercased().utf8) : nil
         return try await self.read("searching") { db in
             let rows: [Row]
             if useIndex {
                 // CROSS JOIN keeps the index lookup as the outer loop: otherwise SQLite may walk the
                 // mailbox's messages and evaluate MATCH once per message (seconds on 100,000).
                 let query = "\"" + substring.replacing("\"", with: "\"\"") + "\""
+                // An ASCII string found in an all-ASCII text is a certain match: SQLite's case
+                // folding equals ours there, and the trigram phrase query is a substring test.
+                // Only other texts are fetched and confirmed (NULL marks the certain ones).
+                let text = asciiNeedle == nil ? "t.text" : "CASE WHEN a.rowid IS NULL THEN t.text END"
                 rows = try Row.fetchAll(
                     db,
                     sql: """
-                        SELECT m.uid, t.text FROM messageText t CROSS JOIN message m ON m.id = t.rowid
+                        SELECT m.uid, \(text) AS text FROM messageText t CROSS JOIN message m ON m.id = t.rowid
+                        LEFT JOIN messageTextASCII a ON a.rowid = t.rowid
                         WHERE messageText MATCH ? AND m.mailboxID = ? AND m.expunged = 0
                         """,
                     arguments: [query, mailbox.rawValue]
@@ -46,10 +52,12 @@ extension Account {
                     """,
                 arguments: [mailbox.rawValue]
             )
-            let asciiNeedle = substring.utf8.allSatisfy { $0 < 0x80 } ? Array(substring.lowercased().utf8) : nil
             var uids: [UID] = []
             for row in rows + pending {
-                let text: String = row["text"]
+                guard let text: String = row["text"] else {
+                    uids.append(UID(UInt32(truncatingIfNeeded: row["uid"] as Int64)))
+                    continue
+                }
                 if Self.matches(text, needle, asciiNeedle) {
                     uids.append(UID(UInt32(truncatingIfNeeded: row["uid"] as Int64)))
                 }

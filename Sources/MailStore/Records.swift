@@ -152,6 +152,12 @@ struct PasswordRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
 
 enum Schema {
     /// Named migrations, only ever appended to.
+    /// An SQL condition: the text column holds only ASCII characters (and no NUL). GLOB
+    /// compares Unicode code points, so the class [^\u{1}-\u{7f}] matches any other character.
+    static func isASCII(_ column: String) -> String {
+        "\(column) NOT GLOB ('*[^' || char(1) || '-' || char(127) || ']*')"
+    }
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-mailboxes-messages") { db in
@@ -222,6 +228,16 @@ enum Schema {
             // messageText (the costly trigram indexing) shortly after, off the delivery path.
             // Searches look at both, so answers stay exact meanwhile.
             try db.execute(sql: "CREATE TABLE messageTextPending (rowid INTEGER PRIMARY KEY, text TEXT NOT NULL)")
+        }
+        migrator.registerMigration("v3-fulltext-ascii") { db in
+            // The indexed messages whose text is all ASCII. For those, SQLite's case folding and
+            // IMAP SEARCH's agree, so an index match of an ASCII string needs no confirming
+            // against the text (see Account.search).
+            try db.execute(sql: "CREATE TABLE messageTextASCII (rowid INTEGER PRIMARY KEY)")
+            try db.execute(
+                sql:
+                    "INSERT INTO messageTextASCII (rowid) SELECT rowid FROM messageText WHERE \(Schema.isASCII("text"))"
+            )
         }
         return migrator
     }

@@ -68,6 +68,12 @@ import Testing
                     try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM messageTextPending") ?? -1
                 }
                 #expect(pending == 0)
+                // All-ASCII texts are marked (index matches of ASCII strings need no confirming):
+                // the ASCII texts of the Inbox, and the Archive's one.
+                let marked = try await account.read("test") { db in
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM messageTextASCII") ?? -1
+                }
+                #expect(marked == texts.filter { $0.1.utf8.allSatisfy { $0 < 0x80 } }.count + 1)
             }
             var checked = 0
             for needle in Self.needles {
