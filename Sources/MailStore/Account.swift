@@ -59,7 +59,11 @@ public final class Account: Sendable {
         do {
             var config = Configuration()
             config.busyMode = .timeout(30)
+            // Memory per open account stays small and bounded: a few readers, each with a page
+            // cache of at most 1 MB (SQLite's default is 2 MB per connection, 5 readers here).
+            config.maximumReaderCount = 3
             config.prepareDatabase { db in
+                try db.execute(sql: "PRAGMA cache_size = -1024")
                 // A commit is on disk when it returns: the WAL is fsynced at every commit.
                 try db.execute(sql: "PRAGMA synchronous = FULL")
             }
