@@ -10,6 +10,8 @@ struct PendingDelivery: Sendable {
     var size: Int64
     var metadata: DeliveryMetadata
     var searchText: String
+    /// The most the account's messages may add up to, in bytes, with this one; nil for no limit.
+    var quota: Int64?
 }
 
 /// Group commit: deliveries that arrive while a batch is being committed wait together and are
@@ -61,6 +63,9 @@ extension Account {
     /// - Parameters:
     ///   - searchText: the headers and decoded text parts to index for full-text search.
     ///   - received: the IMAP internal date, in seconds since 1970.
+    ///   - quota: the most all of the account's messages may add up to, in bytes, including this
+    ///     one; checked in the transaction that adds it, so concurrent deliveries cannot overshoot.
+    ///     Over it, the delivery fails with ``StoreError/Kind-swift.enum/quotaExceeded``.
     public func deliver(
         _ messageBytes: [UInt8],
         to mailbox: MailboxID,
@@ -68,7 +73,8 @@ extension Account {
         keywords: [String] = [],
         received: Int64,
         metadata: DeliveryMetadata = DeliveryMetadata(),
-        searchText: String = ""
+        searchText: String = "",
+        quota: Int64? = nil
     ) async throws(StoreError) -> Delivered {
         let tempPath = self.layout.tempDir + "/" + String(UInt64.random(in: 0...UInt64.max), radix: 36) + ".tmp"
         do {
@@ -90,7 +96,8 @@ extension Account {
             received: received,
             size: Int64(messageBytes.count),
             metadata: metadata,
-            searchText: searchText
+            searchText: searchText,
+            quota: quota
         )
         do {
             return try await self.committer.submit(delivery, to: self)
@@ -203,6 +210,11 @@ extension Account {
         var modSeq: Int64
         var mailboxes: [Int64: MailboxRecord] = [:]
         var directories: Set<String> = []
+        /// The size of the account's messages before this batch (the mailbox rows are written at
+        /// its end), read when a delivery with a quota needs it.
+        var sizeBeforeBatch: Int64?
+        /// The size of the messages this batch added so far.
+        var batchBytes: Int64 = 0
     }
 
     private static func insertDelivery(
@@ -218,6 +230,19 @@ extension Account {
             mailbox = cached
         } else {
             mailbox = try Self.mailboxRecord(db, delivery.mailboxID, account: account)
+        }
+        if let quota = delivery.quota {
+            let before =
+                try state.sizeBeforeBatch ?? Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(size), 0) FROM mailbox") ?? 0
+            state.sizeBeforeBatch = before
+            let used = before + state.batchBytes
+            guard used + delivery.size <= quota else {
+                throw StoreError(
+                    .quotaExceeded,
+                    account: account,
+                    "account storage full: \(used) of \(quota) bytes used, message of \(delivery.size) bytes does not fit"
+                )
+            }
         }
         state.modSeq += 1
         let modSeq = state.modSeq
@@ -245,6 +270,7 @@ extension Account {
             sql: "INSERT INTO messageTextPending (rowid, text) VALUES (?, ?)",
             arguments: [rowID, delivery.searchText]
         )
+        state.batchBytes += delivery.size
         mailbox.uidNext += 1
         mailbox.modSeq = modSeq
         var counts = mailbox.counts

@@ -182,6 +182,8 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case io
         case database
         case notAllowed
+        /// The account's messages would exceed its size limit (quota).
+        case quotaExceeded
     }
 
     public var kind: Kind

@@ -40,7 +40,8 @@ public actor AccountRegistry {
         account name: String,
         mailbox: String,
         received: Int64,
-        metadata: DeliveryMetadata
+        metadata: DeliveryMetadata,
+        quota: Int64? = nil
     ) async throws -> Delivered {
         let account = try await self.account(name)
         let mailboxName = mailbox.isEmpty ? "Inbox" : mailbox
@@ -62,7 +63,8 @@ public actor AccountRegistry {
             to: target,
             received: received,
             metadata: metadata,
-            searchText: text
+            searchText: text,
+            quota: quota
         )
     }
 

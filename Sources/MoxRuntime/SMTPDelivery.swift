@@ -287,7 +287,8 @@ public final class StoreSMTPBackend: SMTPBackend {
                 account: route.account,
                 mailbox: route.mailbox,
                 received: received,
-                metadata: metadata
+                metadata: metadata,
+                quota: self.config.quota(account: route.account)
             )
             self.log.info(
                 "delivered",
@@ -297,6 +298,10 @@ public final class StoreSMTPBackend: SMTPBackend {
                 ]
             )
             return nil
+        } catch let error as StoreError where error.kind == .quotaExceeded {
+            self.log.info("account over quota", ["account": route.account, "size": "\(message.count)"])
+            // RFC 3463 X.2.2, mox's reply: a temporary failure, the account may be cleaned up.
+            return SMTPReply(452, EnhancedCode(class: 4, subject: 2, detail: 2), "account storage full")
         } catch {
             self.log.error("delivery failed", ["account": route.account, "error": "\(error)"])
             return SMTPReply(
@@ -327,5 +332,17 @@ struct Route {
         self.account = parts.first ?? ""
         self.mailbox = parts.count > 1 ? parts[1] : ""
         self.localpart = parts.count > 2 ? parts[2] : ""
+    }
+}
+
+extension Config {
+    /// The account's limit on the total size of its messages: its own QuotaMessageSize when not
+    /// 0 (negative: no limit), else mox.conf's default when above 0; nil for no limit.
+    func quota(account: String) -> Int64? {
+        let own = self.dynamicConfig.accounts[account]?.quotaMessageSize ?? 0
+        if own > 0 { return own }
+        if own < 0 { return nil }
+        let fallback = self.staticConfig.quotaMessageSize
+        return fallback > 0 ? fallback : nil
     }
 }

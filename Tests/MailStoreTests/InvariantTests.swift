@@ -98,3 +98,39 @@ import Testing
         }
     }
 }
+
+@Suite struct QuotaTests {
+    @Test func deliveriesStopAtTheQuotaEvenWhenConcurrent() async throws {
+        let dir = try TemporaryDirectory()
+        let account = try await makeAccount(dir)
+        let box = try await inbox(account)
+        let message = sampleMessage(1)
+        let size = Int64(message.count)
+        // Room for exactly 5 messages; 12 concurrent deliveries must not overshoot.
+        let quota = size * 5
+        let outcomes = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<12 {
+                group.addTask {
+                    do throws(StoreError) {
+                        _ = try await account.deliver(message, to: box, received: 0, quota: quota)
+                        return true
+                    } catch {
+                        #expect(error.kind == .quotaExceeded)
+                        return false
+                    }
+                }
+            }
+            var results: [Bool] = []
+            for await ok in group { results.append(ok) }
+            return results
+        }
+        #expect(outcomes.filter { $0 }.count == 5)
+        let inboxNow = try #require(try await account.mailbox(named: "Inbox"))
+        #expect(inboxNow.counts.total == 5)
+        #expect(inboxNow.counts.size == quota)
+        // Without a quota (or with room after an expunge) deliveries work again.
+        _ = try await account.deliver(message, to: box, received: 0)
+        try await account.expunge(in: box, uids: [UID(1), UID(2)])
+        _ = try await account.deliver(message, to: box, received: 0, quota: quota)
+    }
+}

@@ -134,3 +134,24 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: dir + "/mox.conf"))
     }
 }
+
+@Suite struct QuotaConfigTests {
+    @Test func accountLimitOverridesTheDefault() {
+        var config = Config(
+            staticConfig: StaticConfig(),
+            dynamicConfig: DynamicConfig(),
+            staticPath: "/x/mox.conf",
+            dynamicPath: "/x/domains.conf"
+        )
+        config.dynamicConfig.accounts = ["a": AccountConfig(), "b": AccountConfig(), "c": AccountConfig()]
+        config.dynamicConfig.accounts["b"]?.quotaMessageSize = 1000
+        config.dynamicConfig.accounts["c"]?.quotaMessageSize = -1
+        #expect(config.quota(account: "a") == nil)
+        #expect(config.quota(account: "b") == 1000)
+        config.staticConfig.quotaMessageSize = 5000
+        #expect(config.quota(account: "a") == 5000)
+        #expect(config.quota(account: "b") == 1000)
+        // Negative: no limit, whatever the default.
+        #expect(config.quota(account: "c") == nil)
+    }
+}
