@@ -62,57 +62,59 @@ public protocol MessageArchiveReader {
 /// become flags and keywords and are left out of the message.
 /// - SeeAlso: RFC 4155
 public struct MboxReader: MessageArchiveReader, Sendable {
-    let bytes: [UInt8]
+    let source: LineSource
     let name: String
-    var offset = 0
     var lineNumber = 0
     var messageNumber = 0
 
+    /// Reads an mbox held in memory.
     public init(bytes: [UInt8], name: String) {
-        self.bytes = bytes
+        self.source = LineSource(bytes: bytes)
         self.name = name
-        self.total = Self.countMessages(bytes)
+        self.total = Self.countMessages(LineSource(bytes: bytes))
+    }
+
+    /// Reads the mbox file at `path` as a stream: memory use is one message, not the file. The
+    /// file is read twice, first to count the messages for progress.
+    public init(path: String) throws(ImportError) {
+        do {
+            let counter = try LineSource(path: path)
+            self.total = Self.countMessages(counter)
+            self.source = try LineSource(path: path)
+        } catch {
+            throw ImportError(imported: 0, source: path, reason: error.description)
+        }
+        self.name = path
     }
 
     /// The number of messages, counted up front by the same rule that splits them, for progress.
     public let total: Int?
 
-    static func countMessages(_ bytes: [UInt8]) -> Int {
+    static func countMessages(_ source: LineSource) -> Int {
         var count = 0
-        var lineStart = 0
         var previousEmpty = true
-        while lineStart < bytes.count {
-            var end = lineStart
-            while end < bytes.count && bytes[end] != UInt8(ascii: "\n") {
-                end += 1
-            }
-            let line = Self.content(bytes[lineStart..<end])
+        while let raw = source.line() {
+            let line = Self.content(raw)
             if previousEmpty && line.starts(with: "From ".utf8) {
                 count += 1
             }
             previousEmpty = line.isEmpty
-            lineStart = end + 1
         }
         return count
     }
 
     /// The next line including its "\n" (absent on a last line without one).
     mutating func line() -> ArraySlice<UInt8>? {
-        guard self.offset < self.bytes.count else { return nil }
-        var end = self.offset
-        while end < self.bytes.count && self.bytes[end] != UInt8(ascii: "\n") {
-            end += 1
-        }
-        if end < self.bytes.count { end += 1 }
-        let line = self.bytes[self.offset..<end]
-        self.offset = end
+        guard let line = self.source.line() else { return nil }
         self.lineNumber += 1
         return line
     }
 
     func peekIsFromLine() -> Bool {
-        Self.hasPrefix(self.bytes[self.offset...], "From ")
+        self.source.peek(5).elementsEqual("From ".utf8)
     }
+
+    var atEnd: Bool { self.source.atEnd }
 
     static func hasPrefix(_ s: ArraySlice<UInt8>, _ prefix: String) -> Bool {
         s.starts(with: prefix.utf8)
@@ -128,12 +130,8 @@ public struct MboxReader: MessageArchiveReader, Sendable {
 
     public mutating func next() throws(ImportError) -> ImportedMessage? {
         // Empty lines before a From line are skipped.
-        while self.offset < self.bytes.count {
-            let (offset, lineNumber) = (self.offset, self.lineNumber)
-            guard let line = self.line(), Self.content(line).isEmpty else {
-                (self.offset, self.lineNumber) = (offset, lineNumber)
-                break
-            }
+        while !self.atEnd && self.source.peekLineIsEmpty() {
+            _ = self.line()
         }
         guard let fromLine = self.line() else { return nil }
         self.messageNumber += 1
@@ -151,7 +149,7 @@ public struct MboxReader: MessageArchiveReader, Sendable {
         var keywords: [String] = []
         var inHeader = true
         var pendingEmpty = false
-        while self.offset < self.bytes.count {
+        while !self.atEnd {
             if pendingEmpty && self.peekIsFromLine() {
                 pendingEmpty = false
                 break
@@ -415,5 +413,98 @@ extension StringProtocol {
             end = before
         }
         return String(s[s.startIndex..<end])
+    }
+}
+
+/// Lines of a byte stream, from memory or read from a file in blocks: the mbox reader's input.
+/// Used by one task at a time (the reader that owns it).
+final class LineSource: @unchecked Sendable {
+    private var buffer: [UInt8]
+    private var start = 0
+    private let fd: Int32?
+    private var eof: Bool
+
+    init(bytes: [UInt8]) {
+        self.buffer = bytes
+        self.fd = nil
+        self.eof = true
+    }
+
+    init(path: String) throws(FileIO.Failure) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw FileIO.Failure(operation: "open", path: path, errno: errno)
+        }
+        self.fd = fd
+        self.buffer = []
+        self.eof = false
+    }
+
+    deinit {
+        if let fd = self.fd {
+            close(fd)
+        }
+    }
+
+    var atEnd: Bool {
+        if self.start < self.buffer.count { return false }
+        self.fill()
+        return self.start >= self.buffer.count
+    }
+
+    /// Reads another block, keeping the unconsumed bytes; false at the end of the file.
+    @discardableResult
+    private func fill() -> Bool {
+        guard let fd = self.fd, !self.eof else { return false }
+        if self.start > 0 {
+            self.buffer.removeSubrange(0..<self.start)
+            self.start = 0
+        }
+        var block = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = block.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n > 0 {
+                self.buffer.append(contentsOf: block[0..<n])
+                return true
+            }
+            if n < 0 && errno == EINTR { continue }
+            // End of file, or a read error: the stream ends here.
+            self.eof = true
+            return false
+        }
+    }
+
+    /// The next line including its "\n" (absent on a last line without one); nil at the end.
+    func line() -> ArraySlice<UInt8>? {
+        var scanned = self.start
+        while true {
+            if let newline = self.buffer[scanned...].firstIndex(of: UInt8(ascii: "\n")) {
+                let line = self.buffer[self.start...newline]
+                self.start = newline + 1
+                return line
+            }
+            scanned = self.buffer.count
+            let consumed = self.start
+            if !self.fill() {
+                guard self.start < self.buffer.count else { return nil }
+                let line = self.buffer[self.start...]
+                self.start = self.buffer.count
+                return line
+            }
+            // fill() moved the unconsumed bytes to the front.
+            scanned -= consumed
+        }
+    }
+
+    /// Up to `count` bytes at the current position, without consuming them.
+    func peek(_ count: Int) -> ArraySlice<UInt8> {
+        while self.buffer.count - self.start < count && self.fill() {}
+        return self.buffer[self.start..<min(self.buffer.count, self.start + count)]
+    }
+
+    /// Whether the next line is empty ("\n" or "\r\n").
+    func peekLineIsEmpty() -> Bool {
+        let next = self.peek(2)
+        return next.first == UInt8(ascii: "\n") || next.elementsEqual([13, 10])
     }
 }

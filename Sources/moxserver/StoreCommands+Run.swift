@@ -4,6 +4,7 @@ import MailConfig
 import MailMessage
 import MailStore
 import MoxCommands
+import MoxRuntime
 
 #if canImport(Glibc)
 import Glibc
@@ -107,14 +108,15 @@ extension ImportMbox: RunnableCommand {
         guard config.dynamicConfig.accounts[self.account] != nil else {
             try fail("account \"\(self.account)\" does not exist")
         }
-        let bytes: [UInt8]
+        // Streamed: memory use is one message, whatever the size of the file.
+        let reader: MboxReader
         do {
-            bytes = try readWholeFile(self.file)
+            reader = try MboxReader(path: self.file)
         } catch {
-            try fail("reading \(self.file): \(error)")
+            try fail(error.description)
         }
         try runImport(
-            reader: MboxReader(bytes: bytes, name: self.file),
+            reader: reader,
             dataDir: config.dataDirectory,
             account: self.account,
             mailbox: self.mailbox
@@ -155,7 +157,7 @@ func runImport<Reader: MessageArchiveReader & Sendable>(
                 try await account.importMessages(
                     from: &reader,
                     into: mailbox,
-                    searchText: { message in searchText(message.bytes) },
+                    searchText: { message in SearchText.of(message.bytes) },
                     progress: { progress.update($0) }
                 )
             )
@@ -177,39 +179,6 @@ func runImport<Reader: MessageArchiveReader & Sendable>(
         print("\(summary.imported) messages imported into \(summary.mailbox)\(created)")
     case .failure(let error):
         try fail(error.description)
-    }
-}
-
-/// The text to index for a message: its header and its decoded text parts.
-func searchText(_ bytes: [UInt8]) -> String {
-    let message = Message(parsing: bytes)
-    let header = message.header
-    let headerText = String(decoding: bytes[header.start..<min(header.end, bytes.count)], as: UTF8.self)
-    return headerText + "\n" + TextExtraction.text(of: message)
-}
-
-struct FileError: Error, CustomStringConvertible {
-    var description: String
-}
-
-/// Reads a whole file into memory.
-func readWholeFile(_ path: String) throws -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else {
-        throw FileError(description: String(cString: strerror(errno)))
-    }
-    defer { close(fd) }
-    var data: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-        if n > 0 {
-            data.append(contentsOf: buffer[0..<n])
-        } else if n == 0 {
-            return data
-        } else if errno != EINTR {
-            throw FileError(description: String(cString: strerror(errno)))
-        }
     }
 }
 

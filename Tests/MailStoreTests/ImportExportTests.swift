@@ -278,3 +278,36 @@ struct FailingReader<Inner: MessageArchiveReader>: MessageArchiveReader {
         return try self.inner.next()
     }
 }
+
+@Suite struct MboxStreamingTests {
+    /// A file larger than the reader's 64 KB blocks, with lines of varied lengths (some longer
+    /// than a block) and CRLF and LF endings, read from disk and from memory: the same messages.
+    @Test func fileAndMemoryReadersAgree() throws {
+        var text = ""
+        for n in 0..<300 {
+            text += "From sender\(n)@example.org Thu Jan  1 00:00:00 2015\n"
+            text += "Subject: message \(n)\r\n\n"
+            text += String(repeating: "x", count: (n * 997) % 5000) + "\n"
+            if n % 50 == 0 {
+                text += String(repeating: "long line ", count: 9000) + "\n"
+            }
+            text += ">From quoted \(n)\n\n"
+        }
+        let dir = try TemporaryDirectory()
+        let path = dir.path + "/big.mbox"
+        try FileIO.write(path, Array(text.utf8), sync: false)
+        var fromFile = try MboxReader(path: path)
+        var fromMemory = MboxReader(bytes: Array(text.utf8), name: path)
+        #expect(fromFile.total == 300)
+        #expect(fromMemory.total == 300)
+        let a = try readAll(&fromFile)
+        let b = try readAll(&fromMemory)
+        #expect(a.count == 300)
+        #expect(a.map(\.bytes) == b.map(\.bytes))
+        #expect(a.map(\.received) == b.map(\.received))
+    }
+
+    @Test func missingFileIsAnError() {
+        #expect(throws: ImportError.self) { try MboxReader(path: "/nonexistent/in.mbox") }
+    }
+}
