@@ -239,6 +239,22 @@ enum Schema {
                     "INSERT INTO messageTextASCII (rowid) SELECT rowid FROM messageText WHERE \(Schema.isASCII("text"))"
             )
         }
+        migrator.registerMigration("v4-settings") { db in
+            // The account's own preferences (webmail's, as in mox), one row; absent until changed.
+            try db.execute(
+                sql: """
+                    CREATE TABLE settings (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        signature TEXT NOT NULL,
+                        quoting TEXT NOT NULL,
+                        showAddressSecurity BOOLEAN NOT NULL,
+                        showHTML BOOLEAN NOT NULL,
+                        noShowShortcuts BOOLEAN NOT NULL,
+                        showHeaders TEXT NOT NULL
+                    )
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -400,3 +400,24 @@ import Testing
 extension ModSeq {
     static func + (lhs: ModSeq, rhs: Int64) -> ModSeq { ModSeq(lhs.rawValue + rhs) }
 }
+
+@Suite struct SettingsTests {
+    @Test func defaultsThenSavedValuesSurviveReopening() async throws {
+        let dir = try TemporaryDirectory()
+        var account: Account? = try await makeAccount(dir)
+        #expect(try await account!.settings() == AccountSettings())
+        var settings = AccountSettings()
+        settings.signature = "-- \nmjl"
+        settings.quoting = .top
+        settings.showHTML = true
+        settings.showHeaders = ["Delivered-To", "User-Agent"]
+        try await account!.setSettings(settings)
+        await account!.close()
+        account = nil
+        let reopened = try await makeAccount(dir)
+        #expect(try await reopened.settings() == settings)
+        settings.showHeaders = ["Bad: name"]
+        await #expect(throws: StoreError.self) { try await reopened.setSettings(settings) }
+        await reopened.close()
+    }
+}
