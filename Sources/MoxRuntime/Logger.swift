@@ -27,16 +27,24 @@ public struct Logger: Sendable {
         }
     }
 
-    public var level: Level
-    public var package: String
+    /// The level in effect for this logger's package.
+    public let level: Level
+    public let package: String
+    /// LogLevel from mox.conf, for packages without their own.
+    let defaultLevel: Level
+    /// Levels for particular packages (mox.conf's PackageLogLevels), overriding the default.
+    let packageLevels: [String: Level]
 
-    public init(level: Level, package: String) {
-        self.level = level
+    public init(level: Level, package: String, packageLevels: [String: Level] = [:]) {
+        self.defaultLevel = level
+        self.packageLevels = packageLevels
         self.package = package
+        self.level = packageLevels[package] ?? level
     }
 
+    /// A logger for another package, with that package's level when one is configured.
     public func with(package: String) -> Logger {
-        Logger(level: self.level, package: package)
+        Logger(level: self.defaultLevel, package: package, packageLevels: self.packageLevels)
     }
 
     public func error(_ message: String, _ fields: KeyValuePairs<String, String> = [:]) {

@@ -30,7 +30,14 @@ public final class MoxServer: Sendable {
         guard let level = Logger.Level(name: config.staticConfig.logLevel) else {
             throw RuntimeError("\(config.staticPath): LogLevel: unknown level \"\(config.staticConfig.logLevel)\"")
         }
-        self.log = Logger(level: level, package: "serve")
+        var packageLevels: [String: Logger.Level] = [:]
+        for (package, name) in config.staticConfig.packageLogLevels {
+            guard let packageLevel = Logger.Level(name: name) else {
+                throw RuntimeError("\(config.staticPath): PackageLogLevels: \(package): unknown level \"\(name)\"")
+            }
+            packageLevels[package] = packageLevel
+        }
+        self.log = Logger(level: level, package: "serve", packageLevels: packageLevels)
         self.accounts = AccountRegistry(dataDir: config.dataDirectory)
         self.backend = StoreSMTPBackend(
             config: config,

@@ -155,3 +155,17 @@ import Testing
         #expect(config.quota(account: "c") == nil)
     }
 }
+
+@Suite struct LoggerTests {
+    @Test func packageLevelsOverrideTheDefault() {
+        let log = Logger(level: .info, package: "serve", packageLevels: ["smtpserver": .trace, "serve": .error])
+        #expect(log.level == .error)
+        #expect(log.with(package: "smtpserver").level == .trace)
+        #expect(log.with(package: "store").level == .info)
+        #expect(log.with(package: "smtpserver").with(package: "queue").level == .info)
+        #expect(Logger.Level(name: "traceauth") == .trace)
+        #expect(Logger.Level(name: "verbose") == nil)
+        #expect(Logger.quoted("a b") == "\"a b\"")
+        #expect(Logger.quoted("plain") == "plain")
+    }
+}
