@@ -38,6 +38,7 @@ let package = Package(
         .target(name: "MailAddress", swiftSettings: strict),
         .target(name: "MailMessage", dependencies: ["MailAddress"], swiftSettings: strict),
         .target(name: "SMTPProtocol", dependencies: ["MailAddress"], swiftSettings: strict),
+        .target(name: "IMAPProtocol", swiftSettings: strict),
         .target(
             name: "MailSASL",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
@@ -153,6 +154,7 @@ let package = Package(
         ),
         .testTarget(name: "MailAddressTests", dependencies: ["MailAddress"], swiftSettings: strict),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol", "MailAddress"], swiftSettings: strict),
+        .testTarget(name: "IMAPProtocolTests", dependencies: ["IMAPProtocol"], swiftSettings: strict),
         .testTarget(
             name: "MailSASLTests",
             dependencies: ["MailSASL", .product(name: "Crypto", package: "swift-crypto")],
