@@ -35,6 +35,15 @@ public enum LocalserveSetup {
     /// account's data (with its password) into `dir`, which must not exist yet or be empty (else
     /// nothing is touched). On failure everything written is removed again.
     public static func write(dir: String, ip: String?) async throws(RuntimeError) {
+        // The parents too, as for the default under ~/.config, which a new user may not have.
+        if let slash = dir.lastIndex(of: "/"), slash != dir.startIndex {
+            let parent = String(dir[..<slash])
+            do {
+                try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+            } catch {
+                throw RuntimeError("creating \(parent): \(error)")
+            }
+        }
         let created = mkdir(dir, 0o770) == 0
         if !created {
             guard errno == EEXIST else {

@@ -169,3 +169,15 @@ import Testing
         #expect(Logger.quoted("plain") == "plain")
     }
 }
+
+@Suite struct LocalserveDirectoryTests {
+    @Test func missingParentDirectoriesAreCreated() async throws {
+        let base = NSTemporaryDirectory() + "localserve-parents-\(UInt64.random(in: 0...UInt64.max))"
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        // Like ~/.config/mox-localserve on a machine without ~/.config.
+        let dir = base + "/home/.config/mox-localserve"
+        try await LocalserveSetup.write(dir: dir, ip: nil)
+        #expect(FileManager.default.fileExists(atPath: dir + "/mox.conf"))
+        #expect(FileManager.default.fileExists(atPath: dir + "/localhost.crt"))
+    }
+}
