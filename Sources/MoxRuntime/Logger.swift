@@ -86,11 +86,3 @@ public struct Logger: Sendable {
         return out + "\""
     }
 }
-
-enum Clock {
-    static func unixTime() -> Int {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return ts.tv_sec
-    }
-}

@@ -248,7 +248,7 @@ public final class StoreSMTPBackend: SMTPBackend {
         _ envelope: SMTPEnvelope,
         message: [UInt8]
     ) async -> [SMTPDeliveryResult] {
-        let received = Int64(Clock.unixTime())
+        let received = Int64(WallClock.seconds())
         let metadata = DeliveryMetadata(
             remoteIP: client.remoteIP,
             ehloDomain: client.hello,

@@ -59,7 +59,7 @@ public final class SMTPRateLimits: Sendable {
     }
 
     private static func count(_ table: borrowing Mutex<[String: Window]>, _ ip: String, window: Int, add: Int) -> Int {
-        let now = ContinuousClockSeconds.now()
+        let now = WallClock.seconds()
         return table.withLock { entries in
             if entries.count > 100_000 {
                 entries = entries.filter { now - $0.value.start < window }

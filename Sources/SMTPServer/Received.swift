@@ -17,7 +17,7 @@ enum ReceivedHeader {
         smtputf8: Bool,
         extended: Bool,
         recipient: ForwardPath?,
-        now: Int64 = Int64(ContinuousClockSeconds.now())
+        now: Int64 = Int64(WallClock.seconds())
     ) -> String {
         var with = smtputf8 ? "UTF8SMTP" : (extended ? "ESMTP" : "SMTP")
         if client.tls { with += "S" }
@@ -42,9 +42,9 @@ enum ReceivedHeader {
     }
 }
 
-/// Wall-clock seconds since 1970.
-enum ContinuousClockSeconds {
-    static func now() -> Int {
+/// Wall-clock seconds since 1970, for trace headers, received times and rate-limit windows.
+public enum WallClock {
+    public static func seconds() -> Int {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return ts.tv_sec
