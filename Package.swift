@@ -80,10 +80,21 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "IMAPServer",
+            dependencies: [
+                "IMAPProtocol", "MailStore", "MailSASL", "MailTLS", "MailMessage",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "MoxRuntime",
             dependencies: [
                 "MailConfig", "MailStore", "MailMessage", "MailAddress", "MailTLS", "SMTPServer", "SMTPProtocol",
-                "MailSASL",
+                "MailSASL", "IMAPServer",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -155,6 +166,15 @@ let package = Package(
         .testTarget(name: "MailAddressTests", dependencies: ["MailAddress"], swiftSettings: strict),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol", "MailAddress"], swiftSettings: strict),
         .testTarget(name: "IMAPProtocolTests", dependencies: ["IMAPProtocol"], swiftSettings: strict),
+        .testTarget(
+            name: "IMAPServerTests",
+            dependencies: [
+                "IMAPServer", "IMAPProtocol", "MailStore", "MailSASL", "MailMessage",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "MailSASLTests",
             dependencies: ["MailSASL", .product(name: "Crypto", package: "swift-crypto")],

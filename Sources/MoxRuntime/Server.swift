@@ -3,6 +3,7 @@
 
 import Dispatch
 import FoundationEssentials
+import IMAPServer
 import MailConfig
 import MailTLS
 import NIOCore
@@ -21,6 +22,7 @@ public final class MoxServer: Sendable {
     let accounts: AccountRegistry
     let backend: StoreSMTPBackend
     let listeners = Mutex<[SMTPListener]>([])
+    let imapListeners = Mutex<[IMAPListener]>([])
     let stopRequested = Mutex<[CheckedContinuation<Void, Never>]>([])
     let stopped = Mutex(false)
 
@@ -47,10 +49,10 @@ public final class MoxServer: Sendable {
         )
     }
 
-    /// One SMTP service to start.
+    /// One service to start.
     public struct Endpoint: Sendable, CustomStringConvertible {
         public var listenerName: String
-        public var kind: SMTPListenerKind
+        public var kind: ServiceKind
         public var ip: String
         public var port: Int
 
@@ -60,6 +62,18 @@ public final class MoxServer: Sendable {
 
         public var description: String {
             "\(self.kind.rawValue) on \(self.address) (listener \(self.listenerName))"
+        }
+    }
+
+    public enum ServiceKind: String, Sendable {
+        case smtp, submission, submissions, imap, imaps
+
+        init(_ smtp: SMTPListenerKind) {
+            switch smtp {
+            case .smtp: self = .smtp
+            case .submission: self = .submission
+            case .submissions: self = .submissions
+            }
         }
     }
 
@@ -107,7 +121,7 @@ public final class MoxServer: Sendable {
                     break
                 }
                 for ip in ips {
-                    let endpoint = Endpoint(listenerName: name, kind: kind, ip: ip, port: port)
+                    let endpoint = Endpoint(listenerName: name, kind: ServiceKind(kind), ip: ip, port: port)
                     do {
                         let smtp = try await SMTPListener.start(
                             host: ip,
@@ -125,9 +139,43 @@ public final class MoxServer: Sendable {
                     self.log.info("listening", ["service": kind.rawValue, "addr": endpoint.address])
                 }
             }
+            var imapServices: [(Bool, Int)] = []
+            if listener.imap.enabled { imapServices.append((false, listener.imap.port == 0 ? 143 : listener.imap.port)) }
+            if listener.imaps.enabled {
+                imapServices.append((true, listener.imaps.port == 0 ? 993 : listener.imaps.port))
+            }
+            for (implicitTLS, port) in imapServices {
+                if implicitTLS && tls == nil {
+                    throw RuntimeError("listener \(name): IMAPS needs TLS: configure TLS on the listener")
+                }
+                var options = IMAPServerOptions(
+                    hostname: hostname,
+                    tls: tls,
+                    rateLimits: self.localserve ? .unlimited : IMAPRateLimits()
+                )
+                options.implicitTLS = implicitTLS
+                options.requireTLSForAuth = !listener.imap.noRequireSTARTTLS
+                options.offerCRAMMD5 = self.localserve
+                for ip in ips {
+                    let endpoint = Endpoint(listenerName: name, kind: implicitTLS ? .imaps : .imap, ip: ip, port: port)
+                    do {
+                        let imap = try await IMAPListener.start(
+                            host: ip,
+                            port: port,
+                            options: options,
+                            backend: self.backend,
+                            group: MultiThreadedEventLoopGroup.singleton
+                        )
+                        self.imapListeners.withLock { $0.append(imap) }
+                    } catch {
+                        await self.stop()
+                        throw RuntimeError("listening for \(endpoint): \(error)")
+                    }
+                    started.append(endpoint)
+                    self.log.info("listening", ["service": endpoint.kind.rawValue, "addr": endpoint.address])
+                }
+            }
             let unimplemented: [(String, Bool, Int)] = [
-                ("IMAP", listener.imap.enabled, listener.imap.port),
-                ("IMAPS", listener.imaps.enabled, listener.imaps.port),
                 ("AccountHTTP", listener.accountHTTP.enabled, listener.accountHTTP.port),
                 ("AccountHTTPS", listener.accountHTTPS.enabled, listener.accountHTTPS.port),
                 ("AdminHTTP", listener.adminHTTP.enabled, listener.adminHTTP.port),
@@ -216,8 +264,15 @@ public final class MoxServer: Sendable {
             defer { list = [] }
             return list
         }
+        let imapListeners = self.imapListeners.withLock { list in
+            defer { list = [] }
+            return list
+        }
         await withTaskGroup(of: Void.self) { group in
             for listener in listeners {
+                group.addTask { await listener.stop() }
+            }
+            for listener in imapListeners {
                 group.addTask { await listener.stop() }
             }
         }

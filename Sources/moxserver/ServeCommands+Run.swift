@@ -86,6 +86,8 @@ func runServer(_ config: Config, localserve: Bool, dir: String = "", existing: B
             " smtp://localhost:1025                            - receive mail",
             "smtps://mox%40localhost:moxmoxmox@localhost:1465  - send mail",
             " smtp://mox%40localhost:moxmoxmox@localhost:1587  - send mail (STARTTLS optional)",
+            "imaps://mox%40localhost:moxmoxmox@localhost:1993  - read email",
+            " imap://mox%40localhost:moxmoxmox@localhost:1143  - read email (STARTTLS optional)",
             "",
         ]
     }

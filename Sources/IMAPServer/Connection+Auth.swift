@@ -1,0 +1,183 @@
+// STARTTLS, LOGIN, AUTHENTICATE (RFC 9051 6.2, RFC 4959 SASL-IR) and UNAUTHENTICATE (RFC 8437).
+
+import IMAPProtocol
+import MailSASL
+import MailStore
+import MailTLS
+import NIOCore
+import NIOSSL
+
+extension IMAPConnection {
+    /// RFC 9051 6.2.1: TLS negotiation starts after the tagged OK.
+    func startTLS(tag: String) async throws(SessionEnd) -> Completion {
+        guard let tls = self.options.tls, !self.tls else {
+            return .bad("STARTTLS not available")
+        }
+        // RFC 9051 6.2.1 / CVE-2011-0411: anything pipelined after STARTTLS came in the clear and
+        // must not be taken as a command of the encrypted session.
+        _ = self.reader.takeBuffered()
+        self.tagged(tag, .ok("begin TLS negotiation now"))
+        let go = self.out.bytes
+        self.out.bytes = []
+        let channel = self.channel
+        do {
+            // The OK and the TLS handler in one event-loop step: the ClientHello follows the OK at once.
+            try await channel.eventLoop.submit {
+                channel.writeAndFlush(channel.allocator.buffer(bytes: go), promise: nil)
+                try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.context), position: .first)
+            }.get()
+        } catch {
+            throw .closed
+        }
+        try await self.waitForTLS()
+        _ = self.reader.takeBuffered()
+        self.tls = true
+        // The tagged OK went out already.
+        return .alreadySent
+    }
+
+    /// RFC 9051 6.2.3
+    func login(username: String, password: String) async throws(SessionEnd) -> Completion {
+        guard self.authAllowed else {
+            return .no("LOGIN is disabled before STARTTLS", code: "PRIVACYREQUIRED")
+        }
+        guard self.options.rateLimits.loginAllowed(ip: self.remoteIP) else {
+            return .no("too many failed logins from your address, try again later", code: "UNAVAILABLE")
+        }
+        guard let user = await self.backend.verifyPassword(username: username, password: password) else {
+            return try self.loginFailed()
+        }
+        return await self.loggedIn(user)
+    }
+
+    func loginFailed() throws(SessionEnd) -> Completion {
+        self.authFailures += 1
+        self.options.rateLimits.recordFailure(ip: self.remoteIP)
+        if self.authFailures >= self.options.maxAuthFailures {
+            self.line("* BYE too many authentication failures")
+            throw .closed
+        }
+        // RFC 5530 3: AUTHENTICATIONFAILED.
+        return .no("invalid credentials", code: "AUTHENTICATIONFAILED")
+    }
+
+    func loggedIn(_ user: IMAPUser) async -> Completion {
+        let account: Account
+        do {
+            account = try await self.backend.account(user.account)
+        } catch {
+            return .no("account unavailable", code: "UNAVAILABLE")
+        }
+        self.user = user
+        self.account = account
+        self.state = .authenticated
+        self.subscribeChanges(account)
+        // RFC 9051 6.2.3: the capabilities may change after login; send them in the OK.
+        return .ok("authenticated", code: "CAPABILITY " + self.capabilities.joined(separator: " "))
+    }
+
+    /// RFC 8437: back to the not-authenticated state on the same connection.
+    func unauthenticate() async -> Completion {
+        guard self.state != .notAuthenticated else { return .bad("not authenticated") }
+        self.forwarder?.cancel()
+        self.forwarder = nil
+        self.selected = nil
+        self.account = nil
+        self.user = nil
+        self.state = .notAuthenticated
+        _ = self.changes.take()
+        return .ok("unauthenticated")
+    }
+
+    /// RFC 9051 6.2.2, RFC 4959 (initial response).
+    func authenticate(mechanism name: String, initialResponse: String?) async throws(SessionEnd) -> Completion {
+        guard self.authAllowed else {
+            return .no("authentication is disabled before STARTTLS", code: "PRIVACYREQUIRED")
+        }
+        guard self.options.rateLimits.loginAllowed(ip: self.remoteIP) else {
+            return .no("too many failed logins from your address, try again later", code: "UNAVAILABLE")
+        }
+        guard let mechanism = SASLMechanism(name: name), self.mechanisms.contains(mechanism) else {
+            return .no("mechanism \(name) not supported", code: "CANNOT")
+        }
+        let binding: ChannelBinding? =
+            self.tls ? self.options.tls.map { ChannelBinding.tlsServerEndPoint($0.serverEndPoint) } : nil
+        var server = SASLServer(
+            mechanism: mechanism,
+            channelBinding: binding,
+            plusAdvertised: self.mechanisms.contains { $0.isPlus },
+            hostname: self.options.hostname
+        )
+        var step: SASLStep
+        if let initialResponse {
+            do {
+                step = server.start(
+                    initialResponse: try SASLBase64.decodeClientResponse(Array(initialResponse.utf8), initial: true)
+                )
+            } catch {
+                step = .failure(error)
+            }
+        } else {
+            step = server.start(initialResponse: nil)
+        }
+        var user: IMAPUser?
+        while true {
+            switch step {
+            case .challenge(let bytes):
+                // RFC 9051 7.5: "+ " and the base64 challenge.
+                self.line("+ " + SASLBase64.encode(bytes))
+                let line = try await self.nextLine()
+                do {
+                    step = server.receive(try SASLBase64.decodeClientResponse(line, initial: false))
+                } catch {
+                    step = .failure(error)
+                }
+            case .verifyPlain(_, let username, let password):
+                user = await self.backend.verifyPassword(username: username, password: password)
+                step = server.passwordVerified(user != nil)
+            case .verifyCRAMMD5(let username, let challenge, let digest):
+                user = await self.backend.verifyCRAMMD5(username: username, challenge: challenge, digest: digest)
+                step = server.passwordVerified(user != nil)
+            case .needSCRAMKeys(let username, let hash):
+                if let (found, keys) = await self.backend.scramKeys(username: username, hash: hash) {
+                    user = found
+                    step = server.credentialsFound(keys)
+                } else {
+                    step = server.credentialsFound(nil)
+                }
+            case .success:
+                guard let user else { return .no("authentication failed", code: "UNAVAILABLE") }
+                return await self.loggedIn(user)
+            case .failure(let error):
+                switch error.kind {
+                case .cancelled:
+                    // RFC 9051 6.2.2: "*" cancels, answered with BAD.
+                    return .bad("authentication cancelled")
+                case .malformed:
+                    return .bad("malformed authentication data: \(error.reason)")
+                case .authenticationFailed:
+                    return try self.loginFailed()
+                }
+            }
+        }
+    }
+
+    /// A line of SASL data (no literals), for AUTHENTICATE.
+    func nextLine() async throws(SessionEnd) -> [UInt8] {
+        while true {
+            switch self.reader.next() {
+            case .frame(let frame):
+                return frame.lines.first ?? []
+            case .sendContinuation:
+                self.line("+ ")
+            case .needMoreData:
+                if case .bytes(let bytes) = try await self.nextEvent() {
+                    self.reader.append(bytes)
+                }
+            case .error(let error):
+                try self.refused(error)
+                return Array("*".utf8)
+            }
+        }
+    }
+}

@@ -1,0 +1,287 @@
+// FETCH and UID FETCH: every data item of RFC 9051 6.4.5, BINARY (RFC 3516), MODSEQ and
+// CHANGEDSINCE (RFC 7162), PREVIEW (RFC 8970). Metadata comes from the database; message files
+// are read only for the items that need them, many at a time.
+
+import IMAPProtocol
+import MailMessage
+import MailStore
+
+extension IMAPConnection {
+    func fetch(_ command: IMAPFetchCommand) async -> Completion {
+        guard let sel = self.selected, let account = self.account else { return .bad("no mailbox selected") }
+        let attributes = command.attributes
+        if command.changedSince != nil || attributes.contains(.modSeq) {
+            // RFC 7162 3.1: a CONDSTORE-enabling command.
+            self.condstore = true
+        }
+        if command.vanished {
+            return .bad("VANISHED needs QRESYNC, which is not enabled")
+        }
+        let indexes = sel.indexes(command.set, uid: command.uid, saved: self.savedResult)
+        guard !indexes.isEmpty else { return .ok("fetch completed") }
+        var messages: [StoredMessage]
+        do {
+            messages = try await account.messages(in: sel.id, uidRanges: sel.uidRanges(indexes))
+        } catch {
+            return self.storeFailure(error, "fetch")
+        }
+        if let since = command.changedSince {
+            messages = messages.filter { $0.modSeq.rawValue > Int64(since) }
+        }
+        var needsFile = false
+        var needsParse = false
+        var setsSeen = false
+        for a in attributes {
+            switch a {
+            case .envelope:
+                needsFile = true
+            case .body, .bodyStructure, .preview, .binary, .binarySize:
+                needsFile = true
+                needsParse = true
+            case .rfc822, .rfc822Header, .rfc822Text:
+                needsFile = true
+            case .bodySection(let section, _, _):
+                needsFile = true
+                if !section.part.isEmpty || section.text != nil { needsParse = true }
+            case .flags, .uid, .internalDate, .rfc822Size, .modSeq, .saveDate:
+                break
+            }
+            switch a {
+            case .bodySection(_, _, let peek), .binary(_, _, let peek):
+                if !peek { setsSeen = true }
+            case .rfc822, .rfc822Text:
+                setsSeen = true
+            default:
+                break
+            }
+        }
+        // RFC 9051 6.4.5: BODY[...] without PEEK sets \Seen, and the new flags are reported.
+        var seenChanged = Set<UInt32>()
+        if setsSeen && !sel.readOnly {
+            let unseen = messages.filter { !$0.flags.contains(.seen) }
+            if !unseen.isEmpty {
+                do {
+                    let changed = try await account.setFlags(in: sel.id, uids: unseen.map(\.uid), .add(.seen))
+                    var byUID: [UInt32: MessageFlagsEntry] = [:]
+                    for c in changed { byUID[c.uid.rawValue] = c }
+                    for k in messages.indices {
+                        if let c = byUID[messages[k].uid.rawValue] {
+                            messages[k].flags = c.flags
+                            messages[k].modSeq = c.modSeq
+                            seenChanged.insert(c.uid.rawValue)
+                            self.selected?.reported[c.uid.rawValue] = c.modSeq.rawValue
+                        }
+                    }
+                } catch {
+                    return self.storeFailure(error, "fetch")
+                }
+            }
+        }
+        var failed: Completion?
+        let chunkSize = 512
+        var start = 0
+        while start < messages.count {
+            let chunk = messages[start..<min(messages.count, start + chunkSize)]
+            start += chunkSize
+            let files: [[UInt8]?] = needsFile ? await account.readMessageFiles(chunk.map(\.id)) : []
+            for (k, m) in chunk.enumerated() {
+                guard let i = self.selected?.index(of: m.uid.rawValue) else { continue }
+                var bytes: [UInt8] = []
+                if needsFile {
+                    // Gone meanwhile: expunged by another session; its EXPUNGE comes later.
+                    guard let b = files[k] else { continue }
+                    bytes = b
+                }
+                let message = needsParse ? Message(parsing: bytes) : nil
+                if let error = self.writeFetch(
+                    seq: i + 1,
+                    m,
+                    bytes,
+                    message,
+                    command: command,
+                    addFlags: seenChanged.contains(m.uid.rawValue)
+                ) {
+                    failed = error
+                }
+            }
+            await self.flushIfLarge()
+        }
+        return failed ?? .ok("fetch completed")
+    }
+
+    /// One FETCH response; returns a completion when an item could not be given.
+    func writeFetch(
+        seq: Int,
+        _ m: StoredMessage,
+        _ bytes: [UInt8],
+        _ message: Message?,
+        command: IMAPFetchCommand,
+        addFlags: Bool
+    ) -> Completion? {
+        var failure: Completion?
+        self.out.write("* \(seq) FETCH (")
+        var first = true
+        func item(_ name: String) {
+            if !first { self.out.write(" ") }
+            first = false
+            self.out.write(name)
+        }
+        var attributes = command.attributes
+        // RFC 9051 6.4.8: UID FETCH always returns UID; flags changed by the fetch are reported.
+        if command.uid && !attributes.contains(.uid) { attributes.insert(.uid, at: 0) }
+        if addFlags && !attributes.contains(.flags) { attributes.append(.flags) }
+        if self.condstore && (command.changedSince != nil || addFlags) && !attributes.contains(.modSeq) {
+            attributes.append(.modSeq)
+        }
+        for a in attributes {
+            switch a {
+            case .uid:
+                item("UID \(m.uid.rawValue)")
+            case .flags:
+                item("FLAGS (" + Self.flagNames(m.flags, m.keywords).joined(separator: " ") + ")")
+            case .internalDate:
+                item("INTERNALDATE ")
+                self.out.writeDateTime(Self.dateTime(m.received))
+            case .rfc822Size:
+                item("RFC822.SIZE \(m.size)")
+            case .modSeq:
+                item("MODSEQ (\(m.modSeq.rawValue))")
+            case .saveDate:
+                // RFC 8514 4: NIL where the save date is not known.
+                item("SAVEDATE NIL")
+            case .envelope:
+                item("ENVELOPE ")
+                let header = message?.header ?? Header(parsing: bytes)
+                MessageEncoding.writeEnvelope(Envelope(header: header), into: &self.out)
+            case .body:
+                item("BODY ")
+                MessageEncoding.writeBody(BodyStructure((message ?? Message(parsing: bytes)).root), extended: false, into: &self.out)
+            case .bodyStructure:
+                item("BODYSTRUCTURE ")
+                MessageEncoding.writeBody(BodyStructure((message ?? Message(parsing: bytes)).root), extended: true, into: &self.out)
+            case .rfc822:
+                item("RFC822 ")
+                self.writeLiteral(bytes[...])
+            case .rfc822Header:
+                item("RFC822.HEADER ")
+                self.writeLiteral(bytes[0..<Self.headerEnd(bytes)])
+            case .rfc822Text:
+                item("RFC822.TEXT ")
+                self.writeLiteral(bytes[Self.headerEnd(bytes)...])
+            case .preview:
+                item("PREVIEW ")
+                self.out.writeNstring(Self.preview(message ?? Message(parsing: bytes)))
+            case .bodySection(let section, let partial, _):
+                let spec = "BODY[\(MessageEncoding.sectionSpec(section))]" + (partial.map { "<\($0.offset)>" } ?? "")
+                item(spec + " ")
+                if section.part.isEmpty && section.text == nil {
+                    self.writeLiteral(MessageEncoding.apply(partial, to: bytes[...]))
+                } else if let message {
+                    do {
+                        let data = try MessageEncoding.section(section, of: message)
+                        self.writeLiteral(MessageEncoding.apply(partial, to: data))
+                    } catch {
+                        self.out.write("NIL")
+                    }
+                }
+            case .binary(let part, let partial, _):
+                let spec = "BINARY[\(part.map(String.init).joined(separator: "."))]" + (partial.map { "<\($0.offset)>" } ?? "")
+                item(spec + " ")
+                do {
+                    let data = try MessageEncoding.binary(part, of: message ?? Message(parsing: bytes))
+                    let sliced = MessageEncoding.apply(partial, to: data[...])
+                    // RFC 3516 4.2: literal8 when the data holds NUL.
+                    if sliced.contains(0) { self.out.write("~") }
+                    self.writeLiteral(sliced)
+                } catch .unknownEncoding {
+                    self.out.write("NIL")
+                    failure = .no("unknown content-transfer-encoding", code: "UNKNOWN-CTE")
+                } catch {
+                    self.out.write("NIL")
+                }
+            case .binarySize(let part):
+                let spec = "BINARY.SIZE[\(part.map(String.init).joined(separator: "."))]"
+                do {
+                    let data = try MessageEncoding.binary(part, of: message ?? Message(parsing: bytes))
+                    item(spec + " \(data.count)")
+                } catch .unknownEncoding {
+                    item(spec + " NIL")
+                    failure = .no("unknown content-transfer-encoding", code: "UNKNOWN-CTE")
+                } catch {
+                    item(spec + " 0")
+                }
+            }
+        }
+        self.out.write(")")
+        self.out.writeCRLF()
+        return failure
+    }
+
+    /// "{n}" CRLF and the bytes.
+    func writeLiteral(_ data: ArraySlice<UInt8>) {
+        self.out.write("{\(data.count)}")
+        self.out.writeCRLF()
+        self.out.bytes.append(contentsOf: data)
+    }
+
+    /// Where the body starts: after the header's empty line.
+    static func headerEnd(_ bytes: [UInt8]) -> Int {
+        var i = 0
+        while i < bytes.count {
+            if bytes[i] == UInt8(ascii: "\n") {
+                if i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: "\n") { return i + 2 }
+                if i + 2 < bytes.count, bytes[i + 1] == UInt8(ascii: "\r"), bytes[i + 2] == UInt8(ascii: "\n") {
+                    return i + 3
+                }
+            }
+            i += 1
+        }
+        return bytes.count
+    }
+
+    /// RFC 8970 3: up to 256 characters of the message's text, whitespace runs as one space.
+    static func preview(_ message: Message) -> String {
+        let text = TextExtraction.text(of: message)
+        var out = ""
+        var count = 0
+        var space = false
+        for c in text {
+            if c.isWhitespace {
+                space = !out.isEmpty
+                continue
+            }
+            if space {
+                out.append(" ")
+                count += 1
+                space = false
+            }
+            out.append(c)
+            count += 1
+            if count >= 256 { break }
+        }
+        return out
+    }
+
+    /// An internal date (seconds since 1970) as an IMAP date-time in UTC.
+    static func dateTime(_ t: Int64) -> IMAPDateTime {
+        let days = t >= 0 ? t / 86400 : (t - 86399) / 86400
+        let secs = Int(t - days * 86400)
+        // Civil from days, as in Howard Hinnant's algorithm.
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = Int(doy - (153 * mp + 2) / 5 + 1)
+        let month = Int(mp < 10 ? mp + 3 : mp - 9)
+        let year = Int(yoe + era * 400) + (month <= 2 ? 1 : 0)
+        return IMAPDateTime(
+            date: IMAPDate(year: year, month: month, day: day),
+            hour: secs / 3600,
+            minute: secs / 60 % 60,
+            second: secs % 60,
+            zoneMinutes: 0
+        )
+    }
+}

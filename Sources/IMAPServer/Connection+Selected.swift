@@ -1,0 +1,449 @@
+// The selected mailbox: SELECT/EXAMINE, the session's view of its messages (sequence numbers),
+// showing other sessions' changes at the moments IMAP allows, IDLE, CLOSE/UNSELECT, EXPUNGE,
+// STORE, COPY and MOVE.
+
+import IMAPProtocol
+import MailStore
+
+/// The session's view of the selected mailbox. Sequence number n is `uids[n-1]`. Changes by
+/// others are applied from the change queue; `announced` is the message count the client was
+/// last told (EXISTS), so an EXPUNGE is never sent for a message the client has not seen.
+struct SelectedMailbox {
+    var id: MailboxID
+    var name: String
+    var readOnly: Bool
+    var uidValidity: UInt32
+    var uids: [UInt32]
+    var announced: Int
+    /// Events at or below this MODSEQ are already in `uids` (see `MailboxSnapshot`).
+    var snapshotModSeq: Int64
+    /// The highest MODSEQ of each message whose flags this session reported.
+    var reported: [UInt32: Int64] = [:]
+
+    /// The index of `uid` in `uids`, by binary search.
+    func index(of uid: UInt32) -> Int? {
+        var lo = 0
+        var hi = self.uids.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if self.uids[mid] < uid { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < self.uids.count && self.uids[lo] == uid ? lo : nil
+    }
+
+    /// The first index whose UID is at least `uid`.
+    func lowerBound(_ uid: UInt32) -> Int {
+        var lo = 0
+        var hi = self.uids.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if self.uids[mid] < uid { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    /// The indexes of the messages a set names: sequence numbers, or UIDs with `uid`. Only
+    /// messages the client knows of count.
+    func indexes(_ set: IMAPSequenceSet, uid: Bool, saved: [UInt32]) -> [Int] {
+        let count = min(self.announced, self.uids.count)
+        if case .searchResult = set {
+            // RFC 5182 2.1: "$" is the saved result, by UID.
+            return saved.compactMap { self.index(of: $0) }.filter { $0 < count }
+        }
+        if uid {
+            guard count > 0 else { return [] }
+            let last = self.uids[count - 1]
+            var out: [Int] = []
+            for range in set.normalized(max: last) {
+                var i = self.lowerBound(range.lowerBound)
+                while i < count, self.uids[i] <= range.upperBound {
+                    out.append(i)
+                    i += 1
+                }
+            }
+            return out
+        }
+        return set.normalized(max: UInt32(count)).flatMap { $0 }.map { Int($0) - 1 }
+    }
+
+    /// UID ranges covering the given (sorted) indexes.
+    func uidRanges(_ indexes: [Int]) -> [ClosedRange<UInt32>] {
+        var out: [ClosedRange<UInt32>] = []
+        var start: Int?
+        var prev = -2
+        for i in indexes {
+            if i == prev + 1, start != nil {
+                prev = i
+                continue
+            }
+            if let s = start { out.append(self.uids[s]...self.uids[prev]) }
+            start = i
+            prev = i
+        }
+        if let s = start { out.append(self.uids[s]...self.uids[prev]) }
+        return out
+    }
+}
+
+extension IMAPConnection {
+    // MARK: - SELECT, EXAMINE
+
+    /// RFC 9051 6.3.2, 6.3.3; RFC 7162 3.1.8 (CONDSTORE parameter).
+    func select(_ name: String, parameters: [IMAPSelectParameter], readOnly: Bool) async -> Completion {
+        guard let account = self.account else { return .bad("not authenticated") }
+        // RFC 9051 6.3.2: a failed SELECT leaves no mailbox selected.
+        if self.selected != nil {
+            self.selected = nil
+            self.state = .authenticated
+            // RFC 7162 3.2.11 / RFC 9051: with a mailbox already selected, say it is closed.
+            self.line("* OK [CLOSED] previous mailbox closed")
+        }
+        for p in parameters {
+            switch p {
+            case .condstore: self.condstore = true
+            case .qresync: return .bad("QRESYNC is not enabled")
+            case .other(let name): return .bad("unknown SELECT parameter \(name)")
+            }
+        }
+        let mailbox: Mailbox
+        switch await self.lookupMailbox(name) {
+        case .success(let m): mailbox = m
+        case .failure(let c): return c
+        }
+        let snapshot: MailboxSnapshot
+        do {
+            snapshot = try await account.snapshot(of: mailbox.id)
+        } catch {
+            return self.storeFailure(error, "select")
+        }
+        // Changes queued before the snapshot are in it or older.
+        _ = self.changes.take()
+        let box = snapshot.mailbox
+        var keywords = Set<String>()
+        var firstUnseen: Int?
+        for (i, m) in snapshot.messages.enumerated() {
+            keywords.formUnion(m.keywords)
+            if firstUnseen == nil && !m.flags.contains(.seen) { firstUnseen = i + 1 }
+        }
+        let flags =
+            ["\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft", "$Forwarded", "$Junk", "$NotJunk",
+             "$Phishing", "$MDNSent"] + keywords.sorted()
+        self.line("* FLAGS (" + flags.joined(separator: " ") + ")")
+        if readOnly {
+            self.line("* OK [PERMANENTFLAGS ()] read-only mailbox")
+        } else {
+            self.line("* OK [PERMANENTFLAGS (" + flags.joined(separator: " ") + " \\*)] flags can be changed")
+        }
+        self.line("* \(snapshot.messages.count) EXISTS")
+        if !self.rev2 {
+            // RFC 3501 7.3.2: IMAP4rev1 clients expect RECENT; this server never sets \Recent.
+            self.line("* 0 RECENT")
+            if let firstUnseen {
+                self.line("* OK [UNSEEN \(firstUnseen)] first unseen message")
+            }
+        }
+        self.line("* OK [UIDVALIDITY \(box.uidValidity)] uids are valid")
+        self.line("* OK [UIDNEXT \(box.uidNext.rawValue)] next uid")
+        // RFC 7162 3.1.2.1: HIGHESTMODSEQ with every SELECT/EXAMINE of a mailbox with mod-sequences.
+        self.line("* OK [HIGHESTMODSEQ \(max(box.modSeq.rawValue, 1))] highest modseq")
+        if self.rev2 {
+            // RFC 9051 6.3.2: the LIST response of the mailbox.
+            self.out.write("* LIST () \"/\" ")
+            self.out.writeMailbox(MailboxNames.imap(box.name))
+            self.out.writeCRLF()
+        }
+        self.selected = SelectedMailbox(
+            id: box.id,
+            name: MailboxNames.imap(box.name),
+            readOnly: readOnly,
+            uidValidity: box.uidValidity,
+            uids: snapshot.messages.map(\.uid.rawValue),
+            announced: snapshot.messages.count,
+            snapshotModSeq: snapshot.highestModSeq.rawValue
+        )
+        self.savedResult = []
+        self.state = .selected
+        return .ok(readOnly ? "examine completed" : "select completed", code: readOnly ? "READ-ONLY" : "READ-WRITE")
+    }
+
+    // MARK: - Changes by others
+
+    /// Shows queued store changes to the client: new messages (EXISTS), flag changes (FETCH) and,
+    /// when allowed, expunges (EXPUNGE). Expunges that may not be sent yet stay queued, and so
+    /// does everything after them, to keep the order.
+    /// - SeeAlso: RFC 9051 7.4.1, RFC 9051 5.5
+    func showChanges(allowExpunge: Bool) {
+        guard var sel = self.selected else {
+            _ = self.changes.take()
+            return
+        }
+        let events = self.changes.take()
+        var keep: [ChangeEvent] = []
+        for event in events {
+            if !keep.isEmpty {
+                keep.append(event)
+                continue
+            }
+            switch event {
+            case .messageAdded(let mailboxID, let uid, _, _, _, let modSeq):
+                guard mailboxID == sel.id, modSeq.rawValue > sel.snapshotModSeq else { continue }
+                if let last = sel.uids.last, uid.rawValue <= last { continue }
+                sel.uids.append(uid.rawValue)
+            case .messagesRemoved(let mailboxID, let uids, let modSeq):
+                guard mailboxID == sel.id, modSeq.rawValue > sel.snapshotModSeq else { continue }
+                let present = uids.filter { sel.index(of: $0.rawValue) != nil }
+                guard !present.isEmpty else { continue }
+                let known = present.contains { (sel.index(of: $0.rawValue) ?? 0) < sel.announced }
+                if known && !allowExpunge {
+                    keep.append(event)
+                    continue
+                }
+                // Descending, so each sequence number is still valid when sent.
+                for uid in present.sorted(by: >) {
+                    guard let i = sel.index(of: uid.rawValue) else { continue }
+                    sel.uids.remove(at: i)
+                    sel.reported[uid.rawValue] = nil
+                    if i < sel.announced {
+                        self.line("* \(i + 1) EXPUNGE")
+                        sel.announced -= 1
+                    }
+                }
+            case .flagsChanged(let mailboxID, let uid, let flags, let keywords, let modSeq):
+                guard mailboxID == sel.id, modSeq.rawValue > sel.snapshotModSeq,
+                    let i = sel.index(of: uid.rawValue)
+                else { continue }
+                if let reported = sel.reported[uid.rawValue], reported >= modSeq.rawValue { continue }
+                sel.reported[uid.rawValue] = modSeq.rawValue
+                if i >= sel.announced {
+                    self.line("* \(sel.uids.count) EXISTS")
+                    sel.announced = sel.uids.count
+                }
+                var item = "* \(i + 1) FETCH (UID \(uid.rawValue) FLAGS ("
+                item += Self.flagNames(flags, keywords).joined(separator: " ") + ")"
+                if self.condstore { item += " MODSEQ (\(modSeq.rawValue))" }
+                self.line(item + ")")
+            case .mailboxRemoved(let id, _):
+                guard id == sel.id else { continue }
+                if !allowExpunge {
+                    keep.append(event)
+                    continue
+                }
+                for i in stride(from: sel.announced - 1, through: 0, by: -1) {
+                    self.line("* \(i + 1) EXPUNGE")
+                }
+                sel.uids = []
+                sel.announced = 0
+            case .mailboxRenamed(let id, _, let newName):
+                if id == sel.id { sel.name = MailboxNames.imap(newName) }
+            case .mailboxAdded, .mailboxCounts, .subscriptionChanged:
+                continue
+            }
+        }
+        if sel.uids.count != sel.announced {
+            self.line("* \(sel.uids.count) EXISTS")
+            sel.announced = sel.uids.count
+        }
+        self.selected = sel
+        if !keep.isEmpty {
+            self.changes.prepend(keep)
+        }
+    }
+
+    // MARK: - IDLE
+
+    /// RFC 2177: changes are sent as they happen until the client sends DONE.
+    func idle(tag: String) async throws(SessionEnd) -> Completion {
+        self.line("+ idling")
+        while true {
+            if self.state == .selected {
+                self.showChanges(allowExpunge: true)
+            } else {
+                _ = self.changes.take()
+            }
+            switch self.reader.next() {
+            case .frame(let frame):
+                if frame.literals.isEmpty, frame.lines.count == 1, IMAPCommandParser.isIdleDone(frame.lines[0]) {
+                    return .ok("idle done")
+                }
+                return .bad("expected DONE")
+            case .error(let error):
+                try self.refused(error)
+                return .bad("expected DONE")
+            case .sendContinuation:
+                self.line("+ ")
+            case .needMoreData:
+                switch try await self.nextEvent() {
+                case .bytes(let bytes): self.reader.append(bytes)
+                default: continue
+                }
+            }
+        }
+    }
+
+    // MARK: - CLOSE, UNSELECT, EXPUNGE
+
+    /// RFC 9051 6.4.1 (CLOSE expunges silently), RFC 3691 (UNSELECT does not).
+    func closeMailbox(expunge: Bool) async -> Completion {
+        guard let sel = self.selected, let account = self.account else { return .bad("no mailbox selected") }
+        if expunge && !sel.readOnly {
+            do {
+                try await account.expunge(in: sel.id)
+            } catch {
+                return self.storeFailure(error, "close")
+            }
+        }
+        self.selected = nil
+        self.state = .authenticated
+        _ = self.changes.take()
+        return .ok(expunge ? "close completed" : "unselect completed")
+    }
+
+    /// RFC 9051 6.4.3 EXPUNGE; UID EXPUNGE (RFC 9051 6.4.9, RFC 4315 2.1) only for the given UIDs.
+    func expunge(uids set: IMAPSequenceSet?) async -> Completion {
+        guard let sel = self.selected, let account = self.account else { return .bad("no mailbox selected") }
+        if sel.readOnly { return .no("mailbox is read-only", code: "READ-ONLY") }
+        // Changes first, so the sequence numbers below are the current ones.
+        self.showChanges(allowExpunge: true)
+        guard let current = self.selected else { return .bad("no mailbox selected") }
+        do {
+            var uids: [UID]?
+            if let set {
+                let indexes = current.indexes(set, uid: true, saved: self.savedResult)
+                let messages = try await account.messages(in: current.id, uidRanges: current.uidRanges(indexes))
+                uids = messages.filter { $0.flags.contains(.deleted) }.map(\.uid)
+                if uids?.isEmpty == true { return .ok("expunge completed") }
+            }
+            let removed = try await account.expunge(in: current.id, uids: uids)
+            self.removeExpunged(removed.map(\.rawValue))
+            return .ok("expunge completed")
+        } catch {
+            return self.storeFailure(error, "expunge")
+        }
+    }
+
+    /// Sends EXPUNGE for messages this session removed and takes them out of its view.
+    func removeExpunged(_ uids: [UInt32]) {
+        guard var sel = self.selected else { return }
+        for uid in uids.sorted(by: >) {
+            guard let i = sel.index(of: uid) else { continue }
+            sel.uids.remove(at: i)
+            sel.reported[uid] = nil
+            if i < sel.announced {
+                self.line("* \(i + 1) EXPUNGE")
+                sel.announced -= 1
+            }
+        }
+        self.selected = sel
+    }
+
+    // MARK: - STORE
+
+    /// RFC 9051 6.4.6, RFC 7162 3.1.3 (UNCHANGEDSINCE, MODIFIED).
+    func store(_ command: IMAPStoreCommand) async -> Completion {
+        guard let sel = self.selected, let account = self.account else { return .bad("no mailbox selected") }
+        if sel.readOnly { return .no("mailbox is read-only", code: "READ-ONLY") }
+        guard let (flags, keywords) = Self.parseFlags(command.flags) else { return .bad("invalid flag") }
+        if command.unchangedSince != nil { self.condstore = true }
+        let indexes = sel.indexes(command.set, uid: command.uid, saved: self.savedResult)
+        guard !indexes.isEmpty else { return .ok("store completed") }
+        do {
+            let messages = try await account.messages(in: sel.id, uidRanges: sel.uidRanges(indexes))
+            var allowed = messages
+            var modified: [UInt32] = []
+            if let since = command.unchangedSince {
+                allowed = messages.filter { $0.modSeq.rawValue <= Int64(since) }
+                modified = messages.filter { $0.modSeq.rawValue > Int64(since) }.map {
+                    command.uid ? $0.uid.rawValue : UInt32((sel.index(of: $0.uid.rawValue) ?? 0) + 1)
+                }
+            }
+            let change: FlagChange
+            switch command.mode {
+            case .add: change = .add(flags, keywords: keywords)
+            case .remove: change = .remove(flags, keywords: keywords)
+            case .replace: change = .replace(flags, keywords: keywords)
+            }
+            let changed = try await account.setFlags(in: sel.id, uids: allowed.map(\.uid), change)
+            var byUID: [UInt32: MessageFlagsEntry] = [:]
+            for c in changed { byUID[c.uid.rawValue] = c }
+            var current = self.selected ?? sel
+            for m in allowed {
+                guard let i = current.index(of: m.uid.rawValue) else { continue }
+                let entry = byUID[m.uid.rawValue]
+                if let entry { current.reported[m.uid.rawValue] = entry.modSeq.rawValue }
+                // RFC 9051 6.4.6: .SILENT leaves out the FETCH responses, except that with
+                // UNCHANGEDSINCE changed messages still report their new MODSEQ (RFC 7162 3.1.3).
+                if command.silent && !(command.unchangedSince != nil && entry != nil) { continue }
+                var item = "* \(i + 1) FETCH ("
+                if command.uid { item += "UID \(m.uid.rawValue) " }
+                if !command.silent {
+                    let f = entry.map { ($0.flags, $0.keywords) } ?? (m.flags, m.keywords)
+                    item += "FLAGS (" + Self.flagNames(f.0, f.1).joined(separator: " ") + ")"
+                }
+                if self.condstore {
+                    if !command.silent { item += " " }
+                    item += "MODSEQ (\(entry?.modSeq.rawValue ?? m.modSeq.rawValue))"
+                }
+                self.line(item.hasSuffix(" ") ? String(item.dropLast()) + ")" : item + ")")
+            }
+            self.selected = current
+            if !modified.isEmpty {
+                return .ok("conditional store completed", code: "MODIFIED \(IMAPSequenceSet(numbers: modified))")
+            }
+            return .ok("store completed")
+        } catch {
+            return self.storeFailure(error, "store")
+        }
+    }
+
+    // MARK: - COPY, MOVE
+
+    /// RFC 9051 6.4.7 (COPY), RFC 6851 (MOVE), RFC 4315 (COPYUID).
+    func copyOrMove(uid: Bool, set: IMAPSequenceSet, to name: String, move: Bool) async -> Completion {
+        guard let sel = self.selected, let account = self.account else { return .bad("no mailbox selected") }
+        if move && sel.readOnly { return .no("mailbox is read-only", code: "READ-ONLY") }
+        let destination: Mailbox
+        switch await self.lookupMailbox(name) {
+        case .success(let m): destination = m
+        case .failure(let c):
+            return c.code == "NONEXISTENT" ? .no("no such mailbox", code: "TRYCREATE") : c
+        }
+        let indexes = sel.indexes(set, uid: uid, saved: self.savedResult)
+        guard !indexes.isEmpty else {
+            // RFC 9051 6.4.7: an empty UID set is not an error.
+            return .ok(move ? "move completed" : "copy completed")
+        }
+        let uids = indexes.map { UID(sel.uids[$0]) }
+        do {
+            if move && destination.id == sel.id {
+                return .no("cannot move to the selected mailbox", code: "CANNOT")
+            }
+            let pairs =
+                move
+                ? try await account.move(from: sel.id, uids: uids, to: destination.id)
+                : try await account.copy(from: sel.id, uids: uids, to: destination.id)
+            guard !pairs.isEmpty else { return .no("messages were expunged", code: "EXPUNGEISSUED") }
+            let code =
+                "COPYUID \(destination.uidValidity) \(IMAPSequenceSet(numbers: pairs.map(\.0.rawValue))) "
+                + "\(IMAPSequenceSet(numbers: pairs.map(\.1.rawValue)))"
+            if move {
+                // RFC 6851 3.3: COPYUID in an untagged OK before the EXPUNGE responses.
+                self.line("* OK [\(code)] moved")
+                self.removeExpunged(pairs.map(\.0.rawValue))
+                return .ok("move completed")
+            }
+            return .ok("copy completed", code: code)
+        } catch {
+            return self.storeFailure(error, move ? "move" : "copy")
+        }
+    }
+}
+
+extension ChangeQueue {
+    /// Puts events back at the front, for changes that could not be shown yet.
+    func prepend(_ kept: [ChangeEvent]) {
+        let later = self.take()
+        for e in kept + later {
+            self.append(e)
+        }
+    }
+}

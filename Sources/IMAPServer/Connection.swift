@@ -1,0 +1,494 @@
+// One IMAP connection: reads command frames, parses them, carries them out over the store and
+// answers. The session is one async function per connection; the grammar comes from
+// IMAPProtocol. Responses queue in an encoder and are written when the session waits for input
+// (or sooner, for large FETCH results), so pipelined commands share writes.
+
+import IMAPProtocol
+import MailSASL
+import MailStore
+import MailTLS
+import NIOCore
+import NIOSSL
+import Synchronization
+
+/// Why a session stops.
+enum SessionEnd: Error {
+    case closed
+}
+
+/// The result of a command: the tagged response.
+struct Completion: Error {
+    enum Status: String {
+        case ok = "OK"
+        case no = "NO"
+        case bad = "BAD"
+    }
+
+    var status: Status
+    /// A response code without brackets, e.g. "TRYCREATE" or "APPENDUID 1 5".
+    var code: String?
+    var text: String
+    /// The command sent its tagged response itself (STARTTLS, before the handshake).
+    var alreadySent = false
+
+    static let alreadySent = Completion(status: .ok, code: nil, text: "", alreadySent: true)
+
+    static func ok(_ text: String, code: String? = nil) -> Completion { Completion(status: .ok, code: code, text: text) }
+    static func no(_ text: String, code: String? = nil) -> Completion { Completion(status: .no, code: code, text: text) }
+    static func bad(_ text: String, code: String? = nil) -> Completion {
+        Completion(status: .bad, code: code, text: text)
+    }
+}
+
+/// Changes published by the store, waiting to be shown to the client. The account's change
+/// stream is forwarded here by a task; the session takes them when IMAP allows it.
+final class ChangeQueue: Sendable {
+    private let events = Mutex<[ChangeEvent]>([])
+
+    func append(_ e: ChangeEvent) {
+        self.events.withLock { $0.append(e) }
+    }
+
+    func take() -> [ChangeEvent] {
+        self.events.withLock { list in
+            defer { list = [] }
+            return list
+        }
+    }
+}
+
+final class IMAPConnection: @unchecked Sendable {
+    enum State {
+        case notAuthenticated
+        case authenticated
+        case selected
+    }
+
+    // Used only by the connection's own task.
+    let channel: any Channel
+    let options: IMAPServerOptions
+    let backend: any IMAPBackend
+    var events: AsyncStream<IMAPEvent>.AsyncIterator
+    let continuation: AsyncStream<IMAPEvent>.Continuation
+    let remoteIP: String
+    var reader: IMAPFrameReader
+    var out: IMAPResponseEncoder
+    var tls: Bool
+    var state = State.notAuthenticated
+    var user: IMAPUser?
+    var account: Account?
+    var forwarder: Task<Void, Never>?
+    let changes = ChangeQueue()
+    var selected: SelectedMailbox?
+    /// ENABLEd extensions (RFC 5161), upper case.
+    var enabled: Set<String> = []
+    /// CONDSTORE is on for this connection: MODSEQ goes into FETCH responses (RFC 7162 3.1).
+    var condstore = false
+    var authFailures = 0
+    /// The UIDs saved by SEARCH RETURN (SAVE), for "$" (RFC 5182).
+    var savedResult: [UInt32] = []
+
+    init(
+        channel: any Channel,
+        events: AsyncStream<IMAPEvent>,
+        continuation: AsyncStream<IMAPEvent>.Continuation,
+        options: IMAPServerOptions,
+        backend: any IMAPBackend,
+        remoteIP: String
+    ) {
+        self.channel = channel
+        self.events = events.makeAsyncIterator()
+        self.continuation = continuation
+        self.options = options
+        self.backend = backend
+        self.remoteIP = remoteIP
+        self.reader = IMAPFrameReader(limits: options.limits)
+        self.out = IMAPResponseEncoder()
+        self.tls = options.implicitTLS
+    }
+
+    var utf8Accept: Bool { self.enabled.contains("UTF8=ACCEPT") }
+    var rev2: Bool { self.enabled.contains("IMAP4REV2") }
+
+    // MARK: - Capabilities
+
+    /// RFC 9051 7.2.2: what the server supports in the connection's current state.
+    var capabilities: [String] {
+        var caps = ["IMAP4rev2", "IMAP4rev1"]
+        let beforeTLS = !self.tls && self.options.tls != nil
+        if self.state == .notAuthenticated {
+            if beforeTLS {
+                caps.append("STARTTLS")
+            }
+            if self.authAllowed {
+                caps += self.mechanisms.map { "AUTH=\($0.rawValue)" }
+            } else {
+                // RFC 9051 6.2.3: LOGIN (and AUTHENTICATE) refused until TLS is active.
+                caps.append("LOGINDISABLED")
+            }
+        }
+        caps += [
+            "ENABLE", "IDLE", "NAMESPACE", "ID", "UIDPLUS", "MOVE", "UNSELECT", "LITERAL+", "SASL-IR", "CHILDREN",
+            "SPECIAL-USE", "CREATE-SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "STATUS=SIZE", "ESEARCH",
+            "SEARCHRES", "CONDSTORE", "BINARY", "UTF8=ACCEPT", "APPENDLIMIT=\(self.options.limits.maxAppendLiteralSize)",
+            "MULTIAPPEND", "PREVIEW", "UNAUTHENTICATE",
+        ]
+        return caps
+    }
+
+    /// RFC 8314, RFC 9051 6.2.3: credentials only over TLS, unless configured otherwise.
+    var authAllowed: Bool {
+        self.tls || !self.options.requireTLSForAuth
+    }
+
+    var mechanisms: [SASLMechanism] {
+        var list: [SASLMechanism] = []
+        if self.tls && self.options.tls != nil {
+            list += [.scramSHA256Plus, .scramSHA1Plus]
+        }
+        list += [.scramSHA256, .scramSHA1]
+        if self.options.offerCRAMMD5 {
+            list.append(.cramMD5)
+        }
+        list.append(.plain)
+        return list
+    }
+
+    // MARK: - Running
+
+    func run() async {
+        do {
+            if self.options.implicitTLS {
+                try await self.waitForTLS()
+            }
+            if !self.options.rateLimits.connectionAllowed(ip: self.remoteIP) {
+                self.line("* BYE too many connections from your address, try again later")
+                await self.flush()
+                self.close()
+                return
+            }
+            // RFC 9051 7.1.1: the greeting, with the capabilities to save a round trip.
+            self.line("* OK [CAPABILITY \(self.capabilities.joined(separator: " "))] mox imap")
+            while true {
+                let frame = try await self.nextFrame()
+                try await self.execute(frame)
+            }
+        } catch {
+            // Closed by the peer, a timeout, a shutdown or LOGOUT: what had to be said is queued.
+        }
+        await self.flush()
+        self.close()
+    }
+
+    func close() {
+        self.forwarder?.cancel()
+        self.forwarder = nil
+        self.channel.close(promise: nil)
+    }
+
+    // MARK: - Output
+
+    /// Queues one response line; `text` gets its CRLF.
+    func line(_ text: String) {
+        self.out.write(text)
+        self.out.writeCRLF()
+    }
+
+    func flush() async {
+        guard !self.out.bytes.isEmpty else { return }
+        let buffer = self.channel.allocator.buffer(bytes: self.out.bytes)
+        self.out.bytes.removeAll(keepingCapacity: self.out.bytes.count < 1 << 20)
+        try? await self.channel.writeAndFlush(buffer)
+    }
+
+    /// Writes what is queued when it has grown large, so a big FETCH streams.
+    func flushIfLarge() async {
+        if self.out.bytes.count >= 256 * 1024 {
+            await self.flush()
+        }
+    }
+
+    func tagged(_ tag: String, _ c: Completion) {
+        var text = "\(tag) \(c.status.rawValue) "
+        if let code = c.code {
+            text += "[\(code)] "
+        }
+        text += c.text
+        self.line(text)
+    }
+
+    // MARK: - Input
+
+    /// The next event; queued output is written first. Store changes are kept for later.
+    func nextEvent() async throws(SessionEnd) -> IMAPEvent {
+        await self.flush()
+        guard let event = await self.events.next() else { throw .closed }
+        switch event {
+        case .idleTimeout:
+            // RFC 9051 5.4: the server may close an inactive connection, with BYE.
+            self.line("* BYE autologout, inactivity timeout")
+            throw .closed
+        case .shutdown:
+            self.line("* BYE server shutting down")
+            throw .closed
+        case .closed:
+            throw .closed
+        default:
+            return event
+        }
+    }
+
+    /// The next complete command frame, answering continuation requests and refused literals.
+    func nextFrame() async throws(SessionEnd) -> IMAPFrame {
+        while true {
+            switch self.reader.next() {
+            case .frame(let frame):
+                return frame
+            case .sendContinuation:
+                // RFC 9051 7.5: the client waits for this before sending a synchronizing literal.
+                self.line("+ ")
+            case .needMoreData:
+                switch try await self.nextEvent() {
+                case .bytes(let bytes):
+                    self.reader.append(bytes)
+                default:
+                    continue
+                }
+            case .error(let error):
+                try self.refused(error)
+            }
+        }
+    }
+
+    /// Answers input the frame reader refused; throws when the connection must close.
+    func refused(_ error: IMAPFrameError) throws(SessionEnd) {
+        let tag = error.tag ?? "*"
+        switch error {
+        case .lineTooLong:
+            self.line("* BYE command line too long")
+            throw .closed
+        case .literalTooLarge(_, let size, _):
+            // RFC 9051 7.1: TOOBIG for a literal over the limit; RFC 7889 for APPENDLIMIT.
+            self.tagged(tag, .no("literal of \(size) octets is too large", code: "TOOBIG"))
+        case .tooManyLiterals:
+            self.tagged(tag, .bad("too many literals in one command"))
+        case .literalMinusTooLarge:
+            // RFC 7888 5: a LITERAL- non-synchronizing literal over 4096 octets.
+            self.tagged(tag, .bad("non-synchronizing literal over 4096 octets", code: "TOOBIG"))
+        }
+        if error.isFatal {
+            self.line("* BYE cannot continue after this command")
+            throw .closed
+        }
+    }
+
+    func waitForTLS() async throws(SessionEnd) {
+        while true {
+            guard let event = await self.events.next() else { throw .closed }
+            switch event {
+            case .tlsReady: return
+            case .bytes, .store: continue
+            case .idleTimeout, .closed, .shutdown: throw .closed
+            }
+        }
+    }
+
+    // MARK: - Commands
+
+    var parserOptions: IMAPParserOptions {
+        IMAPParserOptions(utf8Accept: self.utf8Accept, decodeModifiedUTF7: !self.utf8Accept, limits: self.options.limits)
+    }
+
+    func execute(_ frame: IMAPFrame) async throws(SessionEnd) {
+        let command: IMAPCommand
+        do {
+            command = try IMAPCommandParser.parse(frame, options: self.parserOptions)
+        } catch {
+            // RFC 9051 7.1.5: BAD for a syntax error; the connection stays usable.
+            self.tagged(error.tag ?? "*", .bad("syntax error: \(error.reason)"))
+            return
+        }
+        let tag = command.tag
+        if let refusal = self.stateRefusal(command.kind) {
+            self.tagged(tag, refusal)
+            return
+        }
+        let completion = try await self.dispatch(command)
+        if self.state == .selected {
+            // RFC 9051 7.4.1: no EXPUNGE during FETCH, STORE or SEARCH (sequence numbers must
+            // stay valid for the client); other updates may go out with any command.
+            self.showChanges(allowExpunge: self.allowsExpunge(command.kind))
+        }
+        if !completion.alreadySent {
+            self.tagged(tag, completion)
+        }
+    }
+
+    /// RFC 9051 3: which commands each state allows.
+    func stateRefusal(_ kind: IMAPCommandKind) -> Completion? {
+        switch kind {
+        case .capability, .noop, .logout, .id, .unknown:
+            return nil
+        case .starttls, .authenticate, .login:
+            return self.state == .notAuthenticated ? nil : .bad("already authenticated")
+        case .enable, .select, .examine, .create, .delete, .rename, .subscribe, .unsubscribe, .list, .lsub,
+            .namespace, .status, .append, .idle, .getMetadata, .setMetadata, .getQuota, .getQuotaRoot, .compress,
+            .notify, .esearch:
+            return self.state == .notAuthenticated ? .bad("not authenticated") : nil
+        case .check, .close, .unselect, .expunge, .uidExpunge, .search, .fetch, .store, .copy, .move, .replace:
+            switch self.state {
+            case .notAuthenticated: return .bad("not authenticated")
+            case .authenticated: return .bad("no mailbox selected")
+            case .selected: return nil
+            }
+        }
+    }
+
+    func allowsExpunge(_ kind: IMAPCommandKind) -> Bool {
+        switch kind {
+        case .fetch(let f): return f.uid
+        case .store(let s): return s.uid
+        case .search(let s): return s.uid
+        case .copy(let uid, _, _), .move(let uid, _, _): return uid
+        default: return true
+        }
+    }
+
+    func dispatch(_ command: IMAPCommand) async throws(SessionEnd) -> Completion {
+        switch command.kind {
+        case .capability:
+            self.line("* CAPABILITY " + self.capabilities.joined(separator: " "))
+            return .ok("capability completed")
+        case .noop, .check:
+            return .ok("noop completed")
+        case .logout:
+            // RFC 9051 6.1.3: BYE, then the tagged OK, then close.
+            self.line("* BYE logging out")
+            self.tagged(command.tag, .ok("logout completed"))
+            throw .closed
+        case .id:
+            // RFC 2971 3.1: the server's own ID, NIL fields left out.
+            self.line("* ID (\"name\" \"mox\")")
+            return .ok("id completed")
+        case .unknown(let name):
+            if name == "UNAUTHENTICATE" {
+                return await self.unauthenticate()
+            }
+            return .bad("unknown command \(name)")
+        case .starttls:
+            return try await self.startTLS(tag: command.tag)
+        case .login(let username, let password):
+            return try await self.login(username: username, password: password)
+        case .authenticate(let mechanism, let initialResponse):
+            return try await self.authenticate(mechanism: mechanism, initialResponse: initialResponse)
+        case .enable(let names):
+            return self.enable(names)
+        case .namespace:
+            // RFC 2342 5: one personal namespace, no prefix, "/" as separator.
+            self.line("* NAMESPACE ((\"\" \"/\")) NIL NIL")
+            return .ok("namespace completed")
+        case .select(let mailbox, let parameters):
+            return await self.select(mailbox, parameters: parameters, readOnly: false)
+        case .examine(let mailbox, let parameters):
+            return await self.select(mailbox, parameters: parameters, readOnly: true)
+        case .create(let mailbox, let specialUse):
+            return await self.create(mailbox, specialUse: specialUse)
+        case .delete(let mailbox):
+            return await self.delete(mailbox)
+        case .rename(let from, let to):
+            return await self.rename(from, to)
+        case .subscribe(let mailbox):
+            return await self.subscribe(mailbox, true)
+        case .unsubscribe(let mailbox):
+            return await self.subscribe(mailbox, false)
+        case .list(let list):
+            return await self.list(list)
+        case .lsub(let reference, let pattern):
+            return await self.lsub(reference: reference, pattern: pattern)
+        case .status(let mailbox, let attributes):
+            return await self.status(mailbox, attributes)
+        case .append(let mailbox, let messages):
+            return await self.append(mailbox, messages)
+        case .idle:
+            return try await self.idle(tag: command.tag)
+        case .close:
+            return await self.closeMailbox(expunge: true)
+        case .unselect:
+            return await self.closeMailbox(expunge: false)
+        case .expunge:
+            return await self.expunge(uids: nil)
+        case .uidExpunge(let set):
+            return await self.expunge(uids: set)
+        case .fetch(let fetch):
+            return await self.fetch(fetch)
+        case .store(let store):
+            return await self.store(store)
+        case .search(let search):
+            return await self.search(search, tag: command.tag)
+        case .copy(let uid, let set, let mailbox):
+            return await self.copyOrMove(uid: uid, set: set, to: mailbox, move: false)
+        case .move(let uid, let set, let mailbox):
+            return await self.copyOrMove(uid: uid, set: set, to: mailbox, move: true)
+        case .esearch, .notify, .getMetadata, .setMetadata, .getQuota, .getQuotaRoot, .compress, .replace:
+            return .bad("command not supported")
+        }
+    }
+
+    // MARK: - ENABLE
+
+    /// RFC 5161 3.1: ENABLE, and the ENABLED response with what was enabled now.
+    func enable(_ names: [String]) -> Completion {
+        var now: [String] = []
+        for name in names {
+            let upper = name.uppercased()
+            let known: Set<String> = ["CONDSTORE", "UTF8=ACCEPT", "IMAP4REV2"]
+            guard known.contains(upper), !self.enabled.contains(upper) else { continue }
+            self.enabled.insert(upper)
+            if upper == "CONDSTORE" { self.condstore = true }
+            now.append(upper == "IMAP4REV2" ? "IMAP4rev2" : upper)
+        }
+        self.line("* ENABLED" + now.map { " " + $0 }.joined())
+        return .ok("enabled")
+    }
+
+    // MARK: - Errors
+
+    /// A store failure as a NO with the RFC 5530 response code that fits.
+    func storeFailure(_ error: StoreError, _ what: String) -> Completion {
+        switch error.kind {
+        case .notFound: return .no("\(what): no such mailbox or message", code: "NONEXISTENT")
+        case .alreadyExists: return .no("\(what): mailbox exists", code: "ALREADYEXISTS")
+        case .invalidName: return .no("\(what): \(error.message)", code: "CANNOT")
+        case .notAllowed: return .no("\(what): \(error.message)", code: "CANNOT")
+        case .quotaExceeded: return .no("\(what): account storage full", code: "OVERQUOTA")
+        case .io, .database: return .no("\(what): internal error", code: "SERVERBUG")
+        }
+    }
+
+    // MARK: - Account changes
+
+    /// Starts forwarding the account's changes to this session.
+    func subscribeChanges(_ account: Account) {
+        let stream = account.changeEvents()
+        let queue = self.changes
+        let continuation = self.continuation
+        self.forwarder = Task {
+            for await event in stream {
+                queue.append(event)
+                // Wakes a session in IDLE; ignored otherwise.
+                continuation.yield(.store(event))
+            }
+        }
+    }
+}
+
+// MARK: - Mailbox names
+
+enum MailboxNames {
+    /// The store's "Inbox" is IMAP's "INBOX" (RFC 9051 5.1: case-insensitive).
+    static func imap(_ storeName: String) -> String {
+        if storeName == "Inbox" { return "INBOX" }
+        if storeName.hasPrefix("Inbox/") { return "INBOX" + storeName.dropFirst(5) }
+        return storeName
+    }
+}

@@ -1,0 +1,137 @@
+import GRDB
+
+/// A mailbox's state read in one transaction: what a session needs when it opens the mailbox
+/// (IMAP SELECT), and the account's MODSEQ at that moment, so that change events it receives
+/// afterwards can be told apart: those with a MODSEQ at or below `highestModSeq` are already in
+/// `messages`.
+public struct MailboxSnapshot: Sendable {
+    public var mailbox: Mailbox
+    public var messages: [MessageFlagsEntry]
+    public var highestModSeq: ModSeq
+}
+
+extension Account {
+    /// The mailbox, its messages' UIDs and flags, and the account's MODSEQ, from one read
+    /// transaction.
+    public func snapshot(of mailbox: MailboxID) async throws(StoreError) -> MailboxSnapshot {
+        let account = self.name
+        return try await self.read("reading mailbox") { db in
+            let box = try Self.mailboxRecord(db, mailbox, account: account).value
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT id, uid, flags, keywords, modSeq FROM message
+                    WHERE mailboxID = ? AND expunged = 0 ORDER BY uid
+                    """,
+                arguments: [mailbox.rawValue]
+            )
+            var entries: [MessageFlagsEntry] = []
+            entries.reserveCapacity(Int(box.counts.total + box.counts.deleted))
+            while let row = try rows.next() {
+                let keywords: String = row[3]
+                entries.append(
+                    MessageFlagsEntry(
+                        uid: UID(UInt32(truncatingIfNeeded: row[1] as Int64)),
+                        id: MessageID(row[0]),
+                        flags: MessageFlags(rawValue: row[2]),
+                        keywords: keywords.isEmpty ? [] : keywords.split(separator: " ").map(String.init),
+                        modSeq: ModSeq(row[4])
+                    )
+                )
+            }
+            let highest = try Int64.fetchOne(db, sql: "SELECT highestModSeq FROM syncState WHERE id = 1") ?? 0
+            return MailboxSnapshot(mailbox: box, messages: entries, highestModSeq: ModSeq(highest))
+        }
+    }
+
+    /// The metadata of the live messages of a mailbox with UIDs in `ranges`, in UID order.
+    /// Messages expunged meanwhile are left out.
+    public func messages(
+        in mailbox: MailboxID,
+        uidRanges ranges: [ClosedRange<UInt32>]
+    ) async throws(StoreError) -> [StoredMessage] {
+        guard !ranges.isEmpty else { return [] }
+        return try await self.read("listing messages") { db in
+            var out: [StoredMessage] = []
+            for range in ranges {
+                let rows = try Row.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT id, uid, modSeq, createSeq, flags, keywords, received, size,
+                            remoteIP, ehloDomain, mailFrom, authResults
+                        FROM message
+                        WHERE mailboxID = ? AND expunged = 0 AND uid >= ? AND uid <= ? ORDER BY uid
+                        """,
+                    arguments: [mailbox.rawValue, Int64(range.lowerBound), Int64(range.upperBound)]
+                )
+                while let row = try rows.next() {
+                    let keywords: String = row[5]
+                    out.append(
+                        StoredMessage(
+                            id: MessageID(row[0]),
+                            mailboxID: mailbox,
+                            uid: UID(UInt32(truncatingIfNeeded: row[1] as Int64)),
+                            modSeq: ModSeq(row[2]),
+                            createSeq: ModSeq(row[3]),
+                            flags: MessageFlags(rawValue: row[4]),
+                            keywords: keywords.isEmpty ? [] : keywords.split(separator: " ").map(String.init),
+                            received: row[6],
+                            size: row[7],
+                            metadata: DeliveryMetadata(
+                                remoteIP: row[8],
+                                ehloDomain: row[9],
+                                mailFrom: row[10],
+                                authResults: row[11]
+                            )
+                        )
+                    )
+                }
+            }
+            return out
+        }
+    }
+
+    /// The bytes of a message listed moments ago, read from its file without asking the database
+    /// first. Throws `notFound` when the file is gone (the message was expunged meanwhile).
+    public func readMessageFile(_ id: MessageID) async throws(StoreError) -> [UInt8] {
+        let path = self.layout.messagePath(id)
+        do {
+            return try await self.runIO { () throws(FileIO.Failure) in try FileIO.readAll(path) }
+        } catch {
+            throw StoreError(.notFound, account: self.name, "reading \(id): \(error)")
+        }
+    }
+
+    /// Reads many message files at once, on several I/O queues, in the order given; a missing
+    /// file gives nil.
+    public func readMessageFiles(_ ids: [MessageID]) async -> [[UInt8]?] {
+        let layout = self.layout
+        let io = self.io
+        let width = 4
+        let chunk = max(16, (ids.count + width - 1) / width)
+        return await withTaskGroup(of: (Int, [[UInt8]?]).self) { group in
+            var start = 0
+            while start < ids.count {
+                let slice = Array(ids[start..<min(ids.count, start + chunk)])
+                let offset = start
+                group.addTask {
+                    // One I/O call per slice: its reads run back to back on one queue.
+                    let read: [[UInt8]?] = await withCheckedContinuation { continuation in
+                        io.async {
+                            continuation.resume(returning: slice.map { try? FileIO.readAll(layout.messagePath($0)) })
+                        }
+                    }
+                    return (offset, read)
+                }
+                start += chunk
+            }
+            var out = [[UInt8]?](repeating: nil, count: ids.count)
+            for await (offset, read) in group {
+                for (i, bytes) in read.enumerated() {
+                    out[offset + i] = bytes
+                }
+            }
+            return out
+        }
+    }
+}
