@@ -313,6 +313,10 @@ final class IMAPConnection: @unchecked Sendable {
             self.tagged(tag, refusal)
             return
         }
+        if self.state == .selected {
+            // Pending changes first, so the command sees the mailbox as the client will.
+            self.showChanges(allowExpunge: self.allowsExpunge(command.kind))
+        }
         let completion = try await self.dispatch(command)
         if self.state == .selected {
             // RFC 9051 7.4.1: no EXPUNGE during FETCH, STORE or SEARCH (sequence numbers must
@@ -445,6 +449,8 @@ final class IMAPConnection: @unchecked Sendable {
             guard known.contains(upper), !self.enabled.contains(upper) else { continue }
             self.enabled.insert(upper)
             if upper == "CONDSTORE" { self.condstore = true }
+            // RFC 6855 3: from now on, UTF-8 in strings and mailbox names.
+            if upper == "UTF8=ACCEPT" { self.out.utf8Accept = true }
             now.append(upper == "IMAP4REV2" ? "IMAP4rev2" : upper)
         }
         self.line("* ENABLED" + now.map { " " + $0 }.joined())

@@ -1,35 +1,36 @@
 // The IMAP server's backend: logins are checked as for SMTP submission (the same accounts and
-// addresses), and a login opens the account in the server's registry, shared with SMTP delivery
-// so both see each other's changes at once.
-
+// addresses, through the SMTP backend), and a login opens the account in the server's registry,
+// shared with SMTP delivery so both see each other's changes at once.
 
 import IMAPServer
-import SMTPServer
 import MailSASL
 import MailStore
+import SMTPServer
 
-extension StoreSMTPBackend: IMAPBackend {
+public struct StoreIMAPBackend: IMAPBackend {
+    let smtp: StoreSMTPBackend
+
+    public init(_ smtp: StoreSMTPBackend) {
+        self.smtp = smtp
+    }
+
     public func verifyPassword(username: String, password: String) async -> IMAPUser? {
-        let user: SMTPAuthenticatedUser? = await self.verifyPassword(username: username, password: password)
+        let user = await self.smtp.verifyPassword(username: username, password: password)
         return user.map { IMAPUser(account: $0.account, username: $0.username) }
     }
 
     public func scramKeys(username: String, hash: SCRAMHash) async -> (IMAPUser, SCRAMServerKeys)? {
-        let found: (SMTPAuthenticatedUser, SCRAMServerKeys)? = await self.scramKeys(username: username, hash: hash)
+        let found = await self.smtp.scramKeys(username: username, hash: hash)
         return found.map { (IMAPUser(account: $0.0.account, username: $0.0.username), $0.1) }
     }
 
     public func verifyCRAMMD5(username: String, challenge: [UInt8], digest: [UInt8]) async -> IMAPUser? {
-        let user: SMTPAuthenticatedUser? = await self.verifyCRAMMD5(
-            username: username,
-            challenge: challenge,
-            digest: digest
-        )
+        let user = await self.smtp.verifyCRAMMD5(username: username, challenge: challenge, digest: digest)
         return user.map { IMAPUser(account: $0.account, username: $0.username) }
     }
 
     public func account(_ name: String) async throws -> Account {
-        try await self.accounts.account(name)
+        try await self.smtp.accounts.account(name)
     }
 
     public func searchText(of message: [UInt8]) -> String {
@@ -37,6 +38,6 @@ extension StoreSMTPBackend: IMAPBackend {
     }
 
     public func quota(account: String) -> Int64? {
-        self.config.quota(account: account)
+        self.smtp.config.quota(account: account)
     }
 }

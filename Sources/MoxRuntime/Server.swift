@@ -163,7 +163,7 @@ public final class MoxServer: Sendable {
                             host: ip,
                             port: port,
                             options: options,
-                            backend: self.backend,
+                            backend: StoreIMAPBackend(self.backend),
                             group: MultiThreadedEventLoopGroup.singleton
                         )
                         self.imapListeners.withLock { $0.append(imap) }
