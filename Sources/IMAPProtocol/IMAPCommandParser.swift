@@ -266,7 +266,9 @@ struct IMAPCursor {
             do {
                 return try ModifiedUTF7.decode(name)
             } catch {
-                throw self.error("mailbox name is not valid modified UTF-7")
+                var e = self.error("mailbox name is not valid modified UTF-7")
+                e.invalidMailboxName = true
+                throw e
             }
         }
         return name

@@ -8,10 +8,14 @@ public struct IMAPParseError: Error, Hashable, Sendable, CustomStringConvertible
     public var tag: String?
     /// Why the command was refused; safe to send back (never echoes literal data).
     public var reason: String
+    /// The syntax was fine but a mailbox name is not valid modified UTF-7: no such mailbox can
+    /// exist, so servers answer NO rather than BAD (as Dovecot and mox do).
+    public var invalidMailboxName: Bool
 
-    public init(tag: String? = nil, reason: String) {
+    public init(tag: String? = nil, reason: String, invalidMailboxName: Bool = false) {
         self.tag = tag
         self.reason = reason
+        self.invalidMailboxName = invalidMailboxName
     }
 
     public var description: String { "\(self.tag ?? "*") BAD \(self.reason)" }

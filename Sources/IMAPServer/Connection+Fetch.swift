@@ -12,7 +12,7 @@ extension IMAPConnection {
         let attributes = command.attributes
         if command.changedSince != nil || attributes.contains(.modSeq) {
             // RFC 7162 3.1: a CONDSTORE-enabling command.
-            self.condstore = true
+            await self.enableCondstore()
         }
         if command.vanished {
             return .bad("VANISHED needs QRESYNC, which is not enabled")
@@ -119,6 +119,13 @@ extension IMAPConnection {
         addFlags: Bool
     ) -> Completion? {
         var failure: Completion?
+        if command.attributes.contains(.flags) || addFlags, var sel = self.selected {
+            self.announceKeywords(m.keywords, &sel)
+            // The client now knows this state: older change events for it must not follow.
+            sel.noteReported(m.uid.rawValue, m.modSeq.rawValue)
+            self.selected = sel
+        }
+        let recent = self.selected?.recent.contains(m.uid.rawValue) ?? false
         self.out.write("* \(seq) FETCH (")
         var first = true
         func item(_ name: String) {
@@ -138,7 +145,7 @@ extension IMAPConnection {
             case .uid:
                 item("UID \(m.uid.rawValue)")
             case .flags:
-                item("FLAGS (" + Self.flagNames(m.flags, m.keywords).joined(separator: " ") + ")")
+                item("FLAGS (" + self.flagNames(m.flags, m.keywords, recent: recent) + ")")
             case .internalDate:
                 item("INTERNALDATE ")
                 self.out.writeDateTime(Self.dateTime(m.received))

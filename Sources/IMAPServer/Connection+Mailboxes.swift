@@ -214,13 +214,21 @@ extension IMAPConnection {
     func list(_ command: IMAPListCommand) async -> Completion {
         guard let account = self.account else { return .bad("not authenticated") }
         let selection = Set(command.selectionOptions.map { $0.uppercased() })
+        // RFC 5258 3.1: unknown options are errors; RECURSIVEMATCH needs another selection option.
+        if let unknown = selection.first(where: { !["SUBSCRIBED", "REMOTE", "RECURSIVEMATCH", "SPECIAL-USE"].contains($0) }) {
+            return .bad("unknown LIST selection option \(unknown)")
+        }
+        if selection.contains("RECURSIVEMATCH") && selection.subtracting(["RECURSIVEMATCH", "REMOTE"]).isEmpty {
+            return .bad("RECURSIVEMATCH needs another selection option")
+        }
         var returnSubscribed = selection.contains("SUBSCRIBED")
         var statusAttributes: [IMAPStatusAttribute]?
         for option in command.returnOptions {
             switch option {
             case .subscribed: returnSubscribed = true
             case .status(let attributes): statusAttributes = attributes
-            case .children, .specialUse, .other: break
+            case .children, .specialUse: break
+            case .other(let name): return .bad("unknown LIST return option \(name)")
             }
         }
         // RFC 9051 6.3.9: an empty pattern asks for the separator and the root.
@@ -267,7 +275,12 @@ extension IMAPConnection {
                 for box in mailboxes where !subscribed.contains(box.name) {
                     let imapName = MailboxNames.imap(box.name)
                     guard patterns.contains(where: { Self.matches(imapName, pattern: $0) }) else { continue }
-                    if subscribed.contains(where: { $0.hasPrefix(box.name + "/") }) {
+                    // Only for descendants that are not listed themselves.
+                    let hidden = subscribed.contains { name in
+                        name.hasPrefix(box.name + "/")
+                            && !patterns.contains { Self.matches(MailboxNames.imap(name), pattern: $0) }
+                    }
+                    if hidden {
                         entries.append(Entry(name: box.name, attributes: [], mailbox: box, childInfo: true))
                     }
                 }
@@ -313,12 +326,32 @@ extension IMAPConnection {
             let subscribed = try await account.subscriptions()
             let existing = Set(try await account.mailboxes().map(\.name))
             let full = reference.isEmpty ? pattern : (reference.hasSuffix("/") ? reference : reference + "/") + pattern
+            let subscribedSet = Set(subscribed)
+            var shown = Set<String>()
             for name in subscribed {
                 let imapName = MailboxNames.imap(name)
-                guard Self.matches(imapName, pattern: full) else { continue }
-                self.out.write(existing.contains(name) ? "* LSUB () \"/\" " : "* LSUB (\\Noselect) \"/\" ")
-                self.out.writeMailbox(imapName)
-                self.out.writeCRLF()
+                if Self.matches(imapName, pattern: full) {
+                    guard shown.insert(name).inserted else { continue }
+                    self.out.write(existing.contains(name) ? "* LSUB () \"/\" " : "* LSUB (\\Noselect) \"/\" ")
+                    self.out.writeMailbox(imapName)
+                    self.out.writeCRLF()
+                    continue
+                }
+                // RFC 3501 6.3.9: with "%", a parent of a subscribed mailbox that matches but is
+                // not subscribed itself is listed as \Noselect.
+                let parts = name.split(separator: "/")
+                for i in stride(from: parts.count - 1, through: 1, by: -1) {
+                    let parent = parts[0..<i].joined(separator: "/")
+                    guard !subscribedSet.contains(parent), Self.matches(MailboxNames.imap(parent), pattern: full) else {
+                        continue
+                    }
+                    if shown.insert(parent).inserted {
+                        self.out.write("* LSUB (\\Noselect) \"/\" ")
+                        self.out.writeMailbox(MailboxNames.imap(parent))
+                        self.out.writeCRLF()
+                    }
+                    break
+                }
             }
             return .ok("lsub completed")
         } catch {
@@ -332,14 +365,18 @@ extension IMAPConnection {
     func status(_ name: String, _ attributes: [IMAPStatusAttribute]) async -> Completion {
         switch await self.lookupMailbox(name) {
         case .success(let box):
-            self.writeStatus(box, attributes)
+            var recent = 0
+            if attributes.contains(.recent), let account = self.account {
+                recent = (try? await account.unclaimedRecentCount(box.id)) ?? 0
+            }
+            self.writeStatus(box, attributes, recent: recent)
             return .ok("status completed")
         case .failure(let c):
             return c
         }
     }
 
-    func writeStatus(_ box: Mailbox, _ attributes: [IMAPStatusAttribute]) {
+    func writeStatus(_ box: Mailbox, _ attributes: [IMAPStatusAttribute], recent: Int = 0) {
         var items: [String] = []
         for a in attributes {
             let value: String
@@ -350,7 +387,7 @@ extension IMAPConnection {
             case .unseen: value = "\(box.counts.unseen)"
             case .deleted: value = "\(box.counts.deleted)"
             case .size: value = "\(box.counts.size)"
-            case .recent: value = "0"
+            case .recent: value = "\(recent)"
             case .highestModSeq: value = "\(box.modSeq.rawValue)"
             case .appendLimit: value = "\(self.options.limits.maxAppendLiteralSize)"
             case .deletedStorage: value = "0"
@@ -392,14 +429,15 @@ extension IMAPConnection {
         var uids: [UInt32] = []
         let quota = self.backend.quota(account: user.account)
         for (m, (flags, keywords, received)) in zip(messages, parsed) {
+            let data = m.binary ? MessageEncoding.base64EncodingBinaryParts(m.data) : m.data
             do {
                 let delivered = try await account.deliver(
-                    m.data,
+                    data,
                     to: mailbox.id,
                     flags: flags,
                     keywords: keywords,
                     received: received,
-                    searchText: self.backend.searchText(of: m.data),
+                    searchText: self.backend.searchText(of: data),
                     quota: quota
                 )
                 uids.append(delivered.uid.rawValue)

@@ -83,7 +83,7 @@ extension IMAPConnection {
         }
         var needs = SearchNeeds()
         needs.collect(command.key)
-        if needs.modSeq { self.condstore = true }
+        if needs.modSeq { await self.enableCondstore() }
         let count = min(sel.announced, sel.uids.count)
         guard count > 0 else {
             self.writeSearchResult(command, tag: tag, matches: [], highestModSeq: nil)
@@ -113,11 +113,11 @@ extension IMAPConnection {
                 maxSeq: UInt32(count),
                 maxUID: sel.uids[count - 1],
                 saved: self.savedResult,
-                now: now
+                now: now,
+                recent: sel.recent
             )
             let matches = candidates.filter { context.matches(command.key, $0) }
-            let highest = needs.modSeq ? matches.map(\.meta.modSeq.rawValue).max() : nil
-            self.writeSearchResult(command, tag: tag, matches: matches, highestModSeq: highest)
+            self.writeSearchResult(command, tag: tag, matches: matches, highestModSeq: needs.modSeq ? 0 : nil)
             return .ok("search completed")
         } catch {
             return self.storeFailure(error, "search")
@@ -133,6 +133,16 @@ extension IMAPConnection {
         let numbers = matches.map { command.uid ? $0.meta.uid.rawValue : UInt32($0.seq) }
         var options = command.returnOptions.map { Set($0) }
         if options?.isEmpty == true { options = [.all] }
+        // RFC 7162 3.1.5, RFC 4731 3.2: the highest MODSEQ of the messages returned: with only MIN
+        // and/or MAX, of those.
+        var highestModSeq = highestModSeq
+        if highestModSeq != nil {
+            var returned = matches
+            if let o = options, !o.contains(.all), !o.contains(.count), o.contains(.min) || o.contains(.max) {
+                returned = (o.contains(.min) ? Array(matches.prefix(1)) : []) + (o.contains(.max) ? Array(matches.suffix(1)) : [])
+            }
+            highestModSeq = returned.map(\.meta.modSeq.rawValue).max()
+        }
         if let options, options.contains(.save) {
             // RFC 5182 2.4: with only MIN and/or MAX, those are saved.
             let uids = matches.map(\.meta.uid.rawValue)
@@ -174,6 +184,7 @@ struct SearchContext {
     var maxUID: UInt32
     var saved: [UInt32]
     var now: Int64
+    var recent: Set<UInt32>
 
     func matches(_ key: IMAPSearchKey, _ c: SearchCandidate) -> Bool {
         let m = c.meta
@@ -189,9 +200,10 @@ struct SearchContext {
         case .undraft: return !m.flags.contains(.draft)
         case .unflagged: return !m.flags.contains(.flagged)
         case .unseen: return !m.flags.contains(.seen)
-        // RFC 3501 6.4.4: \Recent is never set here, so NEW and RECENT match nothing.
-        case .new, .recent: return false
-        case .old: return true
+        // RFC 3501 6.4.4: NEW is RECENT UNSEEN; OLD is NOT RECENT.
+        case .new: return self.recent.contains(m.uid.rawValue) && !m.flags.contains(.seen)
+        case .recent: return self.recent.contains(m.uid.rawValue)
+        case .old: return !self.recent.contains(m.uid.rawValue)
         case .keyword(let k): return Self.hasKeyword(m, k)
         case .unkeyword(let k): return !Self.hasKeyword(m, k)
         case .bcc(let s): return self.headerContains(c, "bcc", s)
@@ -247,13 +259,22 @@ struct SearchContext {
     }
 
     /// RFC 9051 6.4.4: a case-insensitive substring of the field's value, raw or decoded.
+    /// For address fields also in their parsed form, "Name <local@domain>", so comments and
+    /// spaces inside an address do not hide it.
     func headerContains(_ c: SearchCandidate, _ name: String, _ s: String) -> Bool {
         let needle = s.lowercased()
         let header = c.header
+        let isAddressField = ["from", "to", "cc", "bcc", "sender", "reply-to"].contains(name.lowercased())
         for field in header.fields(named: name) {
             let raw = header.value(of: field)
             if raw.lowercased().contains(needle) { return true }
             if EncodedWords.decode(raw).lowercased().contains(needle) { return true }
+            if isAddressField {
+                for m in AddressList.mailboxes(raw) {
+                    let text = (m.name.isEmpty ? "" : m.name + " ") + "<" + m.localpart + "@" + m.domain + ">"
+                    if text.lowercased().contains(needle) { return true }
+                }
+            }
         }
         return false
     }

@@ -19,6 +19,21 @@ struct SelectedMailbox {
     var snapshotModSeq: Int64
     /// The highest MODSEQ of each message whose flags this session reported.
     var reported: [UInt32: Int64] = [:]
+    /// Messages that are \Recent in this session (RFC 3501 2.3.2).
+    var recent: Set<UInt32> = []
+    /// The keywords the client was told of in the last FLAGS response (RFC 9051 7.3.5).
+    var keywords: Set<String> = []
+
+    /// The MODSEQ of the last change event taken from the queue: events come in commit order, so
+    /// `reported` entries at or below it can no longer suppress anything.
+    var lastEventModSeq: Int64 = 0
+
+    /// Records that the client was shown `uid` as of `modSeq`.
+    mutating func noteReported(_ uid: UInt32, _ modSeq: Int64) {
+        guard modSeq > self.lastEventModSeq else { return }
+        if let r = self.reported[uid], r >= modSeq { return }
+        self.reported[uid] = modSeq
+    }
 
     /// The index of `uid` in `uids`, by binary search.
     func index(of uid: UInt32) -> Int? {
@@ -119,25 +134,24 @@ extension IMAPConnection {
         // Changes queued before the snapshot are in it or older.
         _ = self.changes.take()
         let box = snapshot.mailbox
+        // RFC 3501 2.3.2: SELECT takes the messages no session has seen as \Recent; EXAMINE
+        // shows them without taking them.
+        let firstRecent =
+            readOnly
+            ? account.firstUnclaimedRecent(box.id).rawValue
+            : account.claimRecent(box.id, upTo: box.uidNext).rawValue
+        let recent = Set(snapshot.messages.lazy.map(\.uid.rawValue).filter { $0 >= firstRecent })
         var keywords = Set<String>()
         var firstUnseen: Int?
         for (i, m) in snapshot.messages.enumerated() {
             keywords.formUnion(m.keywords)
             if firstUnseen == nil && !m.flags.contains(.seen) { firstUnseen = i + 1 }
         }
-        let flags =
-            ["\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft", "$Forwarded", "$Junk", "$NotJunk",
-             "$Phishing", "$MDNSent"] + keywords.sorted()
-        self.line("* FLAGS (" + flags.joined(separator: " ") + ")")
-        if readOnly {
-            self.line("* OK [PERMANENTFLAGS ()] read-only mailbox")
-        } else {
-            self.line("* OK [PERMANENTFLAGS (" + flags.joined(separator: " ") + " \\*)] flags can be changed")
-        }
+        self.writeFlags(keywords, readOnly: readOnly)
         self.line("* \(snapshot.messages.count) EXISTS")
         if !self.rev2 {
-            // RFC 3501 7.3.2: IMAP4rev1 clients expect RECENT; this server never sets \Recent.
-            self.line("* 0 RECENT")
+            // RFC 3501 7.3.2: IMAP4rev1 clients get RECENT.
+            self.line("* \(recent.count) RECENT")
             if let firstUnseen {
                 self.line("* OK [UNSEEN \(firstUnseen)] first unseen message")
             }
@@ -159,7 +173,9 @@ extension IMAPConnection {
             uidValidity: box.uidValidity,
             uids: snapshot.messages.map(\.uid.rawValue),
             announced: snapshot.messages.count,
-            snapshotModSeq: snapshot.highestModSeq.rawValue
+            snapshotModSeq: snapshot.highestModSeq.rawValue,
+            recent: recent,
+            keywords: keywords
         )
         self.savedResult = []
         self.state = .selected
@@ -179,16 +195,32 @@ extension IMAPConnection {
         }
         let events = self.changes.take()
         var keep: [ChangeEvent] = []
+        var processedMax: Int64 = 0
+        defer {
+            let last = processedMax
+            if last > (self.selected?.lastEventModSeq ?? 0) {
+                self.selected?.lastEventModSeq = last
+                if let reported = self.selected?.reported, !reported.isEmpty {
+                    self.selected?.reported = reported.filter { $0.value > last }
+                }
+            }
+        }
         for event in events {
             if !keep.isEmpty {
                 keep.append(event)
                 continue
             }
+            if let m = event.modSeq { processedMax = max(processedMax, m) }
             switch event {
             case .messageAdded(let mailboxID, let uid, _, _, _, let modSeq):
                 guard mailboxID == sel.id, modSeq.rawValue > sel.snapshotModSeq else { continue }
                 if let last = sel.uids.last, uid.rawValue <= last { continue }
                 sel.uids.append(uid.rawValue)
+                if !sel.readOnly, let account = self.account,
+                    account.claimRecent(sel.id, upTo: UID(uid.rawValue + 1)).rawValue <= uid.rawValue
+                {
+                    sel.recent.insert(uid.rawValue)
+                }
             case .messagesRemoved(let mailboxID, let uids, let modSeq):
                 guard mailboxID == sel.id, modSeq.rawValue > sel.snapshotModSeq else { continue }
                 let present = uids.filter { sel.index(of: $0.rawValue) != nil }
@@ -203,6 +235,7 @@ extension IMAPConnection {
                     guard let i = sel.index(of: uid.rawValue) else { continue }
                     sel.uids.remove(at: i)
                     sel.reported[uid.rawValue] = nil
+                    sel.recent.remove(uid.rawValue)
                     if i < sel.announced {
                         self.line("* \(i + 1) EXPUNGE")
                         sel.announced -= 1
@@ -215,11 +248,11 @@ extension IMAPConnection {
                 if let reported = sel.reported[uid.rawValue], reported >= modSeq.rawValue { continue }
                 sel.reported[uid.rawValue] = modSeq.rawValue
                 if i >= sel.announced {
-                    self.line("* \(sel.uids.count) EXISTS")
-                    sel.announced = sel.uids.count
+                    self.announceExists(&sel)
                 }
+                self.announceKeywords(keywords, &sel)
                 var item = "* \(i + 1) FETCH (UID \(uid.rawValue) FLAGS ("
-                item += Self.flagNames(flags, keywords).joined(separator: " ") + ")"
+                item += self.flagNames(flags, keywords, recent: sel.recent.contains(uid.rawValue)) + ")"
                 if self.condstore { item += " MODSEQ (\(modSeq.rawValue))" }
                 self.line(item + ")")
             case .mailboxRemoved(let id, _):
@@ -240,12 +273,57 @@ extension IMAPConnection {
             }
         }
         if sel.uids.count != sel.announced {
-            self.line("* \(sel.uids.count) EXISTS")
-            sel.announced = sel.uids.count
+            self.announceExists(&sel)
         }
         self.selected = sel
         if !keep.isEmpty {
             self.changes.prepend(keep)
+        }
+    }
+
+    /// The FLAGS response and PERMANENTFLAGS, with the mailbox's keywords (RFC 9051 7.3.5).
+    func writeFlags(_ keywords: Set<String>, readOnly: Bool) {
+        let flags =
+            ["\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft", "$Forwarded", "$Junk", "$NotJunk",
+             "$Phishing", "$MDNSent"] + keywords.sorted()
+        self.line("* FLAGS (" + flags.joined(separator: " ") + ")")
+        if readOnly {
+            self.line("* OK [PERMANENTFLAGS ()] read-only mailbox")
+        } else {
+            self.line("* OK [PERMANENTFLAGS (" + flags.joined(separator: " ") + " \\*)] flags can be changed")
+        }
+    }
+
+    /// A new FLAGS response before a FETCH that shows a keyword the client was not told of.
+    func announceKeywords(_ keywords: [String], _ sel: inout SelectedMailbox) {
+        guard keywords.contains(where: { !sel.keywords.contains($0) }) else { return }
+        sel.keywords.formUnion(keywords)
+        self.writeFlags(sel.keywords, readOnly: sel.readOnly)
+    }
+
+    /// EXISTS for the current count, and RECENT for IMAP4rev1 clients.
+    func announceExists(_ sel: inout SelectedMailbox) {
+        self.line("* \(sel.uids.count) EXISTS")
+        sel.announced = sel.uids.count
+        if !self.rev2 {
+            self.line("* \(sel.recent.count) RECENT")
+        }
+    }
+
+    /// A message's flags as IMAP shows them, with \Recent for IMAP4rev1 clients.
+    func flagNames(_ flags: MessageFlags, _ keywords: [String], recent: Bool) -> String {
+        var names = Self.flagNames(flags, keywords)
+        if recent && !self.rev2 { names.insert("\\Recent", at: 0) }
+        return names.joined(separator: " ")
+    }
+
+    /// RFC 7162 3.1: the first CONDSTORE-enabling command with a mailbox selected gets the
+    /// mailbox's HIGHESTMODSEQ.
+    func enableCondstore() async {
+        guard !self.condstore else { return }
+        self.condstore = true
+        if let sel = self.selected, let account = self.account, let box = try? await account.mailbox(sel.id) {
+            self.line("* OK [HIGHESTMODSEQ \(max(box.modSeq.rawValue, 1))] condstore enabled")
         }
     }
 
@@ -328,6 +406,7 @@ extension IMAPConnection {
             guard let i = sel.index(of: uid) else { continue }
             sel.uids.remove(at: i)
             sel.reported[uid] = nil
+            sel.recent.remove(uid)
             if i < sel.announced {
                 self.line("* \(i + 1) EXPUNGE")
                 sel.announced -= 1
@@ -343,7 +422,7 @@ extension IMAPConnection {
         guard let sel = self.selected, let account = self.account else { return .bad("no mailbox selected") }
         if sel.readOnly { return .no("mailbox is read-only", code: "READ-ONLY") }
         guard let (flags, keywords) = Self.parseFlags(command.flags) else { return .bad("invalid flag") }
-        if command.unchangedSince != nil { self.condstore = true }
+        if command.unchangedSince != nil { await self.enableCondstore() }
         let indexes = sel.indexes(command.set, uid: command.uid, saved: self.savedResult)
         guard !indexes.isEmpty else { return .ok("store completed") }
         do {
@@ -369,7 +448,7 @@ extension IMAPConnection {
             for m in allowed {
                 guard let i = current.index(of: m.uid.rawValue) else { continue }
                 let entry = byUID[m.uid.rawValue]
-                if let entry { current.reported[m.uid.rawValue] = entry.modSeq.rawValue }
+                current.noteReported(m.uid.rawValue, entry?.modSeq.rawValue ?? m.modSeq.rawValue)
                 // RFC 9051 6.4.6: .SILENT leaves out the FETCH responses, except that with
                 // UNCHANGEDSINCE changed messages still report their new MODSEQ (RFC 7162 3.1.3).
                 if command.silent && !(command.unchangedSince != nil && entry != nil) { continue }
@@ -377,7 +456,8 @@ extension IMAPConnection {
                 if command.uid { item += "UID \(m.uid.rawValue) " }
                 if !command.silent {
                     let f = entry.map { ($0.flags, $0.keywords) } ?? (m.flags, m.keywords)
-                    item += "FLAGS (" + Self.flagNames(f.0, f.1).joined(separator: " ") + ")"
+                    self.announceKeywords(f.1, &current)
+                    item += "FLAGS (" + self.flagNames(f.0, f.1, recent: current.recent.contains(m.uid.rawValue)) + ")"
                 }
                 if self.condstore {
                     if !command.silent { item += " " }
@@ -414,13 +494,16 @@ extension IMAPConnection {
         }
         let uids = indexes.map { UID(sel.uids[$0]) }
         do {
+            let pairs: [(UID, UID)]
             if move && destination.id == sel.id {
-                return .no("cannot move to the selected mailbox", code: "CANNOT")
+                // RFC 6851 3.3: a move within the mailbox gives the messages new UIDs.
+                pairs = try await account.copy(from: sel.id, uids: uids, to: sel.id)
+                try await account.expunge(in: sel.id, uids: pairs.map(\.0))
+            } else if move {
+                pairs = try await account.move(from: sel.id, uids: uids, to: destination.id)
+            } else {
+                pairs = try await account.copy(from: sel.id, uids: uids, to: destination.id)
             }
-            let pairs =
-                move
-                ? try await account.move(from: sel.id, uids: uids, to: destination.id)
-                : try await account.copy(from: sel.id, uids: uids, to: destination.id)
             guard !pairs.isEmpty else { return .no("messages were expunged", code: "EXPUNGEISSUED") }
             let code =
                 "COPYUID \(destination.uidValidity) \(IMAPSequenceSet(numbers: pairs.map(\.0.rawValue))) "
@@ -434,6 +517,18 @@ extension IMAPConnection {
             return .ok("copy completed", code: code)
         } catch {
             return self.storeFailure(error, move ? "move" : "copy")
+        }
+    }
+}
+
+extension ChangeEvent {
+    /// The MODSEQ of the commit that published the event, when it has one.
+    var modSeq: Int64? {
+        switch self {
+        case .messageAdded(_, _, _, _, _, let m), .messagesRemoved(_, _, let m), .flagsChanged(_, _, _, _, let m):
+            return m.rawValue
+        default:
+            return nil
         }
     }
 }

@@ -304,6 +304,10 @@ final class IMAPConnection: @unchecked Sendable {
         do {
             command = try IMAPCommandParser.parse(frame, options: self.parserOptions)
         } catch {
+            if error.invalidMailboxName, let tag = error.tag {
+                self.tagged(tag, .no(error.reason, code: "CANNOT"))
+                return
+            }
             // RFC 9051 7.1.5: BAD for a syntax error; the connection stays usable.
             self.tagged(error.tag ?? "*", .bad("syntax error: \(error.reason)"))
             return

@@ -305,4 +305,72 @@ enum MessageEncoding {
         let end = start + min(Int(partial.length), bytes.endIndex - start)
         return bytes[start..<end]
     }
+
+    // MARK: - Binary content
+
+    /// A message appended as binary (literal8, RFC 3516 4.4) may hold parts with NUL bytes or
+    /// "Content-Transfer-Encoding: binary", which BODY[] cannot return. Such parts are stored
+    /// base64-encoded instead; BINARY[] still returns their decoded bytes. Other messages come
+    /// back unchanged.
+    static func base64EncodingBinaryParts(_ bytes: [UInt8]) -> [UInt8] {
+        guard bytes.contains(0) || bytes.count > 0 else { return bytes }
+        let message = Message(parsing: bytes)
+        var edits: [(range: Range<Int>, replacement: [UInt8])] = []
+        func visit(_ part: Part) {
+            if part.isMultipart && !part.parts.isEmpty {
+                part.parts.forEach(visit)
+                return
+            }
+            if let inner = part.message {
+                visit(inner)
+                return
+            }
+            let body = bytes[part.bodyStart..<part.end]
+            guard part.transferEncoding == "binary" || body.contains(0) else { return }
+            let header = part.header
+            let cte = header.fields.filter { header.name(of: $0).lowercased() == "content-transfer-encoding" }
+            let field = Array("Content-Transfer-Encoding: base64\r\n".utf8)
+            if let first = cte.first {
+                edits.append((first.start..<first.end, field))
+                for extra in cte.dropFirst() { edits.append((extra.start..<extra.end, [])) }
+            } else {
+                let at = header.fields.last?.end ?? part.headerStart
+                edits.append((at..<at, field))
+            }
+            edits.append((part.bodyStart..<part.end, Self.base64Lines(body)))
+        }
+        visit(message.root)
+        guard !edits.isEmpty else { return bytes }
+        var out = bytes
+        for edit in edits.sorted(by: { $0.range.lowerBound > $1.range.lowerBound }) {
+            out.replaceSubrange(edit.range, with: edit.replacement)
+        }
+        return out
+    }
+
+    /// Base64 in lines of 76 characters with CRLF (RFC 2045 6.8).
+    static func base64Lines(_ data: ArraySlice<UInt8>) -> [UInt8] {
+        let table = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        var out: [UInt8] = []
+        var column = 0
+        var i = data.startIndex
+        while i < data.endIndex {
+            let b0 = data[i]
+            let b1 = i + 1 < data.endIndex ? data[i + 1] : 0
+            let b2 = i + 2 < data.endIndex ? data[i + 2] : 0
+            let n = min(3, data.endIndex - i)
+            out.append(table[Int(b0 >> 2)])
+            out.append(table[Int((b0 & 3) << 4 | b1 >> 4)])
+            out.append(n > 1 ? table[Int((b1 & 15) << 2 | b2 >> 6)] : UInt8(ascii: "="))
+            out.append(n > 2 ? table[Int(b2 & 63)] : UInt8(ascii: "="))
+            i += 3
+            column += 4
+            if column >= 76 {
+                out += [13, 10]
+                column = 0
+            }
+        }
+        if column > 0 { out += [13, 10] }
+        return out
+    }
 }

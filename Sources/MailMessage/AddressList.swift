@@ -49,6 +49,8 @@ public enum AddressList {
         case quoted(String)
         case literal(String)  // [domain literal], with brackets
         case special(UInt8)
+        /// A comment's text; only used as a display name (see `mailbox`).
+        case comment(String)
     }
 
     ///     address-list = (address *("," address)) / obs-addr-list        ; RFC 5322 3.4
@@ -122,6 +124,7 @@ public enum AddressList {
             case .quoted(let q): word = q
             case .literal(let l): word = l
             case .special(let c): word = String(Unicode.Scalar(c))
+            case .comment: continue
             }
             // RFC 5322 4.1: obs-phrase allows "." in names ("Joe Q. Public"); no space goes before it.
             if !text.isEmpty && t != .special(UInt8(ascii: ".")) {
@@ -134,7 +137,12 @@ public enum AddressList {
         return EncodedWords.decode(text)
     }
 
-    static func mailbox(_ tokens: ArraySlice<Token>) -> MessageAddress? {
+    static func mailbox(_ all: ArraySlice<Token>) -> MessageAddress? {
+        // A comment after a bare addr-spec, "user@domain (Real Name)", is the old way of giving a
+        // display name (RFC 822 6.1); it is used as the name when there is no other.
+        var comment: String?
+        if case .comment(let c)? = all.last, !c.isEmpty { comment = c }
+        let tokens = all.filter { if case .comment = $0 { return false } else { return true } }[...]
         guard !tokens.isEmpty else { return nil }
         if let lt = tokens.firstIndex(of: .special(UInt8(ascii: "<"))) {
             let name = Self.displayName(tokens[tokens.startIndex..<lt])
@@ -160,7 +168,7 @@ public enum AddressList {
         }
         var m = Self.addrSpec(tokens)
         if m.localpart.isEmpty && m.domain.isEmpty { return nil }
-        m.name = ""
+        m.name = comment.map { EncodedWords.decode($0) } ?? ""
         return m
     }
 
@@ -186,6 +194,7 @@ public enum AddressList {
             case .quoted(let q): s += q
             case .literal(let l): s += l
             case .special(let c): s.unicodeScalars.append(Unicode.Scalar(c))
+            case .comment: continue
             }
         }
         return s
@@ -195,9 +204,14 @@ public enum AddressList {
         var lx = StructuredLexer(value)
         var tokens: [Token] = []
         while true {
-            lx.skipCFWS()
+            // Whitespace skipped, comments kept as tokens.
+            while lx.i < lx.b.count, lx.b[lx.i] <= 32 { lx.i += 1 }
             guard lx.i < lx.b.count else { break }
             let c = lx.b[lx.i]
+            if c == UInt8(ascii: "(") {
+                tokens.append(.comment(lx.comment()))
+                continue
+            }
             if c == UInt8(ascii: "\"") {
                 tokens.append(.quoted(lx.quotedString() ?? ""))
                 continue

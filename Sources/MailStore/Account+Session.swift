@@ -1,4 +1,5 @@
 import GRDB
+import Synchronization
 
 /// A mailbox's state read in one transaction: what a session needs when it opens the mailbox
 /// (IMAP SELECT), and the account's MODSEQ at that moment, so that change events it receives
@@ -132,6 +133,52 @@ extension Account {
                 }
             }
             return out
+        }
+    }
+}
+
+/// Which messages are \Recent (RFC 3501 2.3.2): a message is recent in the first session that
+/// selects its mailbox after it arrived. Kept in memory, per mailbox, as the first UID not yet
+/// claimed: after a restart, the first session to select a mailbox sees all of it as recent.
+/// IMAP4rev2 dropped \Recent (RFC 9051 2.3.2); IMAP4rev1 clients still use it.
+final class RecentClaims: Sendable {
+    private let claimed = Mutex<[MailboxID: UInt32]>([:])
+
+    /// Claims the UIDs below `uidNext`; returns the first UID that was not claimed before.
+    func claim(_ mailbox: MailboxID, upTo uidNext: UInt32) -> UInt32 {
+        self.claimed.withLock { map in
+            let previous = map[mailbox] ?? 1
+            if uidNext > previous { map[mailbox] = uidNext }
+            return previous
+        }
+    }
+
+    func firstUnclaimed(_ mailbox: MailboxID) -> UInt32 {
+        self.claimed.withLock { $0[mailbox] ?? 1 }
+    }
+}
+
+extension Account {
+    /// Claims \Recent for the messages of `mailbox` below `uidNext` (see ``RecentClaims``);
+    /// returns the first UID this caller gets as recent (those from it up to `uidNext` are).
+    public func claimRecent(_ mailbox: MailboxID, upTo uidNext: UID) -> UID {
+        UID(self.recent.claim(mailbox, upTo: uidNext.rawValue))
+    }
+
+    /// The first UID not claimed as recent yet (EXAMINE shows these as recent without claiming).
+    public func firstUnclaimedRecent(_ mailbox: MailboxID) -> UID {
+        UID(self.recent.firstUnclaimed(mailbox))
+    }
+
+    /// How many live messages of the mailbox no session has claimed as recent yet (STATUS RECENT).
+    public func unclaimedRecentCount(_ mailbox: MailboxID) async throws(StoreError) -> Int {
+        let first = Int64(self.recent.firstUnclaimed(mailbox))
+        return try await self.read("counting recent") { db in
+            try Int.fetchOne(
+                db,
+                sql: "SELECT COUNT(*) FROM message WHERE mailboxID = ? AND expunged = 0 AND uid >= ?",
+                arguments: [mailbox.rawValue, first]
+            ) ?? 0
         }
     }
 }

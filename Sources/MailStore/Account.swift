@@ -20,6 +20,8 @@ public final class Account: Sendable {
     let committer: DeliveryCommitter
     /// Moves delivered messages' text into the full-text index in the background.
     let indexer = TextIndexer()
+    /// Which messages are \Recent for IMAP sessions of this process.
+    let recent = RecentClaims()
     let lock: AccountLock
     /// Blocking file writes and fsyncs run here, off the cooperative pool, so that many can wait at once.
     let io: BlockingIOPool
@@ -234,12 +236,14 @@ final class ChangeBroadcaster: Sendable {
     }
 
     /// Called on the database's writer queue after a commit, so calls come in commit order.
+    /// The events are yielded outside the lock: yielding resumes a waiting task, which takes that
+    /// task's own lock, and cancelling a subscriber's task holds that lock while its termination
+    /// handler takes this one; doing both under this lock could deadlock.
     func publish(_ events: [ChangeEvent]) {
-        self.state.withLock { state in
-            for continuation in state.subscribers.values {
-                for event in events {
-                    continuation.yield(event)
-                }
+        let continuations = self.state.withLock { Array($0.subscribers.values) }
+        for continuation in continuations {
+            for event in events {
+                continuation.yield(event)
             }
         }
     }

@@ -430,7 +430,7 @@ func seq(_ s: String) -> IMAPSequenceSet {
         ("a LOGIN \"user x", IMAPParseError(tag: "a", reason: "unterminated quoted string")),
         ("a LOGIN \"üser\" x", IMAPParseError(tag: "a", reason: "8-bit data in quoted string")),
         ("a LOGIN {1}\r\n\0 x", IMAPParseError(tag: "a", reason: "NUL in literal")),
-        ("a SELECT &Jjo", IMAPParseError(tag: "a", reason: "mailbox name is not valid modified UTF-7")),
+        ("a SELECT &Jjo", IMAPParseError(tag: "a", reason: "mailbox name is not valid modified UTF-7", invalidMailboxName: true)),
         ("a SELECT INBOX ()", IMAPParseError(tag: "a", reason: "empty list")),
         ("a STATUS x (FOO)", IMAPParseError(tag: "a", reason: "unknown status attribute")),
         ("a STATUS x ()", IMAPParseError(tag: "a", reason: "empty list")),

@@ -161,7 +161,7 @@ import Testing
         #expect(r[0].tagged.hasPrefix("t4 OK [READ-WRITE]"))
         #expect(
             r[1].untagged == [
-                "* 1 FETCH (FLAGS () UID 1 RFC822.SIZE \(plain.utf8.count) ENVELOPE (\"Mon, 01 Jan 2024 10:00:00 +0000\" "
+                "* 1 FETCH (FLAGS (\\Recent) UID 1 RFC822.SIZE \(plain.utf8.count) ENVELOPE (\"Mon, 01 Jan 2024 10:00:00 +0000\" "
                     + "\"hello\" ((\"Alice\" NIL \"alice\" \"example.org\")) ((\"Alice\" NIL \"alice\" \"example.org\")) "
                     + "((\"Alice\" NIL \"alice\" \"example.org\")) ((\"Bob\" NIL \"bob\" \"example.com\")) NIL NIL NIL "
                     + "\"<hello@example.org>\"))"
@@ -192,8 +192,8 @@ import Testing
             ]
         )
         // RFC 9051 6.4.5: BODY[] without PEEK sets \Seen and reports the flags.
-        #expect(r[6].untagged == ["* 1 FETCH (BODY[TEXT] {20}\r\nline one\r\nline two\r\n FLAGS (\\Seen))"])
-        #expect(r[7].untagged == ["* 2 FETCH (UID 2 FLAGS ())"])
+        #expect(r[6].untagged == ["* 1 FETCH (BODY[TEXT] {20}\r\nline one\r\nline two\r\n FLAGS (\\Recent \\Seen))"])
+        #expect(r[7].untagged == ["* 2 FETCH (UID 2 FLAGS (\\Recent))"])
         #expect(r[8].untagged.first?.contains("PREVIEW \"plain text html text\"") == true)
     }
 
@@ -224,9 +224,11 @@ import Testing
             ]
         }
         await server.stop()
-        #expect(r[0].untagged == ["* 1 FETCH (FLAGS (\\Flagged mykw))"])
+        #expect(r[0].untagged.last == "* 1 FETCH (FLAGS (\\Recent \\Flagged mykw))")
+        // RFC 9051 7.3.5: a new keyword is announced in FLAGS first.
+        #expect(r[0].untagged.first?.hasPrefix("* FLAGS (") == true && r[0].untagged.first?.hasSuffix(" mykw)") == true)
         #expect(r[1].untagged.isEmpty)
-        #expect(r[2].untagged == ["* 1 FETCH (UID 1 FLAGS (mykw))", "* 2 FETCH (UID 2 FLAGS (\\Seen))"])
+        #expect(r[2].untagged == ["* 1 FETCH (UID 1 FLAGS (\\Recent mykw))", "* 2 FETCH (UID 2 FLAGS (\\Recent \\Seen))"])
         #expect(r[3].untagged == ["* SEARCH 1 3"])
         #expect(r[4].untagged == ["* SEARCH 2"])
         #expect(r[5].untagged == ["* SEARCH 1"])
@@ -307,7 +309,7 @@ import Testing
         #expect(r[0].untagged.contains("* 3 EXISTS"))
         #expect(r[0].untagged.contains("* 3 FETCH (UID 3)"))
         #expect(r[1].untagged.contains("* 2 EXPUNGE"))
-        #expect(r[0].untagged.contains { $0.hasPrefix("* 1 FETCH (UID 1 FLAGS (\\Answered") })
+        #expect(r[0].untagged.contains { $0.hasPrefix("* 1 FETCH (UID 1 FLAGS (\\Recent \\Answered") })
         #expect(r[2].untagged == ["* 1 FETCH (UID 1)", "* 2 FETCH (UID 3)"])
     }
 
@@ -355,12 +357,12 @@ import Testing
         }
         await server.stop()
         #expect(r[0].untagged.contains { $0.hasPrefix("* OK [HIGHESTMODSEQ ") })
-        #expect(r[1].untagged.first?.hasPrefix("* 2 FETCH (FLAGS (\\Seen) MODSEQ (") == true)
+        #expect(r[1].untagged.first?.hasPrefix("* 2 FETCH (FLAGS (\\Recent \\Seen) MODSEQ (") == true)
         #expect(r[2].untagged.count == 1)
-        #expect(r[2].untagged.first?.hasPrefix("* 2 FETCH (FLAGS (\\Seen) MODSEQ (") == true)
+        #expect(r[2].untagged.first?.hasPrefix("* 2 FETCH (FLAGS (\\Recent \\Seen) MODSEQ (") == true)
         // RFC 7162 3.1.3: message 2 changed since, so it is MODIFIED; message 1 is updated.
         #expect(r[3].tagged.hasPrefix("t7 OK [MODIFIED 2]"))
-        #expect(r[3].untagged.first?.hasPrefix("* 1 FETCH (FLAGS (\\Flagged) MODSEQ (") == true)
+        #expect(r[3].untagged.first?.hasPrefix("* 1 FETCH (FLAGS (\\Recent \\Flagged) MODSEQ (") == true)
         #expect(r[4].untagged.first?.hasPrefix("* SEARCH 1 2 (MODSEQ ") == true)
     }
 }

@@ -34,6 +34,8 @@ import Testing
                 [m("Pete", "pete", "silly.test")]
             ),
             ("jdoe@machine(comment).  example", [m("", "jdoe", "machine.example")]),
+            // RFC 822 6.1 style: a trailing comment is the only name there is.
+            ("user@domain (Real Name)", [m("Real Name", "user", "domain")]),
             // RFC 5322 A.6.1: obsolete syntax, route.
             (
                 "Joe Q. Public <@a.test,@b.test:john.q.public@example.com>",
