@@ -77,27 +77,46 @@ extension IMAPConnection {
                 }
             }
         }
+        // ENVELOPE and BODYSTRUCTURE come from the stored structures when that is all the files
+        // would be needed for.
+        var structures: [UInt32: MessageStructure] = [:]
+        let onlyCached = attributes.allSatisfy {
+            switch $0 {
+            case .envelope, .bodyStructure, .flags, .uid, .internalDate, .rfc822Size, .modSeq, .saveDate: return true
+            default: return false
+            }
+        }
+        if needsFile && onlyCached && !self.utf8Accept {
+            structures = (try? await account.structures(in: sel.id, uidRanges: sel.uidRanges(indexes))) ?? [:]
+        }
         var failed: Completion?
         let chunkSize = 512
         var start = 0
         while start < messages.count {
             let chunk = messages[start..<min(messages.count, start + chunkSize)]
             start += chunkSize
-            let files: [[UInt8]?] = needsFile ? await account.readMessageFiles(chunk.map(\.id)) : []
-            for (k, m) in chunk.enumerated() {
+            let uncached = chunk.filter { structures[$0.uid.rawValue] == nil }
+            let read: [[UInt8]?] = needsFile && !uncached.isEmpty ? await account.readMessageFiles(uncached.map(\.id)) : []
+            var files: [UInt32: [UInt8]] = [:]
+            for (m, bytes) in zip(uncached, read) {
+                files[m.uid.rawValue] = bytes
+            }
+            for m in chunk {
                 guard let i = self.selected?.index(of: m.uid.rawValue) else { continue }
                 var bytes: [UInt8] = []
-                if needsFile {
+                let structure = structures[m.uid.rawValue]
+                if needsFile && structure == nil {
                     // Gone meanwhile: expunged by another session; its EXPUNGE comes later.
-                    guard let b = files[k] else { continue }
+                    guard let b = files[m.uid.rawValue] else { continue }
                     bytes = b
                 }
-                let message = needsParse ? Message(parsing: bytes) : nil
+                let message = needsParse && structure == nil ? Message(parsing: bytes) : nil
                 if let error = self.writeFetch(
                     seq: i + 1,
                     m,
                     bytes,
                     message,
+                    structure: structure,
                     command: command,
                     addFlags: seenChanged.contains(m.uid.rawValue)
                 ) {
@@ -115,6 +134,7 @@ extension IMAPConnection {
         _ m: StoredMessage,
         _ bytes: [UInt8],
         _ message: Message?,
+        structure: MessageStructure?,
         command: IMAPFetchCommand,
         addFlags: Bool
     ) -> Completion? {
@@ -158,6 +178,10 @@ extension IMAPConnection {
                 item("SAVEDATE NIL")
             case .envelope:
                 item("ENVELOPE ")
+                if let structure {
+                    self.out.bytes += structure.envelope
+                    continue
+                }
                 let header = message?.header ?? Header(parsing: bytes)
                 MessageEncoding.writeEnvelope(Envelope(header: header), into: &self.out)
             case .body:
@@ -165,6 +189,10 @@ extension IMAPConnection {
                 MessageEncoding.writeBody(BodyStructure((message ?? Message(parsing: bytes)).root), extended: false, into: &self.out)
             case .bodyStructure:
                 item("BODYSTRUCTURE ")
+                if let structure {
+                    self.out.bytes += structure.bodyStructure
+                    continue
+                }
                 MessageEncoding.writeBody(BodyStructure((message ?? Message(parsing: bytes)).root), extended: true, into: &self.out)
             case .rfc822:
                 item("RFC822 ")

@@ -2,6 +2,7 @@
 // (with LIST-EXTENDED, LIST-STATUS, SPECIAL-USE), LSUB, STATUS and APPEND (with MULTIAPPEND).
 
 import IMAPProtocol
+import MailMessage
 import MailStore
 
 extension IMAPConnection {
@@ -438,6 +439,7 @@ extension IMAPConnection {
                     keywords: keywords,
                     received: received,
                     searchText: self.backend.searchText(of: data),
+                    structure: IMAPMessageStructure.of(Message(parsing: data)),
                     quota: quota
                 )
                 uids.append(delivered.uid.rawValue)

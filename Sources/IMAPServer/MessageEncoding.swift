@@ -3,6 +3,20 @@
 
 import IMAPProtocol
 import MailMessage
+import MailStore
+
+/// The IMAP responses kept beside each stored message (see `MessageStructure`), so FETCH
+/// ENVELOPE and BODYSTRUCTURE need not read and parse the message file. They are the form sent to
+/// clients without UTF8=ACCEPT; sessions with it compute theirs from the message.
+public enum IMAPMessageStructure {
+    public static func of(_ message: Message) -> MessageStructure {
+        var envelope = IMAPResponseEncoder()
+        MessageEncoding.writeEnvelope(message.envelope, into: &envelope)
+        var body = IMAPResponseEncoder()
+        MessageEncoding.writeBody(message.bodyStructure, extended: true, into: &body)
+        return MessageStructure(envelope: envelope.bytes, bodyStructure: body.bytes)
+    }
+}
 
 enum MessageEncoding {
     // MARK: - ENVELOPE

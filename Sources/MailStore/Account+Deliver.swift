@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// A message written and fsynced under `tmp/`, waiting for the committer.
@@ -10,6 +11,7 @@ struct PendingDelivery: Sendable {
     var size: Int64
     var metadata: DeliveryMetadata
     var searchText: String
+    var structure: MessageStructure?
     /// The most the account's messages may add up to, in bytes, with this one; nil for no limit.
     var quota: Int64?
 }
@@ -63,6 +65,7 @@ extension Account {
     /// - Parameters:
     ///   - searchText: the headers and decoded text parts to index for full-text search.
     ///   - received: the IMAP internal date, in seconds since 1970.
+    ///   - structure: protocol data to keep beside the message (see ``MessageStructure``).
     ///   - quota: the most all of the account's messages may add up to, in bytes, including this
     ///     one; checked in the transaction that adds it, so concurrent deliveries cannot overshoot.
     ///     Over it, the delivery fails with ``StoreError/Kind-swift.enum/quotaExceeded``.
@@ -74,6 +77,7 @@ extension Account {
         received: Int64,
         metadata: DeliveryMetadata = DeliveryMetadata(),
         searchText: String = "",
+        structure: MessageStructure? = nil,
         quota: Int64? = nil
     ) async throws(StoreError) -> Delivered {
         let tempPath = self.layout.tempDir + "/" + String(UInt64.random(in: 0...UInt64.max), radix: 36) + ".tmp"
@@ -97,6 +101,7 @@ extension Account {
             size: Int64(messageBytes.count),
             metadata: metadata,
             searchText: searchText,
+            structure: structure,
             quota: quota
         )
         do {
@@ -270,6 +275,12 @@ extension Account {
             sql: "INSERT INTO messageTextPending (rowid, text) VALUES (?, ?)",
             arguments: [rowID, delivery.searchText]
         )
+        if let structure = delivery.structure {
+            try db.execute(
+                sql: "INSERT INTO messageStructure (rowid, envelope, bodyStructure) VALUES (?, ?, ?)",
+                arguments: [rowID, Data(structure.envelope), Data(structure.bodyStructure)]
+            )
+        }
         state.batchBytes += delivery.size
         mailbox.uidNext += 1
         mailbox.modSeq = modSeq

@@ -173,7 +173,7 @@ extension Account {
                 sql: "SELECT id FROM message WHERE mailboxID = ? AND expunged = 0",
                 arguments: [id.rawValue]
             )
-            for table in ["messageText", "messageTextPending", "messageTextASCII"] {
+            for table in ["messageText", "messageTextPending", "messageTextASCII", "messageStructure"] {
                 try db.execute(
                     sql: "DELETE FROM \(table) WHERE rowid IN (SELECT id FROM message WHERE mailboxID = ?)",
                     arguments: [id.rawValue]

@@ -105,31 +105,51 @@ extension Account {
         -> [MessageFlagsEntry]
     {
         let account = self.name
+        let ranges = Self.ranges(uids)
         return try await self.write("changing flags") { db, events in
             var box = try Self.mailboxRecord(db, mailbox, account: account)
             var counts = box.counts
             var modSeq: Int64?
             var changed: [MessageFlagsEntry] = []
-            for var record in try Self.liveMessages(db, mailbox, uids) {
-                let oldFlags = record.messageFlags
-                let oldKeywords = record.keywordList
-                var flags = oldFlags
-                var keywords = Set(oldKeywords)
-                switch change {
-                case .add(let f, let k):
-                    let (kf, kw) = Self.normalizedKeywords(k)
-                    flags.formUnion(f.union(kf))
-                    keywords.formUnion(kw)
-                case .remove(let f, let k):
-                    let (kf, kw) = Self.normalizedKeywords(k)
-                    flags.subtract(f.union(kf))
-                    keywords.subtract(kw)
-                case .replace(let f, let k):
-                    let (kf, kw) = Self.normalizedKeywords(k)
-                    flags = f.union(kf)
-                    keywords = Set(kw)
+            // Only the columns needed, by position, and one cached UPDATE: STORE 1:* on a large
+            // mailbox touches every row.
+            var rows: [(id: Int64, uid: Int64, flags: Int64, keywords: String, size: Int64)] = []
+            for range in ranges {
+                let cursor = try Row.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT id, uid, flags, keywords, size FROM message
+                        WHERE mailboxID = ? AND expunged = 0 AND uid >= ? AND uid <= ? ORDER BY uid
+                        """,
+                    arguments: [mailbox.rawValue, Int64(range.lowerBound), Int64(range.upperBound)]
+                )
+                while let row = try cursor.next() {
+                    rows.append((row[0], row[1], row[2], row[3], row[4]))
                 }
-                let newKeywords = keywords.sorted()
+            }
+            let update = try db.cachedStatement(sql: "UPDATE message SET flags = ?, keywords = ?, modSeq = ? WHERE id = ?")
+            let (changeFlags, changeKeywords): (MessageFlags, [String])
+            switch change {
+            case .add(let f, let k), .remove(let f, let k), .replace(let f, let k):
+                let (kf, kw) = Self.normalizedKeywords(k)
+                (changeFlags, changeKeywords) = (f.union(kf), kw)
+            }
+            for row in rows {
+                let oldFlags = MessageFlags(rawValue: row.flags)
+                let oldKeywords = row.keywords.isEmpty ? [] : row.keywords.split(separator: " ").map(String.init)
+                var flags = oldFlags
+                var newKeywords: [String]
+                switch change {
+                case .add:
+                    flags.formUnion(changeFlags)
+                    newKeywords = changeKeywords.isEmpty ? oldKeywords : Set(oldKeywords).union(changeKeywords).sorted()
+                case .remove:
+                    flags.subtract(changeFlags)
+                    newKeywords = changeKeywords.isEmpty ? oldKeywords : Set(oldKeywords).subtracting(changeKeywords).sorted()
+                case .replace:
+                    flags = changeFlags
+                    newKeywords = changeKeywords
+                }
                 if flags == oldFlags && newKeywords == oldKeywords { continue }
                 let seq: Int64
                 if let modSeq {
@@ -138,16 +158,12 @@ extension Account {
                     seq = try Self.nextModSeq(db)
                     modSeq = seq
                 }
-                counts.subtract(.of(flags: oldFlags, size: record.size))
-                counts.add(.of(flags: flags, size: record.size))
-                record.flags = flags.rawValue
-                record.keywords = newKeywords.joined(separator: " ")
-                record.modSeq = seq
-                try record.update(db)
-                let uid = UID(UInt32(truncatingIfNeeded: record.uid))
-                let id = MessageID(record.id ?? 0)
+                counts.subtract(.of(flags: oldFlags, size: row.size))
+                counts.add(.of(flags: flags, size: row.size))
+                try update.execute(arguments: [flags.rawValue, newKeywords.joined(separator: " "), seq, row.id])
+                let uid = UID(UInt32(truncatingIfNeeded: row.uid))
                 changed.append(
-                    MessageFlagsEntry(uid: uid, id: id, flags: flags, keywords: newKeywords, modSeq: ModSeq(seq))
+                    MessageFlagsEntry(uid: uid, id: MessageID(row.id), flags: flags, keywords: newKeywords, modSeq: ModSeq(seq))
                 )
                 events.append(
                     .flagsChanged(
@@ -167,6 +183,19 @@ extension Account {
             }
             return changed
         }
+    }
+
+    /// Sorted UIDs as closed ranges of consecutive numbers.
+    static func ranges(_ uids: [UID]) -> [ClosedRange<UInt32>] {
+        var out: [ClosedRange<UInt32>] = []
+        for uid in Set(uids.map(\.rawValue)).sorted() {
+            if let last = out.last, UInt64(last.upperBound) + 1 == UInt64(uid) {
+                out[out.count - 1] = last.lowerBound...uid
+            } else {
+                out.append(uid...uid)
+            }
+        }
+        return out
     }
 
     // MARK: - Expunge
@@ -195,6 +224,7 @@ extension Account {
                 try db.execute(sql: "DELETE FROM messageText WHERE rowid = ?", arguments: [record.id])
                 try db.execute(sql: "DELETE FROM messageTextPending WHERE rowid = ?", arguments: [record.id])
                 try db.execute(sql: "DELETE FROM messageTextASCII WHERE rowid = ?", arguments: [record.id])
+                try db.execute(sql: "DELETE FROM messageStructure WHERE rowid = ?", arguments: [record.id])
             }
             box.counts = counts
             box.modSeq = modSeq
@@ -328,6 +358,13 @@ extension Account {
                             LIMIT 1
                             """,
                         arguments: [copyID, originalID, copyID, originalID]
+                    )
+                    try db.execute(
+                        sql: """
+                            INSERT INTO messageStructure (rowid, envelope, bodyStructure)
+                            SELECT ?, envelope, bodyStructure FROM messageStructure WHERE rowid = ?
+                            """,
+                        arguments: [copyID, originalID]
                     )
                     to.uidNext += 1
                     counts.add(.of(flags: copy.messageFlags, size: copy.size))

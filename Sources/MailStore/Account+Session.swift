@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import Synchronization
 
@@ -86,6 +87,34 @@ extension Account {
                             )
                         )
                     )
+                }
+            }
+            return out
+        }
+    }
+
+    /// The stored ``MessageStructure`` of the live messages with UIDs in `ranges`, by UID; messages
+    /// stored without one are left out.
+    public func structures(
+        in mailbox: MailboxID,
+        uidRanges ranges: [ClosedRange<UInt32>]
+    ) async throws(StoreError) -> [UInt32: MessageStructure] {
+        guard !ranges.isEmpty else { return [:] }
+        return try await self.read("reading message structures") { db in
+            var out: [UInt32: MessageStructure] = [:]
+            for range in ranges {
+                let rows = try Row.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT m.uid, s.envelope, s.bodyStructure FROM message m
+                        JOIN messageStructure s ON s.rowid = m.id
+                        WHERE m.mailboxID = ? AND m.expunged = 0 AND m.uid >= ? AND m.uid <= ?
+                        """,
+                    arguments: [mailbox.rawValue, Int64(range.lowerBound), Int64(range.upperBound)]
+                )
+                while let row = try rows.next() {
+                    let uid = UInt32(truncatingIfNeeded: row[0] as Int64)
+                    out[uid] = MessageStructure(envelope: Array(row[1] as Data), bodyStructure: Array(row[2] as Data))
                 }
             }
             return out

@@ -255,6 +255,17 @@ enum Schema {
                     """
             )
         }
+        migrator.registerMigration("v5-message-structure") { db in
+            // Precomputed protocol data per message (see MessageStructure); the rowid is the
+            // message id. Messages stored before this table existed have no row.
+            try db.execute(
+                sql: """
+                    CREATE TABLE messageStructure (
+                        rowid INTEGER PRIMARY KEY, envelope BLOB NOT NULL, bodyStructure BLOB NOT NULL
+                    )
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -135,6 +135,19 @@ public struct MessageFlagsEntry: Hashable, Sendable {
     public var modSeq: ModSeq
 }
 
+/// Protocol data of a message computed once when it is stored and kept beside it, so that reading
+/// it needs no parsing of the message file: the IMAP server keeps its ENVELOPE and BODYSTRUCTURE
+/// responses here. The store treats them as opaque bytes.
+public struct MessageStructure: Hashable, Sendable {
+    public var envelope: [UInt8]
+    public var bodyStructure: [UInt8]
+
+    public init(envelope: [UInt8], bodyStructure: [UInt8]) {
+        self.envelope = envelope
+        self.bodyStructure = bodyStructure
+    }
+}
+
 /// What `deliver` returns once the message is durable.
 public struct Delivered: Hashable, Sendable {
     public var id: MessageID

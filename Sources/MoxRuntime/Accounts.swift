@@ -1,6 +1,7 @@
 // The accounts of a running server: each opened once per process and kept open, so that
 // deliveries to one account share its database connection and group commit.
 
+import IMAPServer
 import MailMessage
 import MailStore
 
@@ -57,13 +58,14 @@ public actor AccountRegistry {
                 target = created.id
             }
         }
-        let text = SearchText.of(message)
+        let parsed = Message(parsing: message)
         return try await account.deliver(
             message,
             to: target,
             received: received,
             metadata: metadata,
-            searchText: text,
+            searchText: SearchText.of(parsed),
+            structure: IMAPMessageStructure.of(parsed),
             quota: quota
         )
     }
@@ -87,7 +89,11 @@ public actor AccountRegistry {
 /// The text the full-text index holds for a message: its header and its decoded text parts.
 public enum SearchText {
     public static func of(_ bytes: [UInt8]) -> String {
-        let message = Message(parsing: bytes)
+        Self.of(Message(parsing: bytes))
+    }
+
+    public static func of(_ message: Message) -> String {
+        let bytes = message.bytes
         let header = message.header
         let headerText = String(decoding: bytes[header.start..<min(header.end, bytes.count)], as: UTF8.self)
         return headerText + "\n" + TextExtraction.text(of: message)
