@@ -90,13 +90,23 @@ extension IMAPConnection {
             structures = (try? await account.structures(in: sel.id, uidRanges: sel.uidRanges(indexes))) ?? [:]
         }
         var failed: Completion?
-        let chunkSize = 512
-        var start = 0
-        while start < messages.count {
-            let chunk = messages[start..<min(messages.count, start + chunkSize)]
-            start += chunkSize
+        // Files are read a chunk ahead, while the previous chunk is encoded and sent.
+        let chunkSize = 256
+        let chunks = stride(from: 0, to: messages.count, by: chunkSize).map {
+            messages[$0..<min(messages.count, $0 + chunkSize)]
+        }
+        func startReading(_ k: Int) -> Task<[[UInt8]?], Never>? {
+            guard needsFile, k < chunks.count else { return nil }
+            let ids = chunks[k].filter { structures[$0.uid.rawValue] == nil }.map(\.id)
+            guard !ids.isEmpty else { return nil }
+            return Task { await account.readMessageFiles(ids) }
+        }
+        var nextRead = startReading(0)
+        for (k, chunk) in chunks.enumerated() {
             let uncached = chunk.filter { structures[$0.uid.rawValue] == nil }
-            let read: [[UInt8]?] = needsFile && !uncached.isEmpty ? await account.readMessageFiles(uncached.map(\.id)) : []
+            let reading = nextRead
+            nextRead = startReading(k + 1)
+            let read: [[UInt8]?] = await reading?.value ?? []
             var files: [UInt32: [UInt8]] = [:]
             for (m, bytes) in zip(uncached, read) {
                 files[m.uid.rawValue] = bytes

@@ -440,6 +440,7 @@ extension IMAPConnection {
                     received: received,
                     searchText: self.backend.searchText(of: data),
                     structure: IMAPMessageStructure.of(Message(parsing: data)),
+                    indexNow: true,
                     quota: quota
                 )
                 uids.append(delivered.uid.rawValue)

@@ -197,13 +197,13 @@ final class IMAPConnection: @unchecked Sendable {
     func flush() async {
         guard !self.out.bytes.isEmpty else { return }
         let buffer = self.channel.allocator.buffer(bytes: self.out.bytes)
-        self.out.bytes.removeAll(keepingCapacity: self.out.bytes.count < 1 << 20)
+        self.out.bytes.removeAll(keepingCapacity: self.out.bytes.count <= 64 * 1024)
         try? await self.channel.writeAndFlush(buffer)
     }
 
     /// Writes what is queued when it has grown large, so a big FETCH streams.
     func flushIfLarge() async {
-        if self.out.bytes.count >= 256 * 1024 {
+        if self.out.bytes.count >= 1024 * 1024 {
             await self.flush()
         }
     }

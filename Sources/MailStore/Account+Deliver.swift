@@ -12,6 +12,8 @@ struct PendingDelivery: Sendable {
     var metadata: DeliveryMetadata
     var searchText: String
     var structure: MessageStructure?
+    /// Index the text in the delivery's own transaction instead of leaving it to the indexer.
+    var indexNow: Bool
     /// The most the account's messages may add up to, in bytes, with this one; nil for no limit.
     var quota: Int64?
 }
@@ -49,7 +51,10 @@ actor DeliveryCommitter {
             for ((_, continuation), result) in zip(batch, results) {
                 continuation.resume(with: result.mapError { $0 as any Error })
             }
-            await account.indexer.schedule(account, addedBytes: batch.reduce(0) { $0 + $1.0.searchText.utf8.count })
+            let deferred = batch.reduce(0) { $0 + ($1.0.indexNow ? 0 : $1.0.searchText.utf8.count) }
+            if deferred > 0 {
+                await account.indexer.schedule(account, addedBytes: deferred)
+            }
         }
         self.running = false
     }
@@ -66,6 +71,9 @@ extension Account {
     ///   - searchText: the headers and decoded text parts to index for full-text search.
     ///   - received: the IMAP internal date, in seconds since 1970.
     ///   - structure: protocol data to keep beside the message (see ``MessageStructure``).
+    ///   - indexNow: put the text into the full-text index in the delivery's transaction rather
+    ///     than leaving it to the background indexer (see ``TextIndexer``). For IMAP APPEND: its
+    ///     client is there to read, and its next commands should not compete with indexing.
     ///   - quota: the most all of the account's messages may add up to, in bytes, including this
     ///     one; checked in the transaction that adds it, so concurrent deliveries cannot overshoot.
     ///     Over it, the delivery fails with ``StoreError/Kind-swift.enum/quotaExceeded``.
@@ -78,6 +86,7 @@ extension Account {
         metadata: DeliveryMetadata = DeliveryMetadata(),
         searchText: String = "",
         structure: MessageStructure? = nil,
+        indexNow: Bool = false,
         quota: Int64? = nil
     ) async throws(StoreError) -> Delivered {
         let tempPath = self.layout.tempDir + "/" + String(UInt64.random(in: 0...UInt64.max), radix: 36) + ".tmp"
@@ -102,6 +111,7 @@ extension Account {
             metadata: metadata,
             searchText: searchText,
             structure: structure,
+            indexNow: indexNow,
             quota: quota
         )
         do {
@@ -271,10 +281,17 @@ extension Account {
         guard let rowID = record.id else {
             throw StoreError(.database, account: account, "no id for new message")
         }
-        try db.execute(
-            sql: "INSERT INTO messageTextPending (rowid, text) VALUES (?, ?)",
-            arguments: [rowID, delivery.searchText]
-        )
+        if delivery.indexNow {
+            try db.execute(sql: "INSERT INTO messageText (rowid, text) VALUES (?, ?)", arguments: [rowID, delivery.searchText])
+            if delivery.searchText.utf8.allSatisfy({ $0 < 0x80 && $0 != 0 }) {
+                try db.execute(sql: "INSERT INTO messageTextASCII (rowid) VALUES (?)", arguments: [rowID])
+            }
+        } else {
+            try db.execute(
+                sql: "INSERT INTO messageTextPending (rowid, text) VALUES (?, ?)",
+                arguments: [rowID, delivery.searchText]
+            )
+        }
         if let structure = delivery.structure {
             try db.execute(
                 sql: "INSERT INTO messageStructure (rowid, envelope, bodyStructure) VALUES (?, ?, ?)",

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 extension Account {
@@ -43,8 +44,19 @@ extension Account {
                     arguments: [mailbox.rawValue]
                 )
             }
-            // Text not indexed yet (see ``indexPendingText``) is scanned.
-            let pending = try Row.fetchAll(
+            var uids: [UID] = []
+            for row in rows {
+                guard let text: String = row["text"] else {
+                    uids.append(UID(UInt32(truncatingIfNeeded: row["uid"] as Int64)))
+                    continue
+                }
+                if Self.matches(text, needle, asciiNeedle) {
+                    uids.append(UID(UInt32(truncatingIfNeeded: row["uid"] as Int64)))
+                }
+            }
+            // Text not indexed yet (see ``indexPendingText``) is scanned, straight from SQLite's
+            // buffers: after a burst of deliveries this can be many megabytes.
+            let pending = try Row.fetchCursor(
                 db,
                 sql: """
                     SELECT m.uid, t.text FROM messageTextPending t CROSS JOIN message m ON m.id = t.rowid
@@ -52,14 +64,24 @@ extension Account {
                     """,
                 arguments: [mailbox.rawValue]
             )
-            var uids: [UID] = []
-            for row in rows + pending {
-                guard let text: String = row["text"] else {
-                    uids.append(UID(UInt32(truncatingIfNeeded: row["uid"] as Int64)))
+            while let row = try pending.next() {
+                let uid = UID(UInt32(truncatingIfNeeded: row[0] as Int64))
+                let quick: Bool? = try row.withUnsafeData(atIndex: 1) { data -> Bool? in
+                    guard let data, let asciiNeedle else { return nil }
+                    return data.withUnsafeBytes { raw -> Bool? in
+                        let bytes = raw.bindMemory(to: UInt8.self)
+                        // An ASCII match is a match whatever else the text holds; without one, only
+                        // all-ASCII text is certainly without a match.
+                        if Self.asciiContains(bytes, asciiNeedle) { return true }
+                        return bytes.contains { $0 >= 0x80 } ? nil : false
+                    }
+                }
+                if let quick {
+                    if quick { uids.append(uid) }
                     continue
                 }
-                if Self.matches(text, needle, asciiNeedle) {
-                    uids.append(UID(UInt32(truncatingIfNeeded: row["uid"] as Int64)))
+                if let text: String = row[1], Self.matches(text, needle, asciiNeedle) {
+                    uids.append(uid)
                 }
             }
             return uids.sorted()

@@ -98,4 +98,17 @@ import Testing
         #expect(try await account.search(in: archive, substring: "NEEDLE") == [UID(1), UID(2)])
         #expect(try await account.search(in: box, substring: "needle").isEmpty)
     }
+
+    @Test func textIndexedAtDeliveryIsFoundAndRemovedOnExpunge() async throws {
+        let dir = try TemporaryDirectory()
+        let account = try await makeAccount(dir)
+        let box = try await inbox(account)
+        let a = try await account.deliver(sampleMessage(1), to: box, received: 0, searchText: "Plain ASCII words", indexNow: true)
+        let b = try await account.deliver(sampleMessage(2), to: box, received: 0, searchText: "Ünïcode wörds", indexNow: true)
+        #expect(try await account.search(in: box, substring: "ascii") == [a.uid])
+        #expect(try await account.search(in: box, substring: "WÖRDS") == [b.uid])
+        #expect(try await account.search(in: box, substring: "words") == [a.uid])
+        try await account.expunge(in: box, uids: [a.uid])
+        #expect(try await account.search(in: box, substring: "ascii").isEmpty)
+    }
 }
