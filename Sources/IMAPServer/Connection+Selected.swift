@@ -445,6 +445,8 @@ extension IMAPConnection {
             var byUID: [UInt32: MessageFlagsEntry] = [:]
             for c in changed { byUID[c.uid.rawValue] = c }
             var current = self.selected ?? sel
+            // Most messages share a few flag combinations: their text is made once.
+            var flagText: [Int64: String] = [:]
             for m in allowed {
                 guard let i = current.index(of: m.uid.rawValue) else { continue }
                 let entry = byUID[m.uid.rawValue]
@@ -457,7 +459,20 @@ extension IMAPConnection {
                 if !command.silent {
                     let f = entry.map { ($0.flags, $0.keywords) } ?? (m.flags, m.keywords)
                     self.announceKeywords(f.1, &current)
-                    item += "FLAGS (" + self.flagNames(f.0, f.1, recent: current.recent.contains(m.uid.rawValue)) + ")"
+                    let recent = current.recent.contains(m.uid.rawValue)
+                    let text: String
+                    if f.1.isEmpty {
+                        let key = f.0.rawValue << 1 | (recent ? 1 : 0)
+                        if let cached = flagText[key] {
+                            text = cached
+                        } else {
+                            text = self.flagNames(f.0, [], recent: recent)
+                            flagText[key] = text
+                        }
+                    } else {
+                        text = self.flagNames(f.0, f.1, recent: recent)
+                    }
+                    item += "FLAGS (" + text + ")"
                 }
                 if self.condstore {
                     if !command.silent { item += " " }
@@ -533,12 +548,4 @@ extension ChangeEvent {
     }
 }
 
-extension ChangeQueue {
-    /// Puts events back at the front, for changes that could not be shown yet.
-    func prepend(_ kept: [ChangeEvent]) {
-        let later = self.take()
-        for e in kept + later {
-            self.append(e)
-        }
-    }
-}
+

@@ -43,16 +43,34 @@ struct Completion: Error {
 /// Changes published by the store, waiting to be shown to the client. The account's change
 /// stream is forwarded here by a task; the session takes them when IMAP allows it.
 final class ChangeQueue: Sendable {
-    private let events = Mutex<[ChangeEvent]>([])
+    private struct State {
+        var events: [ChangeEvent] = []
+        var wakeupPending = false
+    }
+    private let state = Mutex(State())
 
-    func append(_ e: ChangeEvent) {
-        self.events.withLock { $0.append(e) }
+    /// Adds events; returns whether the session should be woken (no wakeup is pending).
+    @discardableResult
+    func append(_ events: [ChangeEvent]) -> Bool {
+        self.state.withLock { state in
+            state.events += events
+            defer { state.wakeupPending = true }
+            return !state.wakeupPending
+        }
+    }
+
+    /// Puts events back at the front, for changes that could not be shown yet.
+    func prepend(_ kept: [ChangeEvent]) {
+        self.state.withLock { $0.events = kept + $0.events }
     }
 
     func take() -> [ChangeEvent] {
-        self.events.withLock { list in
-            defer { list = [] }
-            return list
+        self.state.withLock { state in
+            defer {
+                state.events = []
+                state.wakeupPending = false
+            }
+            return state.events
         }
     }
 }
@@ -287,7 +305,7 @@ final class IMAPConnection: @unchecked Sendable {
             guard let event = await self.events.next() else { throw .closed }
             switch event {
             case .tlsReady: return
-            case .bytes, .store: continue
+            case .bytes, .storeChanged: continue
             case .idleTimeout, .closed, .shutdown: throw .closed
             }
         }
@@ -479,14 +497,15 @@ final class IMAPConnection: @unchecked Sendable {
 
     /// Starts forwarding the account's changes to this session.
     func subscribeChanges(_ account: Account) {
-        let stream = account.changeEvents()
+        let stream = account.changeBatches()
         let queue = self.changes
         let continuation = self.continuation
         self.forwarder = Task {
-            for await event in stream {
-                queue.append(event)
-                // Wakes a session in IDLE; ignored otherwise.
-                continuation.yield(.store(event))
+            for await batch in stream {
+                // Wakes a session in IDLE (ignored otherwise), once until it takes the changes.
+                if queue.append(batch) {
+                    continuation.yield(.storeChanged)
+                }
             }
         }
     }

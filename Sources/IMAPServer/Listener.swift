@@ -22,8 +22,8 @@ enum IMAPEvent: Sendable {
     case shutdown
     /// The peer closed the connection, or it failed.
     case closed
-    /// A change in the logged-in account, in commit order.
-    case store(ChangeEvent)
+    /// The logged-in account changed; the changes wait in the session's queue.
+    case storeChanged
 }
 
 final class IMAPInboundBridge: ChannelInboundHandler, @unchecked Sendable {

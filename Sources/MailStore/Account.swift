@@ -99,6 +99,21 @@ public final class Account: Sendable {
 
     /// Subscribes to this account's changes, in commit order, from now on.
     public func changeEvents() -> AsyncStream<ChangeEvent> {
+        let batches = self.changes.subscribe()
+        return AsyncStream { continuation in
+            let task = Task {
+                for await batch in batches {
+                    for event in batch { continuation.yield(event) }
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// The same changes, one array per committed transaction: cheaper for a transaction that
+    /// changes thousands of messages.
+    public func changeBatches() -> AsyncStream<[ChangeEvent]> {
         self.changes.subscribe()
     }
 
@@ -216,13 +231,13 @@ final class BlockingIOPool: Sendable {
 final class ChangeBroadcaster: Sendable {
     private struct State {
         var nextID = 0
-        var subscribers: [Int: AsyncStream<ChangeEvent>.Continuation] = [:]
+        var subscribers: [Int: AsyncStream<[ChangeEvent]>.Continuation] = [:]
     }
 
     private let state = Mutex(State())
 
-    func subscribe() -> AsyncStream<ChangeEvent> {
-        let (stream, continuation) = AsyncStream<ChangeEvent>.makeStream(bufferingPolicy: .unbounded)
+    func subscribe() -> AsyncStream<[ChangeEvent]> {
+        let (stream, continuation) = AsyncStream<[ChangeEvent]>.makeStream(bufferingPolicy: .unbounded)
         let id = self.state.withLock { state in
             let id = state.nextID
             state.nextID += 1
@@ -242,9 +257,7 @@ final class ChangeBroadcaster: Sendable {
     func publish(_ events: [ChangeEvent]) {
         let continuations = self.state.withLock { Array($0.subscribers.values) }
         for continuation in continuations {
-            for event in events {
-                continuation.yield(event)
-            }
+            continuation.yield(events)
         }
     }
 }
