@@ -48,6 +48,7 @@ bench: bench-deps
 	./scripts/bench-site
 	./scripts/bench-store
 	./scripts/bench-smtp
+	./scripts/bench-imap
 
 clean:
 	rm -rf .build website/html
