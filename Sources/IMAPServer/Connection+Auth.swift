@@ -71,6 +71,7 @@ extension IMAPConnection {
         self.user = user
         self.account = account
         self.state = .authenticated
+        self.setIdleTimeout(self.options.idleTimeout)
         self.subscribeChanges(account)
         // RFC 9051 6.2.3: the capabilities may change after login; send them in the OK.
         return .ok("authenticated", code: "CAPABILITY " + self.capabilities.joined(separator: " "))
@@ -86,6 +87,7 @@ extension IMAPConnection {
         self.user = nil
         self.state = .notAuthenticated
         _ = self.changes.take()
+        self.setIdleTimeout(self.options.preAuthTimeout)
         return .ok("unauthenticated")
     }
 
@@ -159,6 +161,17 @@ extension IMAPConnection {
                     return try self.loginFailed()
                 }
             }
+        }
+    }
+
+    /// Replaces the inactivity timer: short before login, the RFC's 30 minutes after.
+    func setIdleTimeout(_ timeout: TimeAmount) {
+        let channel = self.channel
+        channel.eventLoop.execute {
+            let pipeline = channel.pipeline.syncOperations
+            guard let old = try? pipeline.handler(type: IdleStateHandler.self) else { return }
+            try? pipeline.addHandler(IdleStateHandler(readTimeout: timeout), name: "idle-auth", position: .after(old))
+            pipeline.removeHandler(old, promise: nil)
         }
     }
 

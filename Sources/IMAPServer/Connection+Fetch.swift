@@ -15,7 +15,16 @@ extension IMAPConnection {
             await self.enableCondstore()
         }
         if command.vanished {
-            return .bad("VANISHED needs QRESYNC, which is not enabled")
+            // RFC 7162 3.2.6: VANISHED (EARLIER) for the set's messages expunged since CHANGEDSINCE.
+            guard self.qresync else { return .bad("VANISHED needs QRESYNC, which is not enabled") }
+            let since = ModSeq(Int64(clamping: command.changedSince ?? 0))
+            let last = sel.uids.last ?? 0
+            if let vanished = try? await account.changes(in: sel.id, since: since).vanished.map(\.rawValue) {
+                let inSet = vanished.filter { command.set.contains($0, max: max(last, $0)) }
+                if !inSet.isEmpty {
+                    self.line("* VANISHED (EARLIER) \(IMAPSequenceSet(numbers: inSet))")
+                }
+            }
         }
         let indexes = sel.indexes(command.set, uid: command.uid, saved: self.savedResult)
         guard !indexes.isEmpty else { return .ok("fetch completed") }
@@ -164,8 +173,9 @@ extension IMAPConnection {
             self.out.write(name)
         }
         var attributes = command.attributes
-        // RFC 9051 6.4.8: UID FETCH always returns UID; flags changed by the fetch are reported.
-        if command.uid && !attributes.contains(.uid) { attributes.insert(.uid, at: 0) }
+        // RFC 9051 6.4.8: UID FETCH always returns UID, and so does every FETCH with QRESYNC
+        // (RFC 7162 3.2.4); flags changed by the fetch are reported.
+        if (command.uid || self.qresync) && !attributes.contains(.uid) { attributes.insert(.uid, at: 0) }
         if addFlags && !attributes.contains(.flags) { attributes.append(.flags) }
         if self.condstore && (command.changedSince != nil || addFlags) && !attributes.contains(.modSeq) {
             attributes.append(.modSeq)

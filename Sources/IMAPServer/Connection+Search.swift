@@ -49,6 +49,8 @@ struct SearchNeeds {
     var body = false
     var texts: Set<String> = []
     var modSeq = false
+    /// Some key needs the messages' flags, dates or sizes (not only UIDs and the text index).
+    var metadata = false
 
     mutating func collect(_ key: IMAPSearchKey) {
         switch key {
@@ -61,6 +63,9 @@ struct SearchNeeds {
             self.texts.insert(s)
         case .modSeq:
             self.modSeq = true
+            self.metadata = true
+        case .all, .uid, .sequenceSet:
+            break
         case .not(let k):
             self.collect(k)
         case .or(let a, let b):
@@ -69,8 +74,9 @@ struct SearchNeeds {
         case .and(let keys):
             for k in keys { self.collect(k) }
         default:
-            break
+            self.metadata = true
         }
+        if self.header || self.body { self.metadata = true }
     }
 }
 
@@ -90,7 +96,11 @@ extension IMAPConnection {
             return .ok("search completed")
         }
         do {
-            let metas = try await account.messages(in: sel.id, uidRanges: [sel.uids[0]...sel.uids[count - 1]])
+            // Keys answered by UIDs and the text index alone (e.g. TEXT) need no message rows.
+            let metas =
+                needs.metadata
+                ? try await account.messages(in: sel.id, uidRanges: [sel.uids[0]...sel.uids[count - 1]])
+                : sel.uids[0..<count].map { StoredMessage(id: MessageID(0), mailboxID: sel.id, uid: UID($0)) }
             var textHits: [String: Set<UInt32>] = [:]
             for text in needs.texts {
                 textHits[text] = Set(try await account.search(in: sel.id, substring: text).map(\.rawValue))

@@ -113,10 +113,14 @@ extension IMAPConnection {
             // RFC 7162 3.2.11 / RFC 9051: with a mailbox already selected, say it is closed.
             self.line("* OK [CLOSED] previous mailbox closed")
         }
+        var resync: (uidValidity: UInt32, modSeq: UInt64, known: IMAPSequenceSet?)?
         for p in parameters {
             switch p {
             case .condstore: self.condstore = true
-            case .qresync: return .bad("QRESYNC is not enabled")
+            case .qresync(let uidValidity, let modSeq, let known, _):
+                // RFC 7162 3.2.5: only after ENABLE QRESYNC.
+                guard self.qresync else { return .bad("QRESYNC is not enabled") }
+                resync = (uidValidity, modSeq, known)
             case .other(let name): return .bad("unknown SELECT parameter \(name)")
             }
         }
@@ -179,7 +183,40 @@ extension IMAPConnection {
         )
         self.savedResult = []
         self.state = .selected
+        if let resync, resync.uidValidity == box.uidValidity {
+            if let failure = await self.resynchronize(since: resync.modSeq, known: resync.known) { return failure }
+        }
         return .ok(readOnly ? "examine completed" : "select completed", code: readOnly ? "READ-ONLY" : "READ-WRITE")
+    }
+
+    /// RFC 7162 3.2.5.1: what changed since the client's MODSEQ: VANISHED (EARLIER) for messages
+    /// expunged since (of the UIDs it knows), and FETCH for messages whose flags changed.
+    func resynchronize(since modSeq: UInt64, known: IMAPSequenceSet?) async -> Completion? {
+        guard let sel = self.selected, let account = self.account else { return nil }
+        let changes: (changed: [StoredMessage], vanished: [UID])
+        do {
+            changes = try await account.changes(in: sel.id, since: ModSeq(Int64(clamping: modSeq)))
+        } catch {
+            return self.storeFailure(error, "select")
+        }
+        let last = sel.uids.last ?? 0
+        let vanished = changes.vanished.map(\.rawValue).filter { uid in
+            known.map { $0.contains(uid, max: max(last, uid)) } ?? true
+        }
+        if !vanished.isEmpty {
+            self.line("* VANISHED (EARLIER) \(IMAPSequenceSet(numbers: vanished))")
+        }
+        var current = sel
+        for m in changes.changed {
+            guard let i = current.index(of: m.uid.rawValue), i < current.announced else { continue }
+            if let known, !known.contains(m.uid.rawValue, max: max(last, m.uid.rawValue)) { continue }
+            self.announceKeywords(m.keywords, &current)
+            current.noteReported(m.uid.rawValue, m.modSeq.rawValue)
+            let flags = self.flagNames(m.flags, m.keywords, recent: current.recent.contains(m.uid.rawValue))
+            self.line("* \(i + 1) FETCH (UID \(m.uid.rawValue) FLAGS (\(flags)) MODSEQ (\(m.modSeq.rawValue)))")
+        }
+        self.selected = current
+        return nil
     }
 
     // MARK: - Changes by others
@@ -230,17 +267,7 @@ extension IMAPConnection {
                     keep.append(event)
                     continue
                 }
-                // Descending, so each sequence number is still valid when sent.
-                for uid in present.sorted(by: >) {
-                    guard let i = sel.index(of: uid.rawValue) else { continue }
-                    sel.uids.remove(at: i)
-                    sel.reported[uid.rawValue] = nil
-                    sel.recent.remove(uid.rawValue)
-                    if i < sel.announced {
-                        self.line("* \(i + 1) EXPUNGE")
-                        sel.announced -= 1
-                    }
-                }
+                self.expungeFromView(&sel, present.map(\.rawValue))
             case .flagsChanged(let mailboxID, let uid, let flags, let keywords, let modSeq):
                 guard mailboxID == sel.id, modSeq.rawValue > sel.snapshotModSeq,
                     let i = sel.index(of: uid.rawValue)
@@ -261,9 +288,7 @@ extension IMAPConnection {
                     keep.append(event)
                     continue
                 }
-                for i in stride(from: sel.announced - 1, through: 0, by: -1) {
-                    self.line("* \(i + 1) EXPUNGE")
-                }
+                self.expungeFromView(&sel, sel.uids)
                 sel.uids = []
                 sel.announced = 0
             case .mailboxRenamed(let id, _, let newName):
@@ -402,17 +427,33 @@ extension IMAPConnection {
     /// Sends EXPUNGE for messages this session removed and takes them out of its view.
     func removeExpunged(_ uids: [UInt32]) {
         guard var sel = self.selected else { return }
+        self.expungeFromView(&sel, uids)
+        self.selected = sel
+    }
+
+    /// Takes messages out of the session's view and tells the client: EXPUNGE with sequence
+    /// numbers, or with QRESYNC one VANISHED with the UIDs (RFC 7162 3.2.10). Messages the client
+    /// was never told of go silently.
+    func expungeFromView(_ sel: inout SelectedMailbox, _ uids: [UInt32]) {
+        var vanished: [UInt32] = []
+        // Descending, so each sequence number is still valid when sent.
         for uid in uids.sorted(by: >) {
             guard let i = sel.index(of: uid) else { continue }
             sel.uids.remove(at: i)
             sel.reported[uid] = nil
             sel.recent.remove(uid)
             if i < sel.announced {
-                self.line("* \(i + 1) EXPUNGE")
+                if self.qresync {
+                    vanished.append(uid)
+                } else {
+                    self.line("* \(i + 1) EXPUNGE")
+                }
                 sel.announced -= 1
             }
         }
-        self.selected = sel
+        if !vanished.isEmpty {
+            self.line("* VANISHED \(IMAPSequenceSet(numbers: vanished))")
+        }
     }
 
     // MARK: - STORE
@@ -455,7 +496,7 @@ extension IMAPConnection {
                 // UNCHANGEDSINCE changed messages still report their new MODSEQ (RFC 7162 3.1.3).
                 if command.silent && !(command.unchangedSince != nil && entry != nil) { continue }
                 var item = "* \(i + 1) FETCH ("
-                if command.uid { item += "UID \(m.uid.rawValue) " }
+                if command.uid || self.qresync { item += "UID \(m.uid.rawValue) " }
                 if !command.silent {
                     let f = entry.map { ($0.flags, $0.keywords) } ?? (m.flags, m.keywords)
                     self.announceKeywords(f.1, &current)

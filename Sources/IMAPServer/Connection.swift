@@ -126,6 +126,8 @@ final class IMAPConnection: @unchecked Sendable {
     }
 
     var utf8Accept: Bool { self.enabled.contains("UTF8=ACCEPT") }
+    /// RFC 7162 3.2: QRESYNC is enabled (VANISHED instead of EXPUNGE).
+    var qresync: Bool { self.enabled.contains("QRESYNC") }
     var rev2: Bool { self.enabled.contains("IMAP4REV2") }
 
     // MARK: - Capabilities
@@ -148,7 +150,7 @@ final class IMAPConnection: @unchecked Sendable {
         caps += [
             "ENABLE", "IDLE", "NAMESPACE", "ID", "UIDPLUS", "MOVE", "UNSELECT", "LITERAL+", "SASL-IR", "CHILDREN",
             "SPECIAL-USE", "CREATE-SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "STATUS=SIZE", "ESEARCH",
-            "SEARCHRES", "CONDSTORE", "BINARY", "UTF8=ACCEPT", "APPENDLIMIT=\(self.options.limits.maxAppendLiteralSize)",
+            "SEARCHRES", "CONDSTORE", "QRESYNC", "BINARY", "UTF8=ACCEPT", "APPENDLIMIT=\(self.options.limits.maxAppendLiteralSize)",
             "MULTIAPPEND", "PREVIEW", "UNAUTHENTICATE",
         ]
         return caps
@@ -189,6 +191,10 @@ final class IMAPConnection: @unchecked Sendable {
             self.line("* OK [CAPABILITY \(self.capabilities.joined(separator: " "))] mox imap")
             while true {
                 let frame = try await self.nextFrame()
+                if self.overBufferLimit {
+                    self.line("* BYE too many commands sent without reading the responses")
+                    throw SessionEnd.closed
+                }
                 try await self.execute(frame)
             }
         } catch {
@@ -268,7 +274,7 @@ final class IMAPConnection: @unchecked Sendable {
             case .needMoreData:
                 switch try await self.nextEvent() {
                 case .bytes(let bytes):
-                    self.reader.append(bytes)
+                    self.append(bytes)
                 default:
                     continue
                 }
@@ -276,6 +282,18 @@ final class IMAPConnection: @unchecked Sendable {
                 try self.refused(error)
             }
         }
+    }
+
+    /// Buffers input; too much of it unanswered ends the connection.
+    func append(_ bytes: [UInt8]) {
+        self.reader.append(bytes)
+    }
+
+    /// Whether the buffered input is over the limit: more than a maximal command plus the
+    /// pipelining allowance. Checked before each command is carried out.
+    var overBufferLimit: Bool {
+        self.reader.bufferedCount > self.options.limits.maxAppendLiteralSize + self.options.limits.maxLineLength
+            + self.options.maxPipelinedBytes
     }
 
     /// Answers input the frame reader refused; throws when the connection must close.
@@ -467,10 +485,11 @@ final class IMAPConnection: @unchecked Sendable {
         var now: [String] = []
         for name in names {
             let upper = name.uppercased()
-            let known: Set<String> = ["CONDSTORE", "UTF8=ACCEPT", "IMAP4REV2"]
+            let known: Set<String> = ["CONDSTORE", "QRESYNC", "UTF8=ACCEPT", "IMAP4REV2"]
             guard known.contains(upper), !self.enabled.contains(upper) else { continue }
             self.enabled.insert(upper)
-            if upper == "CONDSTORE" { self.condstore = true }
+            // RFC 7162 3.2.3: QRESYNC implies CONDSTORE.
+            if upper == "CONDSTORE" || upper == "QRESYNC" { self.condstore = true }
             // RFC 6855 3: from now on, UTF-8 in strings and mailbox names.
             if upper == "UTF8=ACCEPT" { self.out.utf8Accept = true }
             now.append(upper == "IMAP4REV2" ? "IMAP4rev2" : upper)

@@ -56,6 +56,10 @@ public struct IMAPServerOptions: Sendable {
     public var idleTimeout: TimeAmount = .minutes(30)
     /// Before login the timer is shorter (RFC 9051 5.4 allows it).
     public var preAuthTimeout: TimeAmount = .minutes(1)
+    /// Input buffered beyond the command being read (pipelined commands the server has not
+    /// answered yet) before the connection is closed: a client that sends without reading the
+    /// answers cannot make the server hold unbounded data.
+    public var maxPipelinedBytes = 1024 * 1024
     /// Wrong passwords allowed per connection before it is closed.
     public var maxAuthFailures = 3
     /// Command and literal sizes.

@@ -96,7 +96,7 @@ public final class IMAPListener: Sendable {
                         }
                         try pipeline.addHandler(NIOSSLServerHandler(context: tls.context))
                     }
-                    try pipeline.addHandler(IdleStateHandler(readTimeout: options.idleTimeout), name: "idle")
+                    try pipeline.addHandler(IdleStateHandler(readTimeout: options.preAuthTimeout), name: "idle")
                     try pipeline.addHandler(IMAPInboundBridge(continuation: continuation))
                     let connection = IMAPConnection(
                         channel: channel,

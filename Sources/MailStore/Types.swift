@@ -124,6 +124,30 @@ public struct StoredMessage: Hashable, Sendable {
     public var received: Int64
     public var size: Int64
     public var metadata: DeliveryMetadata
+
+    public init(
+        id: MessageID,
+        mailboxID: MailboxID,
+        uid: UID,
+        modSeq: ModSeq = ModSeq(0),
+        createSeq: ModSeq = ModSeq(0),
+        flags: MessageFlags = [],
+        keywords: [String] = [],
+        received: Int64 = 0,
+        size: Int64 = 0,
+        metadata: DeliveryMetadata = DeliveryMetadata()
+    ) {
+        self.id = id
+        self.mailboxID = mailboxID
+        self.uid = uid
+        self.modSeq = modSeq
+        self.createSeq = createSeq
+        self.flags = flags
+        self.keywords = keywords
+        self.received = received
+        self.size = size
+        self.metadata = metadata
+    }
 }
 
 /// The UID and flags of one message, as IMAP SELECT and FETCH FLAGS need them.

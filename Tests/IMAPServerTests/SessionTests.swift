@@ -1,6 +1,7 @@
 import Foundation
 import IMAPServer
 import MailStore
+import NIOCore
 import Testing
 
 /// The server over loopback, driven by real protocol exchanges, over a store in a temporary directory.
@@ -364,5 +365,66 @@ import Testing
         #expect(r[3].tagged.hasPrefix("t7 OK [MODIFIED 2]"))
         #expect(r[3].untagged.first?.hasPrefix("* 1 FETCH (FLAGS (\\Recent \\Flagged) MODSEQ (") == true)
         #expect(r[4].untagged.first?.hasPrefix("* SEARCH 1 2 (MODSEQ ") == true)
+    }
+
+    @Test func inactiveConnectionsAreLoggedOut() async throws {
+        let server = try await TestServer.start {
+            $0.preAuthTimeout = .milliseconds(300)
+            $0.idleTimeout = .milliseconds(900)
+        }
+        let (before, afterLogin) = try await withClient(port: server.port) { c in
+            _ = c.line()
+            let start = Date()
+            let bye = c.line()
+            let b = (bye, Date().timeIntervalSince(start))
+            let d = try TestClient(port: server.port)
+            defer { d.close() }
+            _ = d.login()
+            let loginTime = Date()
+            let bye2 = d.line()
+            return (b, (bye2, Date().timeIntervalSince(loginTime)))
+        }
+        await server.stop()
+        // RFC 9051 5.4: BYE, then close; before login sooner than after.
+        #expect(before.0 == "* BYE autologout, inactivity timeout")
+        #expect(before.1 < 0.8)
+        #expect(afterLogin.0 == "* BYE autologout, inactivity timeout")
+        #expect(afterLogin.1 > 0.6)
+    }
+
+    @Test func qresync() async throws {
+        let server = try await TestServer.start()
+        let r = try await withClient(port: server.port) { c in
+            _ = c.login()
+            for subject in ["a", "b", "c"] {
+                _ = c.append("INBOX", testMessage(subject: subject))
+            }
+            let enable = c.command("ENABLE QRESYNC")
+            let select = c.command("SELECT INBOX")
+            func code(_ name: String) -> String {
+                let line = select.untagged.first { $0.hasPrefix("* OK [\(name) ") } ?? ""
+                return String(line.dropFirst("* OK [\(name) ".count).prefix { $0.isNumber })
+            }
+            let (validity, modseq) = (code("UIDVALIDITY"), code("HIGHESTMODSEQ"))
+            _ = c.command("STORE 1 +FLAGS.SILENT (\\Seen)")
+            _ = c.command("STORE 2 +FLAGS.SILENT (\\Deleted)")
+            let expunge = c.command("EXPUNGE")
+            _ = c.command("UNSELECT")
+            let reselect = c.command("SELECT INBOX (QRESYNC (\(validity) \(modseq)))")
+            let fetch = c.command("UID FETCH 1:* (FLAGS) (CHANGEDSINCE \(modseq) VANISHED)")
+            let plain = c.command("FETCH 2 (FLAGS)")
+            return [enable, expunge, reselect, fetch, plain]
+        }
+        await server.stop()
+        #expect(r[0].untagged == ["* ENABLED QRESYNC"])
+        // RFC 7162 3.2.10: VANISHED instead of EXPUNGE.
+        #expect(r[1].untagged == ["* VANISHED 2"])
+        #expect(r[2].untagged.contains("* VANISHED (EARLIER) 2"))
+        #expect(r[2].untagged.contains { $0.hasPrefix("* 1 FETCH (UID 1 FLAGS (\\Seen) MODSEQ (") })
+        #expect(!r[2].untagged.contains { $0.hasPrefix("* 2 FETCH") })
+        #expect(r[3].untagged.first == "* VANISHED (EARLIER) 2")
+        #expect(r[3].untagged.dropFirst().map { String($0.prefix(24)) } == ["* 1 FETCH (UID 1 FLAGS ("])
+        // With QRESYNC every FETCH response carries the UID.
+        #expect(r[4].untagged == ["* 2 FETCH (UID 3 FLAGS ())"])
     }
 }
