@@ -367,17 +367,21 @@ extension IMAPConnection {
         switch await self.lookupMailbox(name) {
         case .success(let box):
             var recent = 0
+            var deletedStorage: Int64 = 0
             if attributes.contains(.recent), let account = self.account {
                 recent = (try? await account.unclaimedRecentCount(box.id)) ?? 0
             }
-            self.writeStatus(box, attributes, recent: recent)
+            if attributes.contains(.deletedStorage), let account = self.account {
+                deletedStorage = (try? await account.deletedSize(in: box.id)) ?? 0
+            }
+            self.writeStatus(box, attributes, recent: recent, deletedStorage: deletedStorage)
             return .ok("status completed")
         case .failure(let c):
             return c
         }
     }
 
-    func writeStatus(_ box: Mailbox, _ attributes: [IMAPStatusAttribute], recent: Int = 0) {
+    func writeStatus(_ box: Mailbox, _ attributes: [IMAPStatusAttribute], recent: Int = 0, deletedStorage: Int64 = 0) {
         var items: [String] = []
         for a in attributes {
             let value: String
@@ -391,7 +395,8 @@ extension IMAPConnection {
             case .recent: value = "\(recent)"
             case .highestModSeq: value = "\(box.modSeq.rawValue)"
             case .appendLimit: value = "\(self.options.limits.maxAppendLiteralSize)"
-            case .deletedStorage: value = "0"
+            // RFC 9208 4.4: in units of 1024 octets.
+            case .deletedStorage: value = "\((deletedStorage + 1023) / 1024)"
             }
             items.append("\(a.rawValue) \(value)")
         }

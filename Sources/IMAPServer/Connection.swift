@@ -151,7 +151,7 @@ final class IMAPConnection: @unchecked Sendable {
             "ENABLE", "IDLE", "NAMESPACE", "ID", "UIDPLUS", "MOVE", "UNSELECT", "LITERAL+", "SASL-IR", "CHILDREN",
             "SPECIAL-USE", "CREATE-SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "STATUS=SIZE", "ESEARCH",
             "SEARCHRES", "CONDSTORE", "QRESYNC", "BINARY", "UTF8=ACCEPT", "APPENDLIMIT=\(self.options.limits.maxAppendLiteralSize)",
-            "MULTIAPPEND", "PREVIEW", "UNAUTHENTICATE",
+            "MULTIAPPEND", "PREVIEW", "UNAUTHENTICATE", "QUOTA", "QUOTA=RES-STORAGE", "REPLACE",
         ]
         return caps
     }
@@ -473,7 +473,13 @@ final class IMAPConnection: @unchecked Sendable {
             return await self.copyOrMove(uid: uid, set: set, to: mailbox, move: false)
         case .move(let uid, let set, let mailbox):
             return await self.copyOrMove(uid: uid, set: set, to: mailbox, move: true)
-        case .esearch, .notify, .getMetadata, .setMetadata, .getQuota, .getQuotaRoot, .compress, .replace:
+        case .getQuota(let root):
+            return await self.getQuota(root: root)
+        case .getQuotaRoot(let mailbox):
+            return await self.getQuotaRoot(mailbox: mailbox)
+        case .replace(let uid, let number, let mailbox, let message):
+            return await self.replace(uid: uid, number: number, mailbox: mailbox, message: message)
+        case .esearch, .notify, .getMetadata, .setMetadata, .compress:
             return .bad("command not supported")
         }
     }

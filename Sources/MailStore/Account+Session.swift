@@ -211,3 +211,17 @@ extension Account {
         }
     }
 }
+
+extension Account {
+    /// The size of the messages of a mailbox marked \Deleted: what an EXPUNGE would free
+    /// (IMAP STATUS DELETED-STORAGE, RFC 9208 4.4).
+    public func deletedSize(in mailbox: MailboxID) async throws(StoreError) -> Int64 {
+        try await self.read("summing deleted messages") { db in
+            try Int64.fetchOne(
+                db,
+                sql: "SELECT COALESCE(SUM(size), 0) FROM message WHERE mailboxID = ? AND expunged = 0 AND flags & ? != 0",
+                arguments: [mailbox.rawValue, MessageFlags.deleted.rawValue]
+            ) ?? 0
+        }
+    }
+}

@@ -427,4 +427,36 @@ import Testing
         // With QRESYNC every FETCH response carries the UID.
         #expect(r[4].untagged == ["* 2 FETCH (UID 3 FLAGS ())"])
     }
+
+    @Test func quotaAndReplace() async throws {
+        let server = try await TestServer.start(quota: 10 * 1024 * 1024)
+        let message = testMessage(subject: "draft one")
+        let r = try await withClient(port: server.port) { c in
+            _ = c.login()
+            _ = c.append("Drafts", message, flags: "\\Deleted")
+            let root = c.command("GETQUOTAROOT Drafts")
+            let quota = c.command("GETQUOTA \"\"")
+            let other = c.command("GETQUOTA nothere")
+            let status = c.command("STATUS Drafts (DELETED-STORAGE)")
+            _ = c.command("SELECT Drafts")
+            let replacement = Array(testMessage(subject: "draft two").utf8)
+            c.send("r1 REPLACE 1 Drafts {\(replacement.count)+}\r\n")
+            c.send(replacement + [13, 10])
+            let replace = c.response("r1")
+            let fetch = c.command("FETCH 1:* (UID ENVELOPE)")
+            return [root, quota, other, status, replace, fetch]
+        }
+        await server.stop()
+        let kb = (message.utf8.count + 1023) / 1024
+        #expect(r[0].untagged == ["* QUOTAROOT Drafts \"\"", "* QUOTA \"\" (STORAGE \(kb) 10240)"])
+        #expect(r[1].untagged == ["* QUOTA \"\" (STORAGE \(kb) 10240)"])
+        #expect(r[2].tagged.hasPrefix("t5 NO [NONEXISTENT]"))
+        #expect(r[3].untagged == ["* STATUS Drafts (DELETED-STORAGE \(kb))"])
+        // RFC 8508 3.3: APPENDUID, then the old message's EXPUNGE, then OK.
+        #expect(r[4].untagged.first?.hasPrefix("* OK [APPENDUID ") == true)
+        #expect(r[4].untagged.contains("* 1 EXPUNGE"))
+        #expect(r[4].tagged == "r1 OK replace completed")
+        #expect(r[5].untagged.count == 1)
+        #expect(r[5].untagged.first?.contains("\"draft two\"") == true)
+    }
 }

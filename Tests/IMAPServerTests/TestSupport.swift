@@ -15,9 +15,11 @@ import Glibc
 final class StoreBackend: IMAPBackend {
     let dataDir: String
     let opened = Mutex<Account?>(nil)
+    let quotaBytes: Int64?
 
-    init() {
+    init(quota: Int64? = nil) {
         self.dataDir = NSTemporaryDirectory() + "imaptest-" + UUID().uuidString
+        self.quotaBytes = quota
     }
 
     func verifyPassword(username: String, password: String) async -> IMAPUser? {
@@ -45,7 +47,7 @@ final class StoreBackend: IMAPBackend {
             + TextExtraction.text(of: m)
     }
 
-    func quota(account: String) -> Int64? { nil }
+    func quota(account: String) -> Int64? { self.quotaBytes }
 
     func cleanup() async {
         if let a = self.opened.withLock({ $0 }) { await a.close() }
@@ -59,11 +61,14 @@ struct TestServer {
     let backend: StoreBackend
     let port: Int
 
-    static func start(configure: (inout IMAPServerOptions) -> Void = { _ in }) async throws -> TestServer {
+    static func start(
+        quota: Int64? = nil,
+        configure: (inout IMAPServerOptions) -> Void = { _ in }
+    ) async throws -> TestServer {
         var options = IMAPServerOptions(hostname: "mail.test", tls: nil, rateLimits: .unlimited)
         options.requireTLSForAuth = false
         configure(&options)
-        let backend = StoreBackend()
+        let backend = StoreBackend(quota: quota)
         let listener = try await IMAPListener.start(
             host: "127.0.0.1",
             port: 0,
