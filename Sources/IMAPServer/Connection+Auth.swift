@@ -166,6 +166,7 @@ extension IMAPConnection {
 
     /// Replaces the inactivity timer: short before login, the RFC's 30 minutes after.
     func setIdleTimeout(_ timeout: TimeAmount) {
+        self.currentTimeout = .nanoseconds(timeout.nanoseconds)
         let channel = self.channel
         channel.eventLoop.execute {
             let pipeline = channel.pipeline.syncOperations

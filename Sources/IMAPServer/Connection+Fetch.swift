@@ -28,9 +28,23 @@ extension IMAPConnection {
         }
         let indexes = sel.indexes(command.set, uid: command.uid, saved: self.savedResult)
         guard !indexes.isEmpty else { return .ok("fetch completed") }
+        // ENVELOPE and BODYSTRUCTURE come from the stored structures when that is all the files
+        // would be needed for.
+        let onlyCached = attributes.allSatisfy {
+            switch $0 {
+            case .envelope, .bodyStructure, .flags, .uid, .internalDate, .rfc822Size, .modSeq, .saveDate: return true
+            default: return false
+            }
+        }
+        let wantsStructure = attributes.contains { $0 == .envelope || $0 == .bodyStructure }
         var messages: [StoredMessage]
+        var structures: [UInt32: MessageStructure] = [:]
         do {
-            messages = try await account.messages(in: sel.id, uidRanges: sel.uidRanges(indexes))
+            (messages, structures) = try await account.fetchRows(
+                in: sel.id,
+                uidRanges: sel.uidRanges(indexes),
+                structures: wantsStructure && onlyCached && !self.utf8Accept
+            )
         } catch {
             return self.storeFailure(error, "fetch")
         }
@@ -86,18 +100,6 @@ extension IMAPConnection {
                 }
             }
         }
-        // ENVELOPE and BODYSTRUCTURE come from the stored structures when that is all the files
-        // would be needed for.
-        var structures: [UInt32: MessageStructure] = [:]
-        let onlyCached = attributes.allSatisfy {
-            switch $0 {
-            case .envelope, .bodyStructure, .flags, .uid, .internalDate, .rfc822Size, .modSeq, .saveDate: return true
-            default: return false
-            }
-        }
-        if needsFile && onlyCached && !self.utf8Accept {
-            structures = (try? await account.structures(in: sel.id, uidRanges: sel.uidRanges(indexes))) ?? [:]
-        }
         var failed: Completion?
         // Files are read a chunk ahead, while the previous chunk is encoded and sent.
         let chunkSize = 256
@@ -106,9 +108,11 @@ extension IMAPConnection {
         }
         func startReading(_ k: Int) -> Task<[[UInt8]?], Never>? {
             guard needsFile, k < chunks.count else { return nil }
-            let ids = chunks[k].filter { structures[$0.uid.rawValue] == nil }.map(\.id)
-            guard !ids.isEmpty else { return nil }
-            return Task { await account.readMessageFiles(ids) }
+            let wanted = chunks[k].filter { structures[$0.uid.rawValue] == nil }
+            guard !wanted.isEmpty else { return nil }
+            let ids = wanted.map(\.id)
+            let sizes = wanted.map(\.size)
+            return Task { await account.readMessageFiles(ids, sizes: sizes) }
         }
         var nextRead = startReading(0)
         for (k, chunk) in chunks.enumerated() {

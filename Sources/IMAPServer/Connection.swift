@@ -105,6 +105,9 @@ final class IMAPConnection: @unchecked Sendable {
     var authFailures = 0
     /// The UIDs saved by SEARCH RETURN (SAVE), for "$" (RFC 5182).
     var savedResult: [UInt32] = []
+    /// When input last arrived, and the inactivity limit in force (see `setIdleTimeout`).
+    var lastInput = ContinuousClock.now
+    var currentTimeout: Duration
 
     init(
         channel: any Channel,
@@ -123,6 +126,7 @@ final class IMAPConnection: @unchecked Sendable {
         self.reader = IMAPFrameReader(limits: options.limits)
         self.out = IMAPResponseEncoder()
         self.tls = options.implicitTLS
+        self.currentTimeout = .nanoseconds(options.preAuthTimeout.nanoseconds)
     }
 
     var utf8Accept: Bool { self.enabled.contains("UTF8=ACCEPT") }
@@ -151,7 +155,7 @@ final class IMAPConnection: @unchecked Sendable {
             "ENABLE", "IDLE", "NAMESPACE", "ID", "UIDPLUS", "MOVE", "UNSELECT", "LITERAL+", "SASL-IR", "CHILDREN",
             "SPECIAL-USE", "CREATE-SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "STATUS=SIZE", "ESEARCH",
             "SEARCHRES", "CONDSTORE", "QRESYNC", "BINARY", "UTF8=ACCEPT", "APPENDLIMIT=\(self.options.limits.maxAppendLiteralSize)",
-            "MULTIAPPEND", "PREVIEW", "UNAUTHENTICATE", "QUOTA", "QUOTA=RES-STORAGE", "REPLACE",
+            "MULTIAPPEND", "PREVIEW", "UNAUTHENTICATE", "QUOTA", "QUOTA=RES-STORAGE", "REPLACE", "METADATA",
         ]
         return caps
     }
@@ -247,8 +251,14 @@ final class IMAPConnection: @unchecked Sendable {
     func nextEvent() async throws(SessionEnd) -> IMAPEvent {
         await self.flush()
         guard let event = await self.events.next() else { throw .closed }
+        if case .bytes = event { self.lastInput = ContinuousClock.now }
         switch event {
         case .idleTimeout:
+            // A timer that fired before its replacement at login, or while a slow command ran
+            // after the client's last input, is not inactivity.
+            if ContinuousClock.now - self.lastInput < self.currentTimeout {
+                return .storeChanged
+            }
             // RFC 9051 5.4: the server may close an inactive connection, with BYE.
             self.line("* BYE autologout, inactivity timeout")
             throw .closed
@@ -479,7 +489,11 @@ final class IMAPConnection: @unchecked Sendable {
             return await self.getQuotaRoot(mailbox: mailbox)
         case .replace(let uid, let number, let mailbox, let message):
             return await self.replace(uid: uid, number: number, mailbox: mailbox, message: message)
-        case .esearch, .notify, .getMetadata, .setMetadata, .compress:
+        case .getMetadata(let mailbox, let options, let entries):
+            return await self.getMetadata(mailbox: mailbox, options: options, entries: entries)
+        case .setMetadata(let mailbox, let entries):
+            return await self.setMetadata(mailbox: mailbox, entries: entries)
+        case .esearch, .notify, .compress:
             return .bad("command not supported")
         }
     }

@@ -180,6 +180,7 @@ extension Account {
                 )
             }
             try db.execute(sql: "DELETE FROM message WHERE mailboxID = ?", arguments: [id.rawValue])
+            try db.execute(sql: "DELETE FROM metadata WHERE mailboxID = ?", arguments: [id.rawValue])
             _ = try MailboxRecord.deleteOne(db, key: id.rawValue)
             events.append(.mailboxRemoved(id, name: record.name))
             return ids

@@ -93,31 +93,51 @@ extension Account {
         }
     }
 
-    /// The stored ``MessageStructure`` of the live messages with UIDs in `ranges`, by UID; messages
-    /// stored without one are left out.
-    public func structures(
+    /// What IMAP FETCH needs of the live messages with UIDs in `ranges`, in UID order, in one
+    /// query: UID, flags, keywords, MODSEQ, internal date and size (no delivery metadata), and
+    /// with `structures` their stored ``MessageStructure`` (for messages that have one).
+    public func fetchRows(
         in mailbox: MailboxID,
-        uidRanges ranges: [ClosedRange<UInt32>]
-    ) async throws(StoreError) -> [UInt32: MessageStructure] {
-        guard !ranges.isEmpty else { return [:] }
-        return try await self.read("reading message structures") { db in
-            var out: [UInt32: MessageStructure] = [:]
+        uidRanges ranges: [ClosedRange<UInt32>],
+        structures: Bool
+    ) async throws(StoreError) -> (messages: [StoredMessage], structures: [UInt32: MessageStructure]) {
+        guard !ranges.isEmpty else { return ([], [:]) }
+        return try await self.read("listing messages") { db in
+            var messages: [StoredMessage] = []
+            var found: [UInt32: MessageStructure] = [:]
+            let columns = structures ? ", s.envelope, s.bodyStructure" : ""
+            let join = structures ? "LEFT JOIN messageStructure s ON s.rowid = m.id" : ""
             for range in ranges {
                 let rows = try Row.fetchCursor(
                     db,
                     sql: """
-                        SELECT m.uid, s.envelope, s.bodyStructure FROM message m
-                        JOIN messageStructure s ON s.rowid = m.id
-                        WHERE m.mailboxID = ? AND m.expunged = 0 AND m.uid >= ? AND m.uid <= ?
+                        SELECT m.id, m.uid, m.modSeq, m.flags, m.keywords, m.received, m.size\(columns)
+                        FROM message m \(join)
+                        WHERE m.mailboxID = ? AND m.expunged = 0 AND m.uid >= ? AND m.uid <= ? ORDER BY m.uid
                         """,
                     arguments: [mailbox.rawValue, Int64(range.lowerBound), Int64(range.upperBound)]
                 )
                 while let row = try rows.next() {
-                    let uid = UInt32(truncatingIfNeeded: row[0] as Int64)
-                    out[uid] = MessageStructure(envelope: Array(row[1] as Data), bodyStructure: Array(row[2] as Data))
+                    let uid = UInt32(truncatingIfNeeded: row[1] as Int64)
+                    let keywords: String = row[4]
+                    messages.append(
+                        StoredMessage(
+                            id: MessageID(row[0]),
+                            mailboxID: mailbox,
+                            uid: UID(uid),
+                            modSeq: ModSeq(row[2]),
+                            flags: MessageFlags(rawValue: row[3]),
+                            keywords: keywords.isEmpty ? [] : keywords.split(separator: " ").map(String.init),
+                            received: row[5],
+                            size: row[6]
+                        )
+                    )
+                    if structures, let envelope = row[7] as Data?, let body = row[8] as Data? {
+                        found[uid] = MessageStructure(envelope: Array(envelope), bodyStructure: Array(body))
+                    }
                 }
             }
-            return out
+            return (messages, found)
         }
     }
 
@@ -134,7 +154,7 @@ extension Account {
 
     /// Reads many message files at once, on several I/O queues, in the order given; a missing
     /// file gives nil.
-    public func readMessageFiles(_ ids: [MessageID]) async -> [[UInt8]?] {
+    public func readMessageFiles(_ ids: [MessageID], sizes: [Int64] = []) async -> [[UInt8]?] {
         let layout = self.layout
         let io = self.io
         let width = 4
@@ -143,12 +163,18 @@ extension Account {
             var start = 0
             while start < ids.count {
                 let slice = Array(ids[start..<min(ids.count, start + chunk)])
+                let hints = sizes.count == ids.count ? Array(sizes[start..<min(ids.count, start + chunk)]) : []
                 let offset = start
                 group.addTask {
                     // One I/O call per slice: its reads run back to back on one queue.
                     let read: [[UInt8]?] = await withCheckedContinuation { continuation in
                         io.async {
-                            continuation.resume(returning: slice.map { try? FileIO.readAll(layout.messagePath($0)) })
+                            continuation.resume(
+                                returning: slice.indices.map { i in
+                                    let hint = hints.isEmpty ? 0 : Int(clamping: hints[i])
+                                    return try? FileIO.readAll(layout.messagePath(slice[i]), sizeHint: hint)
+                                }
+                            )
                         }
                     }
                     return (offset, read)

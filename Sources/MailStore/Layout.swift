@@ -153,23 +153,47 @@ enum FileIO {
         access(path, F_OK) == 0
     }
 
-    static func readAll(_ path: String) throws(Failure) -> [UInt8] {
+    /// The whole file. `sizeHint`, when known (the stored size), lets it be read with one call
+    /// into a buffer of the right size; the file is still read to its end whatever its size.
+    static func readAll(_ path: String, sizeHint: Int = 0) throws(Failure) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 {
             throw Failure(operation: "open", path: path, errno: errno)
         }
         defer { close(fd) }
+        var capacity = max(sizeHint + 1, 4096)
         var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        var count = 0
+        var failure: Int32 = 0
         while true {
-            let n = chunk.withUnsafeMutableBytes { posixRead(fd, $0.baseAddress, $0.count) }
+            if result.count - count < 1 || result.isEmpty {
+                let grown = result.isEmpty ? capacity : capacity * 2
+                capacity = grown
+                var bigger = [UInt8](unsafeUninitializedCapacity: grown) { _, n in n = grown }
+                if count > 0 {
+                    bigger.withUnsafeMutableBufferPointer { dst in
+                        result.withUnsafeBufferPointer { src in
+                            dst.baseAddress?.update(from: src.baseAddress!, count: count)
+                        }
+                    }
+                }
+                result = bigger
+            }
+            let n = result.withUnsafeMutableBytes { raw in
+                posixRead(fd, raw.baseAddress! + count, raw.count - count)
+            }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw Failure(operation: "read", path: path, errno: errno)
+                failure = errno
+                break
             }
             if n == 0 { break }
-            result.append(contentsOf: chunk[0..<n])
+            count += n
         }
+        if failure != 0 {
+            throw Failure(operation: "read", path: path, errno: failure)
+        }
+        result.removeSubrange(count...)
         return result
     }
 

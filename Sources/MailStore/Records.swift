@@ -266,6 +266,18 @@ enum Schema {
                     """
             )
         }
+        migrator.registerMigration("v6-metadata") { db in
+            // IMAP METADATA (RFC 5464) entries; mailboxID 0 holds the account's own ("server")
+            // entries. Removed with their mailbox by deleteMailbox.
+            try db.execute(
+                sql: """
+                    CREATE TABLE metadata (
+                        mailboxID INTEGER NOT NULL, name TEXT NOT NULL, value BLOB NOT NULL,
+                        PRIMARY KEY (mailboxID, name)
+                    )
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -459,4 +459,35 @@ import Testing
         #expect(r[5].untagged.count == 1)
         #expect(r[5].untagged.first?.contains("\"draft two\"") == true)
     }
+
+    @Test func metadata() async throws {
+        let server = try await TestServer.start()
+        let r = try await withClient(port: server.port) { c in
+            _ = c.login()
+            return [
+                c.command("SETMETADATA INBOX (/private/comment \"my inbox\" /shared/vendor/x/y \"deep\")"),
+                c.command("GETMETADATA INBOX /private/comment"),
+                c.command("GETMETADATA (DEPTH infinity) INBOX /shared"),
+                c.command("GETMETADATA (MAXSIZE 3) INBOX /private/comment"),
+                c.command("SETMETADATA \"\" (/private/vendor/test {3}\r\nabc)"),
+                c.command("GETMETADATA \"\" (/private/vendor/test /private/none)"),
+                c.command("SETMETADATA INBOX (/private/comment NIL)"),
+                c.command("GETMETADATA INBOX /private/comment"),
+                c.command("SETMETADATA INBOX (/bad/name \"x\")"),
+                c.command("GETMETADATA nothere /private/comment"),
+            ]
+        }
+        await server.stop()
+        #expect(r[0].status == "OK")
+        #expect(r[1].untagged == ["* METADATA INBOX (/private/comment \"my inbox\")"])
+        #expect(r[2].untagged == ["* METADATA INBOX (/shared/vendor/x/y \"deep\")"])
+        // RFC 5464 4.2.1: too long for MAXSIZE: left out, and its size reported.
+        #expect(r[3].untagged.isEmpty)
+        #expect(r[3].tagged.hasPrefix("t5 OK [METADATA LONGENTRIES 8]"))
+        #expect(r[4].status == "OK", "\(r[4])")
+        #expect(r[5].untagged == ["* METADATA \"\" (/private/vendor/test \"abc\" /private/none NIL)"], "\(r[5])")
+        #expect(r[7].untagged == ["* METADATA INBOX (/private/comment NIL)"])
+        #expect(r[8].status == "BAD")
+        #expect(r[9].tagged.hasPrefix("t11 NO [NONEXISTENT]"))
+    }
 }
