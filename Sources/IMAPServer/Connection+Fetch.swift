@@ -36,14 +36,15 @@ extension IMAPConnection {
             default: return false
             }
         }
-        let wantsStructure = attributes.contains { $0 == .envelope || $0 == .bodyStructure }
+        let useStructures = onlyCached && !self.utf8Accept
         var messages: [StoredMessage]
         var structures: [UInt32: MessageStructure] = [:]
         do {
             (messages, structures) = try await account.fetchRows(
                 in: sel.id,
                 uidRanges: sel.uidRanges(indexes),
-                structures: wantsStructure && onlyCached && !self.utf8Accept
+                envelopes: useStructures && attributes.contains(.envelope),
+                bodyStructures: useStructures && attributes.contains(.bodyStructure)
             )
         } catch {
             return self.storeFailure(error, "fetch")
@@ -162,11 +163,14 @@ extension IMAPConnection {
         addFlags: Bool
     ) -> Completion? {
         var failure: Completion?
-        if command.attributes.contains(.flags) || addFlags, var sel = self.selected {
-            self.announceKeywords(m.keywords, &sel)
+        if command.attributes.contains(.flags) || addFlags {
+            if !m.keywords.isEmpty, var sel = self.selected {
+                self.announceKeywords(m.keywords, &sel)
+                self.selected = sel
+            }
             // The client now knows this state: older change events for it must not follow.
-            sel.noteReported(m.uid.rawValue, m.modSeq.rawValue)
-            self.selected = sel
+            // (Mutated in place: a copy of the view per message would cost quadratic time.)
+            self.selected?.noteReported(m.uid.rawValue, m.modSeq.rawValue)
         }
         let recent = self.selected?.recent.contains(m.uid.rawValue) ?? false
         self.out.write("* \(seq) FETCH (")

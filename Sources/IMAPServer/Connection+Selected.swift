@@ -231,6 +231,9 @@ extension IMAPConnection {
             return
         }
         let events = self.changes.take()
+        if events.isEmpty && sel.uids.count == sel.announced { return }
+        // The view is taken out while it changes, so its arrays are not copied.
+        self.selected = nil
         var keep: [ChangeEvent] = []
         var processedMax: Int64 = 0
         defer {
@@ -337,9 +340,15 @@ extension IMAPConnection {
 
     /// A message's flags as IMAP shows them, with \Recent for IMAP4rev1 clients.
     func flagNames(_ flags: MessageFlags, _ keywords: [String], recent: Bool) -> String {
+        let showRecent = recent && !self.rev2
+        // Without keywords there are few combinations: their texts are kept.
+        let key = flags.rawValue << 1 | (showRecent ? 1 : 0)
+        if keywords.isEmpty, let text = self.flagTexts[key] { return text }
         var names = Self.flagNames(flags, keywords)
-        if recent && !self.rev2 { names.insert("\\Recent", at: 0) }
-        return names.joined(separator: " ")
+        if showRecent { names.insert("\\Recent", at: 0) }
+        let text = names.joined(separator: " ")
+        if keywords.isEmpty && self.flagTexts.count < 4096 { self.flagTexts[key] = text }
+        return text
     }
 
     /// RFC 7162 3.1: the first CONDSTORE-enabling command with a mailbox selected gets the

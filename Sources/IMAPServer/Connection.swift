@@ -105,6 +105,8 @@ final class IMAPConnection: @unchecked Sendable {
     var authFailures = 0
     /// The UIDs saved by SEARCH RETURN (SAVE), for "$" (RFC 5182).
     var savedResult: [UInt32] = []
+    /// Flag list texts of keyword-less messages, by flag bits (see `flagNames`).
+    var flagTexts: [Int64: String] = [:]
     /// When input last arrived, and the inactivity limit in force (see `setIdleTimeout`).
     var lastInput = ContinuousClock.now
     var currentTimeout: Duration

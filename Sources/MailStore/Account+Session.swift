@@ -95,17 +95,21 @@ extension Account {
 
     /// What IMAP FETCH needs of the live messages with UIDs in `ranges`, in UID order, in one
     /// query: UID, flags, keywords, MODSEQ, internal date and size (no delivery metadata), and
-    /// with `structures` their stored ``MessageStructure`` (for messages that have one).
+    /// the parts of their stored ``MessageStructure`` asked for (for messages that have one; a
+    /// part not asked for is left empty).
     public func fetchRows(
         in mailbox: MailboxID,
         uidRanges ranges: [ClosedRange<UInt32>],
-        structures: Bool
+        envelopes: Bool,
+        bodyStructures: Bool
     ) async throws(StoreError) -> (messages: [StoredMessage], structures: [UInt32: MessageStructure]) {
         guard !ranges.isEmpty else { return ([], [:]) }
         return try await self.read("listing messages") { db in
             var messages: [StoredMessage] = []
             var found: [UInt32: MessageStructure] = [:]
-            let columns = structures ? ", s.envelope, s.bodyStructure" : ""
+            let structures = envelopes || bodyStructures
+            let columns =
+                structures ? ", s.rowid, " + (envelopes ? "s.envelope" : "NULL") + ", " + (bodyStructures ? "s.bodyStructure" : "NULL") : ""
             let join = structures ? "LEFT JOIN messageStructure s ON s.rowid = m.id" : ""
             for range in ranges {
                 let rows = try Row.fetchCursor(
@@ -132,8 +136,11 @@ extension Account {
                             size: row[6]
                         )
                     )
-                    if structures, let envelope = row[7] as Data?, let body = row[8] as Data? {
-                        found[uid] = MessageStructure(envelope: Array(envelope), bodyStructure: Array(body))
+                    if structures, !row.hasNull(atIndex: 7) {
+                        func bytes(_ i: Int) throws -> [UInt8] {
+                            try row.withUnsafeData(atIndex: i) { data in data.map { [UInt8]($0) } ?? [] }
+                        }
+                        found[uid] = MessageStructure(envelope: try bytes(8), bodyStructure: try bytes(9))
                     }
                 }
             }
