@@ -69,9 +69,17 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "MailNetwork",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "SMTPServer",
             dependencies: [
-                "SMTPProtocol", "MailSASL", "MailTLS", "MailMessage", "MailAddress",
+                "SMTPProtocol", "MailSASL", "MailTLS", "MailMessage", "MailAddress", "MailNetwork",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -82,7 +90,7 @@ let package = Package(
         .target(
             name: "IMAPServer",
             dependencies: [
-                "IMAPProtocol", "MailStore", "MailSASL", "MailTLS", "MailMessage",
+                "IMAPProtocol", "MailStore", "MailSASL", "MailTLS", "MailMessage", "MailNetwork",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -1,6 +1,7 @@
 // STARTTLS, LOGIN, AUTHENTICATE (RFC 9051 6.2, RFC 4959 SASL-IR) and UNAUTHENTICATE (RFC 8437).
 
 import IMAPProtocol
+import MailNetwork
 import MailSASL
 import MailStore
 import MailTLS

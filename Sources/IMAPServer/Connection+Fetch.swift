@@ -202,8 +202,13 @@ extension IMAPConnection {
             case .modSeq:
                 item("MODSEQ (\(m.modSeq.rawValue))")
             case .saveDate:
-                // RFC 8514 4: NIL where the save date is not known.
-                item("SAVEDATE NIL")
+                // RFC 8514 4: NIL where the save date is not known (messages stored before it was kept).
+                if let saved = m.saveDate {
+                    item("SAVEDATE ")
+                    self.out.writeDateTime(Self.dateTime(saved))
+                } else {
+                    item("SAVEDATE NIL")
+                }
             case .envelope:
                 item("ENVELOPE ")
                 if let structure {

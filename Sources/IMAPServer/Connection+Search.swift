@@ -96,15 +96,31 @@ extension IMAPConnection {
             return .ok("search completed")
         }
         do {
-            // Keys answered by UIDs and the text index alone (e.g. TEXT) need no message rows.
-            let metas =
-                needs.metadata
-                ? try await account.messages(in: sel.id, uidRanges: [sel.uids[0]...sel.uids[count - 1]])
-                : sel.uids[0..<count].map { StoredMessage(id: MessageID(0), mailboxID: sel.id, uid: UID($0)) }
             var textHits: [String: Set<UInt32>] = [:]
             for text in needs.texts {
                 textHits[text] = Set(try await account.search(in: sel.id, substring: text).map(\.rawValue))
             }
+            let now = Int64(IMAPRateLimits.wallClock())
+            let context = SearchContext(
+                textHits: textHits,
+                maxSeq: UInt32(count),
+                maxUID: sel.uids[count - 1],
+                saved: self.savedResult,
+                now: now,
+                recent: sel.recent
+            )
+            if !needs.metadata {
+                // Keys answered by UIDs and the text index alone (e.g. TEXT): no message rows.
+                var matches: [SearchCandidate] = []
+                for i in 0..<count where context.matchesIndexOnly(command.key, uid: sel.uids[i], seq: i + 1) {
+                    matches.append(
+                        SearchCandidate(meta: StoredMessage(id: MessageID(0), mailboxID: sel.id, uid: UID(sel.uids[i])), seq: i + 1)
+                    )
+                }
+                self.writeSearchResult(command, tag: tag, matches: matches, highestModSeq: nil)
+                return .ok("search completed")
+            }
+            let metas = try await account.messages(in: sel.id, uidRanges: [sel.uids[0]...sel.uids[count - 1]])
             var candidates: [SearchCandidate] = []
             candidates.reserveCapacity(metas.count)
             for m in metas {
@@ -117,15 +133,6 @@ extension IMAPConnection {
                     c.bytes = bytes
                 }
             }
-            let now = Int64(IMAPRateLimits.wallClock())
-            let context = SearchContext(
-                textHits: textHits,
-                maxSeq: UInt32(count),
-                maxUID: sel.uids[count - 1],
-                saved: self.savedResult,
-                now: now,
-                recent: sel.recent
-            )
             let matches = candidates.filter { context.matches(command.key, $0) }
             self.writeSearchResult(command, tag: tag, matches: matches, highestModSeq: needs.modSeq ? 0 : nil)
             return .ok("search completed")
@@ -237,8 +244,11 @@ struct SearchContext {
         case .sentBefore(let d): return self.sentDay(c).map { $0 < Self.day(d) } ?? false
         case .sentOn(let d): return self.sentDay(c).map { $0 == Self.day(d) } ?? false
         case .sentSince(let d): return self.sentDay(c).map { $0 >= Self.day(d) } ?? false
-        // The save date is not kept (SAVEDATE is not offered), so these match nothing.
-        case .savedBefore, .savedOn, .savedSince, .savedDateSupported: return false
+        // RFC 8514 5: messages without a known save date do not match.
+        case .savedBefore(let d): return m.saveDate.map { Self.day($0) < Self.day(d) } ?? false
+        case .savedOn(let d): return m.saveDate.map { Self.day($0) == Self.day(d) } ?? false
+        case .savedSince(let d): return m.saveDate.map { Self.day($0) >= Self.day(d) } ?? false
+        case .savedDateSupported: return true
         case .larger(let n): return m.size > Int64(clamping: n)
         case .smaller(let n): return m.size < Int64(clamping: n)
         // RFC 5032 3
@@ -254,6 +264,25 @@ struct SearchContext {
         case .not(let k): return !self.matches(k, c)
         case .or(let a, let b): return self.matches(a, c) || self.matches(b, c)
         case .and(let keys): return keys.allSatisfy { self.matches($0, c) }
+        }
+    }
+
+    /// `matches` for keys that need only the UID, the sequence number and the text index (see
+    /// `SearchNeeds.metadata`).
+    func matchesIndexOnly(_ key: IMAPSearchKey, uid: UInt32, seq: Int) -> Bool {
+        switch key {
+        case .all: return true
+        case .text(let s): return self.textHits[s]?.contains(uid) == true
+        case .uid(let set):
+            if case .searchResult = set { return self.saved.contains(uid) }
+            return set.contains(uid, max: self.maxUID)
+        case .sequenceSet(let set):
+            if case .searchResult = set { return self.saved.contains(uid) }
+            return set.contains(UInt32(seq), max: self.maxSeq)
+        case .not(let k): return !self.matchesIndexOnly(k, uid: uid, seq: seq)
+        case .or(let a, let b): return self.matchesIndexOnly(a, uid: uid, seq: seq) || self.matchesIndexOnly(b, uid: uid, seq: seq)
+        case .and(let keys): return keys.allSatisfy { self.matchesIndexOnly($0, uid: uid, seq: seq) }
+        default: return false
         }
     }
 

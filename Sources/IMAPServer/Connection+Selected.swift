@@ -3,6 +3,7 @@
 // STORE, COPY and MOVE.
 
 import IMAPProtocol
+import MailNetwork
 import MailStore
 
 /// The session's view of the selected mailbox. Sequence number n is `uids[n-1]`. Changes by

@@ -4,6 +4,7 @@
 // (or sooner, for large FETCH results), so pipelined commands share writes.
 
 import IMAPProtocol
+import MailNetwork
 import MailSASL
 import MailStore
 import MailTLS
@@ -86,8 +87,8 @@ final class IMAPConnection: @unchecked Sendable {
     let channel: any Channel
     let options: IMAPServerOptions
     let backend: any IMAPBackend
-    var events: AsyncStream<IMAPEvent>.AsyncIterator
-    let continuation: AsyncStream<IMAPEvent>.Continuation
+    var events: AsyncStream<InboundEvent>.AsyncIterator
+    let continuation: AsyncStream<InboundEvent>.Continuation
     let remoteIP: String
     var reader: IMAPFrameReader
     var out: IMAPResponseEncoder
@@ -113,8 +114,8 @@ final class IMAPConnection: @unchecked Sendable {
 
     init(
         channel: any Channel,
-        events: AsyncStream<IMAPEvent>,
-        continuation: AsyncStream<IMAPEvent>.Continuation,
+        events: AsyncStream<InboundEvent>,
+        continuation: AsyncStream<InboundEvent>.Continuation,
         options: IMAPServerOptions,
         backend: any IMAPBackend,
         remoteIP: String
@@ -157,7 +158,7 @@ final class IMAPConnection: @unchecked Sendable {
             "ENABLE", "IDLE", "NAMESPACE", "ID", "UIDPLUS", "MOVE", "UNSELECT", "LITERAL+", "SASL-IR", "CHILDREN",
             "SPECIAL-USE", "CREATE-SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "STATUS=SIZE", "ESEARCH",
             "SEARCHRES", "CONDSTORE", "QRESYNC", "BINARY", "UTF8=ACCEPT", "APPENDLIMIT=\(self.options.limits.maxAppendLiteralSize)",
-            "MULTIAPPEND", "PREVIEW", "UNAUTHENTICATE", "QUOTA", "QUOTA=RES-STORAGE", "REPLACE", "METADATA",
+            "MULTIAPPEND", "PREVIEW", "UNAUTHENTICATE", "QUOTA", "QUOTA=RES-STORAGE", "REPLACE", "METADATA", "SAVEDATE",
         ]
         return caps
     }
@@ -250,7 +251,7 @@ final class IMAPConnection: @unchecked Sendable {
     // MARK: - Input
 
     /// The next event; queued output is written first. Store changes are kept for later.
-    func nextEvent() async throws(SessionEnd) -> IMAPEvent {
+    func nextEvent() async throws(SessionEnd) -> InboundEvent {
         await self.flush()
         guard let event = await self.events.next() else { throw .closed }
         if case .bytes = event { self.lastInput = ContinuousClock.now }
@@ -259,7 +260,7 @@ final class IMAPConnection: @unchecked Sendable {
             // A timer that fired before its replacement at login, or while a slow command ran
             // after the client's last input, is not inactivity.
             if ContinuousClock.now - self.lastInput < self.currentTimeout {
-                return .storeChanged
+                return .wakeup
             }
             // RFC 9051 5.4: the server may close an inactive connection, with BYE.
             self.line("* BYE autologout, inactivity timeout")
@@ -335,7 +336,7 @@ final class IMAPConnection: @unchecked Sendable {
             guard let event = await self.events.next() else { throw .closed }
             switch event {
             case .tlsReady: return
-            case .bytes, .storeChanged: continue
+            case .bytes, .wakeup: continue
             case .idleTimeout, .closed, .shutdown: throw .closed
             }
         }
@@ -545,7 +546,7 @@ final class IMAPConnection: @unchecked Sendable {
             for await batch in stream {
                 // Wakes a session in IDLE (ignored otherwise), once until it takes the changes.
                 if queue.append(batch) {
-                    continuation.yield(.storeChanged)
+                    continuation.yield(.wakeup)
                 }
             }
         }

@@ -275,7 +275,8 @@ extension Account {
             ehloDomain: delivery.metadata.ehloDomain,
             mailFrom: delivery.metadata.mailFrom,
             authResults: delivery.metadata.authResults,
-            expunged: false
+            expunged: false,
+            saveDate: FileIO.now()
         )
         try record.insert(db)
         guard let rowID = record.id else {

@@ -34,31 +34,35 @@ extension Account {
 
     /// UIDs, flags and keywords of a mailbox's messages, in UID order, as SELECT needs them.
     public func messageFlags(in mailbox: MailboxID) async throws(StoreError) -> [MessageFlagsEntry] {
-        try await self.read("listing messages") { db in
-            // A cursor and column positions: this runs over every message of a mailbox on SELECT.
-            let rows = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT id, uid, flags, keywords, modSeq FROM message
-                    WHERE mailboxID = ? AND expunged = 0 ORDER BY uid
-                    """,
-                arguments: [mailbox.rawValue]
-            )
-            var entries: [MessageFlagsEntry] = []
-            while let row = try rows.next() {
-                let keywords: String = row[3]
-                entries.append(
-                    MessageFlagsEntry(
-                        uid: UID(UInt32(truncatingIfNeeded: row[1] as Int64)),
-                        id: MessageID(row[0]),
-                        flags: MessageFlags(rawValue: row[2]),
-                        keywords: keywords.isEmpty ? [] : keywords.split(separator: " ").map(String.init),
-                        modSeq: ModSeq(row[4])
-                    )
+        try await self.read("listing messages") { db in try Self.flagEntries(db, mailbox) }
+    }
+
+    /// The live messages' UIDs, flags and MODSEQs in UID order: a cursor and column positions,
+    /// since this runs over every message of a mailbox on SELECT.
+    static func flagEntries(_ db: Database, _ mailbox: MailboxID, capacity: Int = 0) throws -> [MessageFlagsEntry] {
+        let rows = try Row.fetchCursor(
+            db,
+            sql: """
+                SELECT id, uid, flags, keywords, modSeq FROM message
+                WHERE mailboxID = ? AND expunged = 0 ORDER BY uid
+                """,
+            arguments: [mailbox.rawValue]
+        )
+        var entries: [MessageFlagsEntry] = []
+        entries.reserveCapacity(capacity)
+        while let row = try rows.next() {
+            let keywords: String = row[3]
+            entries.append(
+                MessageFlagsEntry(
+                    uid: UID(UInt32(truncatingIfNeeded: row[1] as Int64)),
+                    id: MessageID(row[0]),
+                    flags: MessageFlags(rawValue: row[2]),
+                    keywords: keywords.isEmpty ? [] : keywords.split(separator: " ").map(String.init),
+                    modSeq: ModSeq(row[4])
                 )
-            }
-            return entries
+            )
         }
+        return entries
     }
 
     /// What changed in a mailbox after `modSeq`: messages added or with changed flags, and UIDs
@@ -279,6 +283,7 @@ extension Account {
                 record.mailboxID = destination.rawValue
                 record.modSeq = modSeq
                 record.createSeq = modSeq
+                record.saveDate = FileIO.now()
                 try record.update(db)
                 try tombstone.insert(db)
                 to.uidNext += 1
@@ -345,6 +350,7 @@ extension Account {
                     copy.uid = to.uidNext
                     copy.modSeq = modSeq
                     copy.createSeq = modSeq
+                    copy.saveDate = FileIO.now()
                     try copy.insert(db)
                     guard let copyID = copy.id else {
                         throw StoreError(.database, account: account, "no id for copied message")

@@ -16,7 +16,7 @@ extension Account {
         let useIndex = needle.count >= 3
         let asciiNeedle = substring.utf8.allSatisfy { $0 < 0x80 } ? Array(substring.lowercased().utf8) : nil
         return try await self.read("searching") { db in
-            let rows: [Row]
+            let rows: RowCursor
             if useIndex {
                 // CROSS JOIN keeps the index lookup as the outer loop: otherwise SQLite may walk the
                 // mailbox's messages and evaluate MATCH once per message (seconds on 100,000).
@@ -25,7 +25,7 @@ extension Account {
                 // folding equals ours there, and the trigram phrase query is a substring test.
                 // Only other texts are fetched and confirmed (NULL marks the certain ones).
                 let text = asciiNeedle == nil ? "t.text" : "CASE WHEN a.rowid IS NULL THEN t.text END"
-                rows = try Row.fetchAll(
+                rows = try Row.fetchCursor(
                     db,
                     sql: """
                         SELECT m.uid, \(text) AS text FROM messageText t CROSS JOIN message m ON m.id = t.rowid
@@ -35,7 +35,7 @@ extension Account {
                     arguments: [query, mailbox.rawValue]
                 )
             } else {
-                rows = try Row.fetchAll(
+                rows = try Row.fetchCursor(
                     db,
                     sql: """
                         SELECT m.uid, t.text FROM message m JOIN messageText t ON t.rowid = m.id
@@ -45,13 +45,15 @@ extension Account {
                 )
             }
             var uids: [UID] = []
-            for row in rows {
-                guard let text: String = row["text"] else {
-                    uids.append(UID(UInt32(truncatingIfNeeded: row["uid"] as Int64)))
+            while let row = try rows.next() {
+                let uid = UID(UInt32(truncatingIfNeeded: row[0] as Int64))
+                // NULL text: a certain match (see above).
+                guard let text: String = row[1] else {
+                    uids.append(uid)
                     continue
                 }
                 if Self.matches(text, needle, asciiNeedle) {
-                    uids.append(UID(UInt32(truncatingIfNeeded: row["uid"] as Int64)))
+                    uids.append(uid)
                 }
             }
             // Text not indexed yet (see ``indexPendingText``) is scanned, straight from SQLite's

@@ -19,28 +19,7 @@ extension Account {
         let account = self.name
         return try await self.read("reading mailbox") { db in
             let box = try Self.mailboxRecord(db, mailbox, account: account).value
-            let rows = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT id, uid, flags, keywords, modSeq FROM message
-                    WHERE mailboxID = ? AND expunged = 0 ORDER BY uid
-                    """,
-                arguments: [mailbox.rawValue]
-            )
-            var entries: [MessageFlagsEntry] = []
-            entries.reserveCapacity(Int(box.counts.total + box.counts.deleted))
-            while let row = try rows.next() {
-                let keywords: String = row[3]
-                entries.append(
-                    MessageFlagsEntry(
-                        uid: UID(UInt32(truncatingIfNeeded: row[1] as Int64)),
-                        id: MessageID(row[0]),
-                        flags: MessageFlags(rawValue: row[2]),
-                        keywords: keywords.isEmpty ? [] : keywords.split(separator: " ").map(String.init),
-                        modSeq: ModSeq(row[4])
-                    )
-                )
-            }
+            let entries = try Self.flagEntries(db, mailbox, capacity: Int(box.counts.total + box.counts.deleted))
             let highest = try Int64.fetchOne(db, sql: "SELECT highestModSeq FROM syncState WHERE id = 1") ?? 0
             return MailboxSnapshot(mailbox: box, messages: entries, highestModSeq: ModSeq(highest))
         }
@@ -60,7 +39,7 @@ extension Account {
                     db,
                     sql: """
                         SELECT id, uid, modSeq, createSeq, flags, keywords, received, size,
-                            remoteIP, ehloDomain, mailFrom, authResults
+                            remoteIP, ehloDomain, mailFrom, authResults, saveDate
                         FROM message
                         WHERE mailboxID = ? AND expunged = 0 AND uid >= ? AND uid <= ? ORDER BY uid
                         """,
@@ -84,7 +63,8 @@ extension Account {
                                 ehloDomain: row[9],
                                 mailFrom: row[10],
                                 authResults: row[11]
-                            )
+                            ),
+                            saveDate: row[12]
                         )
                     )
                 }
@@ -115,7 +95,7 @@ extension Account {
                 let rows = try Row.fetchCursor(
                     db,
                     sql: """
-                        SELECT m.id, m.uid, m.modSeq, m.flags, m.keywords, m.received, m.size\(columns)
+                        SELECT m.id, m.uid, m.modSeq, m.flags, m.keywords, m.received, m.size, m.saveDate\(columns)
                         FROM message m \(join)
                         WHERE m.mailboxID = ? AND m.expunged = 0 AND m.uid >= ? AND m.uid <= ? ORDER BY m.uid
                         """,
@@ -133,14 +113,15 @@ extension Account {
                             flags: MessageFlags(rawValue: row[3]),
                             keywords: keywords.isEmpty ? [] : keywords.split(separator: " ").map(String.init),
                             received: row[5],
-                            size: row[6]
+                            size: row[6],
+                            saveDate: row[7]
                         )
                     )
-                    if structures, !row.hasNull(atIndex: 7) {
+                    if structures, !row.hasNull(atIndex: 8) {
                         func bytes(_ i: Int) throws -> [UInt8] {
                             try row.withUnsafeData(atIndex: i) { data in data.map { [UInt8]($0) } ?? [] }
                         }
-                        found[uid] = MessageStructure(envelope: try bytes(8), bodyStructure: try bytes(9))
+                        found[uid] = MessageStructure(envelope: try bytes(9), bodyStructure: try bytes(10))
                     }
                 }
             }

@@ -149,6 +149,13 @@ enum FileIO {
         _ = unlink(path)
     }
 
+    /// Seconds since 1970.
+    static func now() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec)
+    }
+
     static func exists(_ path: String) -> Bool {
         access(path, F_OK) == 0
     }

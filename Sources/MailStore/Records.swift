@@ -81,6 +81,9 @@ struct MessageRecord: Codable, FetchableRecord, MutablePersistableRecord, Sendab
     var mailFrom: String?
     var authResults: String?
     var expunged: Bool
+    /// When the message was saved in its mailbox (delivered, appended, copied or moved there),
+    /// seconds since 1970; nil for messages stored before this was kept (IMAP SAVEDATE, RFC 8514).
+    var saveDate: Int64?
 
     mutating func didInsert(_ inserted: InsertionSuccess) {
         self.id = inserted.rowID
@@ -105,7 +108,8 @@ struct MessageRecord: Codable, FetchableRecord, MutablePersistableRecord, Sendab
                 ehloDomain: self.ehloDomain,
                 mailFrom: self.mailFrom,
                 authResults: self.authResults
-            )
+            ),
+            saveDate: self.saveDate
         )
     }
 }
@@ -277,6 +281,9 @@ enum Schema {
                     )
                     """
             )
+        }
+        migrator.registerMigration("v7-save-date") { db in
+            try db.execute(sql: "ALTER TABLE message ADD COLUMN saveDate INTEGER")
         }
         return migrator
     }

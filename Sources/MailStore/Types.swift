@@ -124,6 +124,8 @@ public struct StoredMessage: Hashable, Sendable {
     public var received: Int64
     public var size: Int64
     public var metadata: DeliveryMetadata
+    /// When it was saved in its mailbox, seconds since 1970; nil when not known (IMAP SAVEDATE).
+    public var saveDate: Int64?
 
     public init(
         id: MessageID,
@@ -135,7 +137,8 @@ public struct StoredMessage: Hashable, Sendable {
         keywords: [String] = [],
         received: Int64 = 0,
         size: Int64 = 0,
-        metadata: DeliveryMetadata = DeliveryMetadata()
+        metadata: DeliveryMetadata = DeliveryMetadata(),
+        saveDate: Int64? = nil
     ) {
         self.id = id
         self.mailboxID = mailboxID
@@ -147,6 +150,7 @@ public struct StoredMessage: Hashable, Sendable {
         self.received = received
         self.size = size
         self.metadata = metadata
+        self.saveDate = saveDate
     }
 }
 

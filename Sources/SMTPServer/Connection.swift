@@ -3,6 +3,7 @@
 // reply codes, data framing) come from SMTPProtocol, the policy from the backend.
 
 import MailAddress
+import MailNetwork
 import MailMessage
 import MailSASL
 import MailTLS
@@ -199,7 +200,7 @@ final class SMTPConnection: @unchecked Sendable {
             switch event {
             case .bytes(let bytes):
                 return bytes
-            case .tlsReady:
+            case .tlsReady, .wakeup:
                 continue
             case .idleTimeout:
                 // RFC 5321 4.5.3.2: the server may close after its timeout, with a 421.
@@ -235,8 +236,8 @@ final class SMTPConnection: @unchecked Sendable {
             switch event {
             case .tlsReady:
                 return
-            case .bytes:
-                // Not possible before the handshake: the TLS handler consumes them.
+            case .bytes, .wakeup:
+                // Bytes are not possible before the handshake: the TLS handler consumes them.
                 continue
             case .idleTimeout, .closed, .shutdown:
                 throw .closed

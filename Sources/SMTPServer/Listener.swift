@@ -1,6 +1,7 @@
 // Accepting SMTP connections: one listening socket per address and port, one task per
 // connection, and a clean stop.
 
+import MailNetwork
 import MailTLS
 import NIOCore
 import NIOPosix
@@ -51,7 +52,7 @@ public final class SMTPListener: Sendable {
                         remoteIP: channel.remoteAddress?.ipAddress ?? "",
                         localIP: channel.localAddress?.ipAddress ?? ""
                     )
-                    connections.start(connection, continuation)
+                    connections.start(channel: channel, continuation: continuation) { await connection.run() }
                 }
             }
             .bind(host: host, port: port)
@@ -64,46 +65,5 @@ public final class SMTPListener: Sendable {
     public func stop(grace: Duration = .seconds(3)) async {
         try? await self.channel.close()
         await self.connections.shutdown(grace: grace)
-    }
-}
-
-/// The connections of a listener, to stop them together.
-final class ConnectionSet: Sendable {
-    private struct Entry {
-        var task: Task<Void, Never>
-        var continuation: AsyncStream<InboundEvent>.Continuation
-        var channel: any Channel
-    }
-    private let entries = Mutex<[ObjectIdentifier: Entry]>([:])
-
-    func start(_ connection: SMTPConnection, _ continuation: AsyncStream<InboundEvent>.Continuation) {
-        let key = ObjectIdentifier(connection)
-        self.entries.withLock { entries in
-            let task = Task {
-                await connection.run()
-                _ = self.entries.withLock { $0.removeValue(forKey: key) }
-            }
-            entries[key] = Entry(task: task, continuation: continuation, channel: connection.channel)
-        }
-    }
-
-    func shutdown(grace: Duration) async {
-        let current = self.entries.withLock { Array($0.values) }
-        for entry in current {
-            entry.continuation.yield(.shutdown)
-        }
-        let deadline = ContinuousClock.now + grace
-        while ContinuousClock.now < deadline, !self.entries.withLock({ $0.isEmpty }) {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        for entry in self.entries.withLock({ Array($0.values) }) {
-            entry.channel.close(promise: nil)
-            // A connection waiting in the backend (e.g. localserve's "timeout" recipients) stops
-            // waiting.
-            entry.task.cancel()
-        }
-        for entry in current {
-            await entry.task.value
-        }
     }
 }

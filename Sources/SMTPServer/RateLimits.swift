@@ -1,8 +1,8 @@
 // Per-IP limits shared by all connections of a server: new connections per minute, and failed
 // authentications, so that one address cannot flood the server or guess passwords quickly.
 
+import MailNetwork
 import SMTPProtocol
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -14,12 +14,8 @@ public final class SMTPRateLimits: Sendable {
     /// Failed authentications allowed per IP per hour before AUTH is refused; 0 for no limit.
     public let authFailuresPerHour: Int
 
-    private struct Window {
-        var start: Int
-        var count: Int
-    }
-    private let connections = Mutex<[String: Window]>([:])
-    private let authFailures = Mutex<[String: Window]>([:])
+    private let connections = PerIPWindows(seconds: 60)
+    private let authFailures = PerIPWindows(seconds: 3600)
 
     /// mox's defaults: 300 connections per IP per minute; here 20 failed logins per IP per hour.
     public init(connectionsPerMinute: Int = 300, authFailuresPerHour: Int = 20) {
@@ -33,7 +29,7 @@ public final class SMTPRateLimits: Sendable {
     /// Counts a new connection; a 421 reply when the IP is over its limit.
     func connectionRefusal(ip: String) -> SMTPReply? {
         guard self.connectionsPerMinute > 0 else { return nil }
-        let count = Self.count(self.connections, ip, window: 60, add: 1)
+        let count = self.connections.count(ip, add: 1)
         guard count > self.connectionsPerMinute else { return nil }
         // RFC 5321 3.8: 421 and close when the server cannot serve the client now.
         return SMTPReply(
@@ -45,7 +41,7 @@ public final class SMTPRateLimits: Sendable {
 
     func authRefusal(ip: String) -> SMTPReply? {
         guard self.authFailuresPerHour > 0 else { return nil }
-        guard Self.count(self.authFailures, ip, window: 3600, add: 0) >= self.authFailuresPerHour else { return nil }
+        guard self.authFailures.count(ip, add: 0) >= self.authFailuresPerHour else { return nil }
         return SMTPReply(
             421,
             EnhancedCode(class: 4, subject: 7, detail: 0),
@@ -55,22 +51,6 @@ public final class SMTPRateLimits: Sendable {
 
     func recordAuthFailure(ip: String) {
         guard self.authFailuresPerHour > 0 else { return }
-        _ = Self.count(self.authFailures, ip, window: 3600, add: 1)
-    }
-
-    private static func count(_ table: borrowing Mutex<[String: Window]>, _ ip: String, window: Int, add: Int) -> Int {
-        let now = WallClock.seconds()
-        return table.withLock { entries in
-            if entries.count > 100_000 {
-                entries = entries.filter { now - $0.value.start < window }
-            }
-            var entry = entries[ip] ?? Window(start: now, count: 0)
-            if now - entry.start >= window {
-                entry = Window(start: now, count: 0)
-            }
-            entry.count += add
-            entries[ip] = entry
-            return entry.count
-        }
+        _ = self.authFailures.count(ip, add: 1)
     }
 }

@@ -490,4 +490,31 @@ import Testing
         #expect(r[8].status == "BAD")
         #expect(r[9].tagged.hasPrefix("t11 NO [NONEXISTENT]"))
     }
+
+    @Test func saveDate() async throws {
+        let server = try await TestServer.start()
+        let r = try await withClient(port: server.port) { c in
+            _ = c.login()
+            // The internal date is the client's; the save date is when the server stored it.
+            c.send("a1 APPEND INBOX \"01-Jan-2020 10:00:00 +0000\" {\(testMessage(subject: "s").utf8.count)+}\r\n")
+            c.send(testMessage(subject: "s") + "\r\n")
+            _ = c.response("a1")
+            _ = c.command("SELECT INBOX")
+            return [
+                c.command("FETCH 1 (INTERNALDATE SAVEDATE)"),
+                c.command("SEARCH SAVEDATESUPPORTED"),
+                c.command("SEARCH SAVEDSINCE 1-Jan-2025"),
+                c.command("SEARCH SAVEDBEFORE 1-Jan-2025"),
+                c.command("SEARCH BEFORE 1-Jan-2025"),
+            ]
+        }
+        await server.stop()
+        let fetch = r[0].untagged.first ?? ""
+        #expect(fetch.hasPrefix("* 1 FETCH (INTERNALDATE \"01-Jan-2020 10:00:00 +0000\" SAVEDATE \""))
+        #expect(!fetch.contains("SAVEDATE NIL"))
+        #expect(r[1].untagged == ["* SEARCH 1"])
+        #expect(r[2].untagged == ["* SEARCH 1"])
+        #expect(r[3].untagged == ["* SEARCH"])
+        #expect(r[4].untagged == ["* SEARCH 1"])
+    }
 }
