@@ -2,7 +2,7 @@
 # when run as root, otherwise it prints the command to run), then does its work.
 
 SWIFT ?= swift
-PACKAGES := pkg-config libcmark-dev libsqlite3-dev
+PACKAGES := pkg-config libcmark-dev libsqlite3-dev zlib1g-dev
 BENCH_PACKAGES := cmark hyperfine
 PORT ?= 8080
 

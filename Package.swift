@@ -35,6 +35,11 @@ let package = Package(
             providers: [.apt(["libcmark-dev"])]
         ),
         .target(name: "SiteBuilder", dependencies: ["CCMark"], swiftSettings: strict),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         .target(name: "MailAddress", swiftSettings: strict),
         .target(name: "MailMessage", dependencies: ["MailAddress"], swiftSettings: strict),
         .target(name: "SMTPProtocol", dependencies: ["MailAddress"], swiftSettings: strict),
@@ -90,7 +95,7 @@ let package = Package(
         .target(
             name: "IMAPServer",
             dependencies: [
-                "IMAPProtocol", "MailStore", "MailSASL", "MailTLS", "MailMessage", "MailNetwork",
+                "IMAPProtocol", "MailStore", "MailSASL", "MailTLS", "MailMessage", "MailNetwork", "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -180,6 +185,7 @@ let package = Package(
                 "IMAPServer", "IMAPProtocol", "MailStore", "MailSASL", "MailMessage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

@@ -37,6 +37,37 @@ extension IMAPConnection {
         return .alreadySent
     }
 
+    /// RFC 4978 3: COMPRESS DEFLATE; from right after the tagged OK both directions are
+    /// compressed.
+    func compress(_ mechanism: String, tag: String) async throws(SessionEnd) -> Completion {
+        guard mechanism.uppercased() == "DEFLATE" else { return .bad("unknown compression mechanism \(mechanism)") }
+        if self.compressed { return .no("compression already active", code: "COMPRESSIONACTIVE") }
+        guard let handler = DeflateHandler() else { return .no("compression unavailable", code: "SERVERBUG") }
+        // RFC 4978 3: the client sends nothing more until it has the response; anything already
+        // here was sent out of turn.
+        if self.reader.bufferedCount > 0 {
+            self.line("* BYE data sent before the COMPRESS response")
+            throw .closed
+        }
+        self.tagged(tag, .ok("DEFLATE active"))
+        let go = self.out.bytes
+        self.out.bytes = []
+        let channel = self.channel
+        do {
+            // The OK goes out uncompressed, and the handler is in place before the next read.
+            try await channel.eventLoop.submit {
+                channel.writeAndFlush(channel.allocator.buffer(bytes: go), promise: nil)
+                let pipeline = channel.pipeline.syncOperations
+                let bridge = try pipeline.handler(type: InboundBridge.self)
+                try pipeline.addHandler(handler, position: .before(bridge))
+            }.get()
+        } catch {
+            throw .closed
+        }
+        self.compressed = true
+        return .alreadySent
+    }
+
     /// RFC 9051 6.2.3
     func login(username: String, password: String) async throws(SessionEnd) -> Completion {
         guard self.authAllowed else {

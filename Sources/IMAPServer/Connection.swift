@@ -106,6 +106,8 @@ final class IMAPConnection: @unchecked Sendable {
     var authFailures = 0
     /// The UIDs saved by SEARCH RETURN (SAVE), for "$" (RFC 5182).
     var savedResult: [UInt32] = []
+    /// COMPRESS=DEFLATE is active (RFC 4978).
+    var compressed = false
     /// Flag list texts of keyword-less messages, by flag bits (see `flagNames`).
     var flagTexts: [Int64: String] = [:]
     /// When input last arrived, and the inactivity limit in force (see `setIdleTimeout`).
@@ -160,6 +162,9 @@ final class IMAPConnection: @unchecked Sendable {
             "SEARCHRES", "CONDSTORE", "QRESYNC", "BINARY", "UTF8=ACCEPT", "APPENDLIMIT=\(self.options.limits.maxAppendLiteralSize)",
             "MULTIAPPEND", "PREVIEW", "UNAUTHENTICATE", "QUOTA", "QUOTA=RES-STORAGE", "REPLACE", "METADATA", "SAVEDATE",
         ]
+        if !self.compressed {
+            caps.append("COMPRESS=DEFLATE")
+        }
         return caps
     }
 
@@ -496,7 +501,9 @@ final class IMAPConnection: @unchecked Sendable {
             return await self.getMetadata(mailbox: mailbox, options: options, entries: entries)
         case .setMetadata(let mailbox, let entries):
             return await self.setMetadata(mailbox: mailbox, entries: entries)
-        case .esearch, .notify, .compress:
+        case .compress(let mechanism):
+            return try await self.compress(mechanism, tag: command.tag)
+        case .esearch, .notify:
             return .bad("command not supported")
         }
     }

@@ -841,6 +841,46 @@ class IMAPTest(unittest.TestCase):
         self.assertIn("INBOX", statuses, statuses)
         self.assertEqual(set(statuses["INBOX"]), {"MESSAGES", "UNSEEN"})
 
+    def test_compress_deflate(self):
+        """RFC 4978: after COMPRESS DEFLATE both directions are raw DEFLATE streams."""
+        import zlib
+
+        c = self.connect()
+        if "COMPRESS=DEFLATE" not in c.capabilities():
+            self.skipTest("COMPRESS=DEFLATE not advertised")
+        box = self.create_mailbox(c)
+        tok = token()
+        c.append(box, message(tok, subject="compressed " + "x" * 2000))
+        r = c.ok("COMPRESS DEFLATE")
+        self.assertIn("DEFLATE", r.text.upper())
+        deflater = zlib.compressobj(6, zlib.DEFLATED, -15)
+        inflater = zlib.decompressobj(-15)
+        sock = c.sock
+        received = [0]
+
+        def send(data):
+            sock.sendall(deflater.compress(data) + deflater.flush(zlib.Z_SYNC_FLUSH))
+
+        def fill(timeout):
+            sock.settimeout(timeout)
+            data = sock.recv(65536)
+            if not data:
+                raise EOFError("connection closed by server")
+            received[0] += len(data)
+            c.buf += inflater.decompress(data)
+
+        c.send = send
+        c._fill = fill
+        caps = c.capabilities()
+        self.assertNotIn("COMPRESS=DEFLATE", caps, "COMPRESS=DEFLATE is advertised while active")
+        c.select(box)
+        body = c.fetch("1", "BODY.PEEK[]")[1]["BODY[]"]
+        self.assertIn(tok.encode(), body if isinstance(body, bytes) else body.encode())
+        again = c.cmd("COMPRESS DEFLATE")
+        self.assertEqual(again.status, "NO")
+        self.assertEqual(again.code.upper() if again.code else "", "COMPRESSIONACTIVE")
+        self.assertGreater(received[0], 0)
+
     def test_namespace(self):
         c = self.connect()
         self.require(c, "NAMESPACE")
