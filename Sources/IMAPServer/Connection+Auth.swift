@@ -112,8 +112,8 @@ extension IMAPConnection {
     /// RFC 8437: back to the not-authenticated state on the same connection.
     func unauthenticate() async -> Completion {
         guard self.state != .notAuthenticated else { return .bad("not authenticated") }
-        self.forwarder?.cancel()
-        self.forwarder = nil
+        self.subscription?.cancel()
+        self.subscription = nil
         self.selected = nil
         self.account = nil
         self.user = nil

@@ -20,7 +20,9 @@ extension IMAPConnection {
             let since = ModSeq(Int64(clamping: command.changedSince ?? 0))
             let last = sel.uids.last ?? 0
             if let vanished = try? await account.changes(in: sel.id, since: since).vanished.map(\.rawValue) {
-                let inSet = vanished.filter { command.set.contains($0, max: max(last, $0)) }
+                // Messages still in the session's view get their VANISHED when it takes their
+                // expunge; telling the client twice would shift its sequence numbers.
+                let inSet = vanished.filter { command.set.contains($0, max: max(last, $0)) && sel.index(of: $0) == nil }
                 if !inSet.isEmpty {
                     self.line("* VANISHED (EARLIER) \(IMAPSequenceSet(numbers: inSet))")
                 }
@@ -173,7 +175,7 @@ extension IMAPConnection {
             self.selected?.noteReported(m.uid.rawValue, m.modSeq.rawValue)
         }
         let recent = self.selected?.recent.contains(m.uid.rawValue) ?? false
-        self.out.write("* \(seq) FETCH (")
+        self.out.write(self.fetchStart(seq: seq, uid: m.uid.rawValue, withUID: false))
         var first = true
         func item(_ name: String) {
             if !first { self.out.write(" ") }
@@ -184,6 +186,8 @@ extension IMAPConnection {
         // RFC 9051 6.4.8: UID FETCH always returns UID, and so does every FETCH with QRESYNC
         // (RFC 7162 3.2.4); flags changed by the fetch are reported.
         if (command.uid || self.qresync) && !attributes.contains(.uid) { attributes.insert(.uid, at: 0) }
+        // RFC 9586 3.3: a UIDFETCH response carries the UID as its number.
+        if self.uidOnly { attributes.removeAll { $0 == .uid } }
         if addFlags && !attributes.contains(.flags) { attributes.append(.flags) }
         if self.condstore && (command.changedSince != nil || addFlags) && !attributes.contains(.modSeq) {
             attributes.append(.modSeq)

@@ -157,7 +157,7 @@ extension IMAPConnection {
         if !self.rev2 {
             // RFC 3501 7.3.2: IMAP4rev1 clients get RECENT.
             self.line("* \(recent.count) RECENT")
-            if let firstUnseen {
+            if let firstUnseen, !self.uidOnly {
                 self.line("* OK [UNSEEN \(firstUnseen)] first unseen message")
             }
         }
@@ -214,7 +214,7 @@ extension IMAPConnection {
             self.announceKeywords(m.keywords, &current)
             current.noteReported(m.uid.rawValue, m.modSeq.rawValue)
             let flags = self.flagNames(m.flags, m.keywords, recent: current.recent.contains(m.uid.rawValue))
-            self.line("* \(i + 1) FETCH (UID \(m.uid.rawValue) FLAGS (\(flags)) MODSEQ (\(m.modSeq.rawValue)))")
+            self.line(self.fetchStart(seq: i + 1, uid: m.uid.rawValue) + "FLAGS (\(flags)) MODSEQ (\(m.modSeq.rawValue)))")
         }
         self.selected = current
         return nil
@@ -282,7 +282,7 @@ extension IMAPConnection {
                     self.announceExists(&sel)
                 }
                 self.announceKeywords(keywords, &sel)
-                var item = "* \(i + 1) FETCH (UID \(uid.rawValue) FLAGS ("
+                var item = self.fetchStart(seq: i + 1, uid: uid.rawValue) + "FLAGS ("
                 item += self.flagNames(flags, keywords, recent: sel.recent.contains(uid.rawValue)) + ")"
                 if self.condstore { item += " MODSEQ (\(modSeq.rawValue))" }
                 self.line(item + ")")
@@ -308,6 +308,13 @@ extension IMAPConnection {
         if !keep.isEmpty {
             self.changes.prepend(keep)
         }
+    }
+
+    /// The start of an untagged FETCH response, with the UID item when wanted; with UIDONLY it is
+    /// a UIDFETCH response numbered by the UID instead (RFC 9586 3.3).
+    func fetchStart(seq: Int, uid: UInt32, withUID: Bool = true) -> String {
+        if self.uidOnly { return "* \(uid) UIDFETCH (" }
+        return withUID ? "* \(seq) FETCH (UID \(uid) " : "* \(seq) FETCH ("
     }
 
     /// The FLAGS response and PERMANENTFLAGS, with the mailbox's keywords (RFC 9051 7.3.5).
@@ -453,7 +460,7 @@ extension IMAPConnection {
             sel.reported[uid] = nil
             sel.recent.remove(uid)
             if i < sel.announced {
-                if self.qresync {
+                if self.qresync || self.uidOnly {
                     vanished.append(uid)
                 } else {
                     self.line("* \(i + 1) EXPUNGE")
@@ -505,8 +512,7 @@ extension IMAPConnection {
                 // RFC 9051 6.4.6: .SILENT leaves out the FETCH responses, except that with
                 // UNCHANGEDSINCE changed messages still report their new MODSEQ (RFC 7162 3.1.3).
                 if command.silent && !(command.unchangedSince != nil && entry != nil) { continue }
-                var item = "* \(i + 1) FETCH ("
-                if command.uid || self.qresync { item += "UID \(m.uid.rawValue) " }
+                var item = self.fetchStart(seq: i + 1, uid: m.uid.rawValue, withUID: command.uid || self.qresync)
                 if !command.silent {
                     let f = entry.map { ($0.flags, $0.keywords) } ?? (m.flags, m.keywords)
                     self.announceKeywords(f.1, &current)

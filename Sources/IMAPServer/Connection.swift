@@ -96,7 +96,7 @@ final class IMAPConnection: @unchecked Sendable {
     var state = State.notAuthenticated
     var user: IMAPUser?
     var account: Account?
-    var forwarder: Task<Void, Never>?
+    var subscription: ChangeSubscription?
     let changes = ChangeQueue()
     var selected: SelectedMailbox?
     /// ENABLEd extensions (RFC 5161), upper case.
@@ -137,6 +137,8 @@ final class IMAPConnection: @unchecked Sendable {
     var utf8Accept: Bool { self.enabled.contains("UTF8=ACCEPT") }
     /// RFC 7162 3.2: QRESYNC is enabled (VANISHED instead of EXPUNGE).
     var qresync: Bool { self.enabled.contains("QRESYNC") }
+    /// RFC 9586: UIDONLY is enabled: no sequence numbers in commands or responses.
+    var uidOnly: Bool { self.enabled.contains("UIDONLY") }
     var rev2: Bool { self.enabled.contains("IMAP4REV2") }
 
     // MARK: - Capabilities
@@ -160,7 +162,7 @@ final class IMAPConnection: @unchecked Sendable {
             "ENABLE", "IDLE", "NAMESPACE", "ID", "UIDPLUS", "MOVE", "UNSELECT", "LITERAL+", "SASL-IR", "CHILDREN",
             "SPECIAL-USE", "CREATE-SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "STATUS=SIZE", "ESEARCH",
             "SEARCHRES", "CONDSTORE", "QRESYNC", "BINARY", "UTF8=ACCEPT", "APPENDLIMIT=\(self.options.limits.maxAppendLiteralSize)",
-            "MULTIAPPEND", "PREVIEW", "UNAUTHENTICATE", "QUOTA", "QUOTA=RES-STORAGE", "REPLACE", "METADATA", "SAVEDATE",
+            "MULTIAPPEND", "PREVIEW", "UNAUTHENTICATE", "QUOTA", "QUOTA=RES-STORAGE", "REPLACE", "METADATA", "SAVEDATE", "UIDONLY",
         ]
         if !self.compressed {
             caps.append("COMPRESS=DEFLATE")
@@ -217,8 +219,8 @@ final class IMAPConnection: @unchecked Sendable {
     }
 
     func close() {
-        self.forwarder?.cancel()
-        self.forwarder = nil
+        self.subscription?.cancel()
+        self.subscription = nil
         self.channel.close(promise: nil)
     }
 
@@ -371,6 +373,11 @@ final class IMAPConnection: @unchecked Sendable {
             self.tagged(tag, refusal)
             return
         }
+        if self.uidOnly && Self.usesSequenceNumbers(command.kind) {
+            // RFC 9586 3: sequence numbers are not allowed once UIDONLY is enabled.
+            self.tagged(tag, .bad("message sequence numbers are not allowed with UIDONLY", code: "UIDREQUIRED"))
+            return
+        }
         if self.state == .selected {
             // Pending changes first, so the command sees the mailbox as the client will.
             self.showChanges(allowExpunge: self.allowsExpunge(command.kind))
@@ -403,6 +410,29 @@ final class IMAPConnection: @unchecked Sendable {
             case .authenticated: return .bad("no mailbox selected")
             case .selected: return nil
             }
+        }
+    }
+
+    /// Whether a command takes or returns message sequence numbers (RFC 9586 3).
+    static func usesSequenceNumbers(_ kind: IMAPCommandKind) -> Bool {
+        switch kind {
+        case .fetch(let f): return !f.uid
+        case .store(let s): return !s.uid
+        case .copy(let uid, _, _), .move(let uid, _, _), .replace(let uid, _, _, _): return !uid
+        case .search(let s): return !s.uid || Self.hasSequenceKey(s.key)
+        default: return false
+        }
+    }
+
+    static func hasSequenceKey(_ key: IMAPSearchKey) -> Bool {
+        switch key {
+        case .sequenceSet(let set):
+            if case .searchResult = set { return false }
+            return true
+        case .not(let k): return Self.hasSequenceKey(k)
+        case .or(let a, let b): return Self.hasSequenceKey(a) || Self.hasSequenceKey(b)
+        case .and(let keys): return keys.contains(where: Self.hasSequenceKey)
+        default: return false
         }
     }
 
@@ -515,7 +545,7 @@ final class IMAPConnection: @unchecked Sendable {
         var now: [String] = []
         for name in names {
             let upper = name.uppercased()
-            let known: Set<String> = ["CONDSTORE", "QRESYNC", "UTF8=ACCEPT", "IMAP4REV2"]
+            let known: Set<String> = ["CONDSTORE", "QRESYNC", "UTF8=ACCEPT", "IMAP4REV2", "UIDONLY"]
             guard known.contains(upper), !self.enabled.contains(upper) else { continue }
             self.enabled.insert(upper)
             // RFC 7162 3.2.3: QRESYNC implies CONDSTORE.
@@ -544,17 +574,14 @@ final class IMAPConnection: @unchecked Sendable {
 
     // MARK: - Account changes
 
-    /// Starts forwarding the account's changes to this session.
+    /// Starts taking the account's changes into this session's queue, as they commit.
     func subscribeChanges(_ account: Account) {
-        let stream = account.changeBatches()
         let queue = self.changes
         let continuation = self.continuation
-        self.forwarder = Task {
-            for await batch in stream {
-                // Wakes a session in IDLE (ignored otherwise), once until it takes the changes.
-                if queue.append(batch) {
-                    continuation.yield(.wakeup)
-                }
+        self.subscription = account.subscribeChanges { batch in
+            // Wakes a session in IDLE (ignored otherwise), once until it takes the changes.
+            if queue.append(batch) {
+                continuation.yield(.wakeup)
             }
         }
     }

@@ -111,10 +111,12 @@ public final class Account: Sendable {
         }
     }
 
-    /// The same changes, one array per committed transaction: cheaper for a transaction that
-    /// changes thousands of messages.
-    public func changeBatches() -> AsyncStream<[ChangeEvent]> {
-        self.changes.subscribe()
+    /// The same changes, one array per committed transaction, handed to `handler` synchronously
+    /// when the transaction commits (on the store's writer queue; the handler must not block).
+    /// Unlike the streams, a change is with the subscriber before the call that made it returns,
+    /// so a client that saw another's command complete then finds its changes at once.
+    public func subscribeChanges(_ handler: @escaping @Sendable ([ChangeEvent]) -> Void) -> ChangeSubscription {
+        self.changes.subscribe(handler)
     }
 
     // MARK: - Helpers for transactions
@@ -231,33 +233,62 @@ final class BlockingIOPool: Sendable {
 final class ChangeBroadcaster: Sendable {
     private struct State {
         var nextID = 0
-        var subscribers: [Int: AsyncStream<[ChangeEvent]>.Continuation] = [:]
+        var subscribers: [Int: @Sendable ([ChangeEvent]) -> Void] = [:]
     }
 
     private let state = Mutex(State())
 
     func subscribe() -> AsyncStream<[ChangeEvent]> {
         let (stream, continuation) = AsyncStream<[ChangeEvent]>.makeStream(bufferingPolicy: .unbounded)
-        let id = self.state.withLock { state in
-            let id = state.nextID
-            state.nextID += 1
-            state.subscribers[id] = continuation
-            return id
-        }
-        continuation.onTermination = { [weak self] _ in
-            _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) }
-        }
+        let subscription = self.subscribe { continuation.yield($0) }
+        continuation.onTermination = { _ in subscription.cancel() }
         return stream
     }
 
-    /// Called on the database's writer queue after a commit, so calls come in commit order.
-    /// The events are yielded outside the lock: yielding resumes a waiting task, which takes that
-    /// task's own lock, and cancelling a subscriber's task holds that lock while its termination
-    /// handler takes this one; doing both under this lock could deadlock.
-    func publish(_ events: [ChangeEvent]) {
-        let continuations = self.state.withLock { Array($0.subscribers.values) }
-        for continuation in continuations {
-            continuation.yield(events)
+    /// Calls `handler` with every transaction's changes, on the writer's queue, before the
+    /// transaction's caller resumes: once a write has returned, every subscriber has its events.
+    /// The handler must not block.
+    func subscribe(_ handler: @escaping @Sendable ([ChangeEvent]) -> Void) -> ChangeSubscription {
+        let id = self.state.withLock { state in
+            let id = state.nextID
+            state.nextID += 1
+            state.subscribers[id] = handler
+            return id
         }
+        return ChangeSubscription { [weak self] in
+            _ = self?.state.withLock { $0.subscribers.removeValue(forKey: id) }
+        }
+    }
+
+    /// Called on the database's writer queue after a commit, so calls come in commit order.
+    /// The handlers run outside the lock: a handler that resumes a task takes that task's own
+    /// lock, and cancelling a subscriber's task holds that lock while it unsubscribes here; doing
+    /// both under this lock could deadlock.
+    func publish(_ events: [ChangeEvent]) {
+        let handlers = self.state.withLock { Array($0.subscribers.values) }
+        for handler in handlers {
+            handler(events)
+        }
+    }
+}
+
+/// Ends a change subscription (see ``Account/subscribeChanges(_:)``).
+public final class ChangeSubscription: Sendable {
+    private let onCancel: Mutex<(@Sendable () -> Void)?>
+
+    init(_ onCancel: @escaping @Sendable () -> Void) {
+        self.onCancel = Mutex(onCancel)
+    }
+
+    public func cancel() {
+        let action = self.onCancel.withLock { value in
+            defer { value = nil }
+            return value
+        }
+        action?()
+    }
+
+    deinit {
+        self.cancel()
     }
 }

@@ -517,4 +517,30 @@ import Testing
         #expect(r[3].untagged == ["* SEARCH"])
         #expect(r[4].untagged == ["* SEARCH 1"])
     }
+
+    @Test func uidOnly() async throws {
+        let server = try await TestServer.start()
+        let r = try await withClient(port: server.port) { c in
+            _ = c.login()
+            for subject in ["a", "b", "c"] {
+                _ = c.append("INBOX", testMessage(subject: subject))
+            }
+            return [
+                c.command("ENABLE UIDONLY"), c.command("SELECT INBOX"), c.command("FETCH 1 (FLAGS)"),
+                c.command("UID FETCH 2:3 (UID FLAGS)"), c.command("UID STORE 2 +FLAGS (\\Deleted)"),
+                c.command("UID SEARCH 1:2"), c.command("UID SEARCH UID 1:2"), c.command("EXPUNGE"),
+                c.command("COPY 1 INBOX"),
+            ]
+        }
+        await server.stop()
+        #expect(r[0].untagged == ["* ENABLED UIDONLY"])
+        // RFC 9586 3: sequence numbers are refused; responses are numbered by UID.
+        #expect(r[2].tagged.hasPrefix("t7 BAD [UIDREQUIRED]"))
+        #expect(r[3].untagged.map { String($0.prefix(20)) } == ["* 2 UIDFETCH (FLAGS ", "* 3 UIDFETCH (FLAGS "])
+        #expect(r[4].untagged.first?.hasPrefix("* 2 UIDFETCH (FLAGS (") == true)
+        #expect(r[5].tagged.hasPrefix("t10 BAD [UIDREQUIRED]"))
+        #expect(r[6].untagged == ["* SEARCH 1 2"])
+        #expect(r[7].untagged == ["* VANISHED 2"])
+        #expect(r[8].tagged.hasPrefix("t13 BAD [UIDREQUIRED]"))
+    }
 }
