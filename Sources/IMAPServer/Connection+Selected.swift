@@ -130,14 +130,16 @@ extension IMAPConnection {
         case .success(let m): mailbox = m
         case .failure(let c): return c
         }
+        // Changes queued so far are in the snapshot or older; those that arrive from now on are
+        // kept and filtered by the snapshot's MODSEQ (taking them after the read would lose the
+        // ones committed while it ran).
+        _ = self.changes.take()
         let snapshot: MailboxSnapshot
         do {
             snapshot = try await account.snapshot(of: mailbox.id)
         } catch {
             return self.storeFailure(error, "select")
         }
-        // Changes queued before the snapshot are in it or older.
-        _ = self.changes.take()
         let box = snapshot.mailbox
         // RFC 3501 2.3.2: SELECT takes the messages no session has seen as \Recent; EXAMINE
         // shows them without taking them.
@@ -201,8 +203,10 @@ extension IMAPConnection {
             return self.storeFailure(error, "select")
         }
         let last = sel.uids.last ?? 0
+        // Messages expunged after the snapshot are still in the view: they get their VANISHED
+        // when the session takes their expunge, not here (that would count them twice).
         let vanished = changes.vanished.map(\.rawValue).filter { uid in
-            known.map { $0.contains(uid, max: max(last, uid)) } ?? true
+            sel.index(of: uid) == nil && (known.map { $0.contains(uid, max: max(last, uid)) } ?? true)
         }
         if !vanished.isEmpty {
             self.line("* VANISHED (EARLIER) \(IMAPSequenceSet(numbers: vanished))")
