@@ -18,23 +18,33 @@ extension IMAPConnection {
         // must not be taken as a command of the encrypted session.
         _ = self.reader.takeBuffered()
         self.tagged(tag, .ok("begin TLS negotiation now"))
-        let go = self.out.bytes
-        self.out.bytes = []
-        let channel = self.channel
-        do {
-            // The OK and the TLS handler in one event-loop step: the ClientHello follows the OK at once.
-            try await channel.eventLoop.submit {
-                channel.writeAndFlush(channel.allocator.buffer(bytes: go), promise: nil)
-                try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.context), position: .first)
-            }.get()
-        } catch {
-            throw .closed
+        try await self.sendThenInstall { pipeline in
+            try pipeline.addHandler(NIOSSLServerHandler(context: tls.context), position: .first)
         }
         try await self.waitForTLS()
         _ = self.reader.takeBuffered()
         self.tls = true
         // The tagged OK went out already.
         return .alreadySent
+    }
+
+    /// Writes what is queued (a tagged OK) and changes the pipeline in the same event-loop step,
+    /// so the client's next bytes, which may follow the OK at once (a TLS ClientHello, compressed
+    /// data), find the new handler in place.
+    func sendThenInstall(
+        _ install: @escaping @Sendable (ChannelPipeline.SynchronousOperations) throws -> Void
+    ) async throws(SessionEnd) {
+        let go = self.out.bytes
+        self.out.bytes = []
+        let channel = self.channel
+        do {
+            try await channel.eventLoop.submit {
+                channel.writeAndFlush(channel.allocator.buffer(bytes: go), promise: nil)
+                try install(channel.pipeline.syncOperations)
+            }.get()
+        } catch {
+            throw .closed
+        }
     }
 
     /// RFC 4978 3: COMPRESS DEFLATE; from right after the tagged OK both directions are
@@ -50,19 +60,10 @@ extension IMAPConnection {
             throw .closed
         }
         self.tagged(tag, .ok("DEFLATE active"))
-        let go = self.out.bytes
-        self.out.bytes = []
-        let channel = self.channel
-        do {
-            // The OK goes out uncompressed, and the handler is in place before the next read.
-            try await channel.eventLoop.submit {
-                channel.writeAndFlush(channel.allocator.buffer(bytes: go), promise: nil)
-                let pipeline = channel.pipeline.syncOperations
-                let bridge = try pipeline.handler(type: InboundBridge.self)
-                try pipeline.addHandler(handler, position: .before(bridge))
-            }.get()
-        } catch {
-            throw .closed
+        // The OK goes out uncompressed, and the handler is in place before the next read.
+        try await self.sendThenInstall { pipeline in
+            let bridge = try pipeline.handler(type: InboundBridge.self)
+            try pipeline.addHandler(handler, position: .before(bridge))
         }
         self.compressed = true
         return .alreadySent
