@@ -143,56 +143,39 @@ extension IMAPConnection {
             plusAdvertised: self.mechanisms.contains { $0.isPlus },
             hostname: self.options.hostname
         )
-        var step: SASLStep
+        var initial: [UInt8]?
         if let initialResponse {
             do {
-                step = server.start(
-                    initialResponse: try SASLBase64.decodeClientResponse(Array(initialResponse.utf8), initial: true)
-                )
+                initial = try SASLBase64.decodeClientResponse(Array(initialResponse.utf8), initial: true)
             } catch {
-                step = .failure(error)
+                return .bad("malformed authentication data: \(error.reason)")
             }
-        } else {
-            step = server.start(initialResponse: nil)
         }
-        var user: IMAPUser?
-        while true {
-            switch step {
-            case .challenge(let bytes):
-                // RFC 9051 7.5: "+ " and the base64 challenge.
-                self.line("+ " + SASLBase64.encode(bytes))
-                let line = try await self.nextLine()
-                do {
-                    step = server.receive(try SASLBase64.decodeClientResponse(line, initial: false))
-                } catch {
-                    step = .failure(error)
-                }
-            case .verifyPlain(_, let username, let password):
-                user = await self.backend.verifyPassword(username: username, password: password)
-                step = server.passwordVerified(user != nil)
-            case .verifyCRAMMD5(let username, let challenge, let digest):
-                user = await self.backend.verifyCRAMMD5(username: username, challenge: challenge, digest: digest)
-                step = server.passwordVerified(user != nil)
-            case .needSCRAMKeys(let username, let hash):
-                if let (found, keys) = await self.backend.scramKeys(username: username, hash: hash) {
-                    user = found
-                    step = server.credentialsFound(keys)
-                } else {
-                    step = server.credentialsFound(nil)
-                }
-            case .success:
-                guard let user else { return .no("authentication failed", code: "UNAVAILABLE") }
-                return await self.loggedIn(user)
-            case .failure(let error):
-                switch error.kind {
-                case .cancelled:
-                    // RFC 9051 6.2.2: "*" cancels, answered with BAD.
-                    return .bad("authentication cancelled")
-                case .malformed:
-                    return .bad("malformed authentication data: \(error.reason)")
-                case .authenticationFailed:
-                    return try self.loginFailed()
-                }
+        let backend = self.backend
+        let verifier = SASLVerifier<IMAPUser>(
+            plain: { await backend.verifyPassword(username: $0, password: $1) },
+            cramMD5: { await backend.verifyCRAMMD5(username: $0, challenge: $1, digest: $2) },
+            scram: { await backend.scramKeys(username: $0, hash: $1) }
+        )
+        let outcome = try await server.run(initialResponse: initial, verifier: verifier) {
+            (challenge) throws(SessionEnd) -> Result<[UInt8], SASLError> in
+            // RFC 9051 7.5: "+ " and the base64 challenge.
+            self.line("+ " + SASLBase64.encode(challenge))
+            let line = try await self.nextLine()
+            return Result { () throws(SASLError) in try SASLBase64.decodeClientResponse(line, initial: false) }
+        }
+        switch outcome {
+        case .authenticated(let user, _):
+            return await self.loggedIn(user)
+        case .failed(let error):
+            switch error.kind {
+            case .cancelled:
+                // RFC 9051 6.2.2: "*" cancels, answered with BAD.
+                return .bad("authentication cancelled")
+            case .malformed:
+                return .bad("malformed authentication data: \(error.reason)")
+            case .authenticationFailed:
+                return try self.loginFailed()
             }
         }
     }

@@ -30,85 +30,66 @@ extension SMTPConnection {
             plusAdvertised: self.mechanisms.contains { $0.isPlus },
             hostname: self.options.hostname
         )
-        var step: SASLStep
+        var initial: [UInt8]?
+        var malformed: SASLError?
         if let initialResponse {
             do {
-                step = server.start(
-                    initialResponse: try SASLBase64.decodeClientResponse(Array(initialResponse.utf8), initial: true)
-                )
+                initial = try SASLBase64.decodeClientResponse(Array(initialResponse.utf8), initial: true)
             } catch {
-                step = .failure(error)
+                malformed = error
             }
-        } else {
-            step = server.start(initialResponse: nil)
         }
-        var user: SMTPAuthenticatedUser?
-        while true {
-            switch step {
-            case .challenge(let bytes):
+        let backend = self.backend
+        let verifier = SASLVerifier<SMTPAuthenticatedUser>(
+            plain: { await backend.verifyPassword(username: $0, password: $1) },
+            cramMD5: { await backend.verifyCRAMMD5(username: $0, challenge: $1, digest: $2) },
+            scram: { await backend.scramKeys(username: $0, hash: $1) }
+        )
+        let outcome: SASLOutcome<SMTPAuthenticatedUser>
+        if let malformed {
+            outcome = .failed(malformed)
+        } else {
+            outcome = try await server.run(initialResponse: initial, verifier: verifier) {
+                (challenge) throws(SessionEnd) -> Result<[UInt8], SASLError> in
                 // RFC 4954 4: "334 " and the base64 challenge, possibly empty.
-                self.reply(.authChallenge(SASLBase64.encode(bytes)))
+                self.reply(.authChallenge(SASLBase64.encode(challenge)))
                 let line = try await self.nextLine()
-                do {
-                    step = server.receive(try SASLBase64.decodeClientResponse(line, initial: false))
-                } catch {
-                    step = .failure(error)
-                }
-            case .verifyPlain(_, let username, let password):
-                user = await self.backend.verifyPassword(username: username, password: password)
-                step = server.passwordVerified(user != nil)
-            case .verifyCRAMMD5(let username, let challenge, let digest):
-                user = await self.backend.verifyCRAMMD5(username: username, challenge: challenge, digest: digest)
-                step = server.passwordVerified(user != nil)
-            case .needSCRAMKeys(let username, let hash):
-                if let (found, keys) = await self.backend.scramKeys(username: username, hash: hash) {
-                    user = found
-                    step = server.credentialsFound(keys)
-                } else {
-                    step = server.credentialsFound(nil)
-                }
-            case .success(let username, _):
-                guard let user else {
-                    return self.session.authFailed(
+                return Result { () throws(SASLError) in try SASLBase64.decodeClientResponse(line, initial: false) }
+            }
+        }
+        switch outcome {
+        case .authenticated(let user, let username):
+            self.client.account = user.account
+            self.client.username = username
+            // RFC 4954 6: 235 2.7.0
+            return self.session.authSucceeded(
+                user: username,
+                reply: SMTPReply(235, EnhancedCode(class: 2, subject: 7, detail: 0), "nice")
+            )
+        case .failed(let error):
+            switch error.kind {
+            case .cancelled:
+                // RFC 4954 4: a cancelled exchange gets 501.
+                return self.session.authFailed(.authCancelled)
+            case .malformed:
+                return self.session.authFailed(SMTPReply(501, .syntaxError, error.reason))
+            case .authenticationFailed:
+                self.authFailures += 1
+                self.options.rateLimits.recordAuthFailure(ip: self.client.remoteIP)
+                // RFC 4954 6: 535 5.7.8
+                let failed = self.session.authFailed(SMTPReply(535, .authCredentialsInvalid, "bad user/pass"))
+                if self.authFailures >= self.options.maxAuthFailures {
+                    try self.perform(failed)
+                    self.reply(
                         SMTPReply(
-                            454,
+                            421,
                             EnhancedCode(class: 4, subject: 7, detail: 0),
-                            "temporary authentication failure"
+                            "too many authentication failures, closing"
                         )
                     )
+                    throw .closed
                 }
-                self.client.account = user.account
-                self.client.username = username
-                // RFC 4954 6: 235 2.7.0
-                return self.session.authSucceeded(
-                    user: username,
-                    reply: SMTPReply(235, EnhancedCode(class: 2, subject: 7, detail: 0), "nice")
-                )
-            case .failure(let error):
-                switch error.kind {
-                case .cancelled:
-                    // RFC 4954 4: a cancelled exchange gets 501.
-                    return self.session.authFailed(.authCancelled)
-                case .malformed:
-                    return self.session.authFailed(SMTPReply(501, .syntaxError, error.reason))
-                case .authenticationFailed:
-                    self.authFailures += 1
-                    self.options.rateLimits.recordAuthFailure(ip: self.client.remoteIP)
-                    // RFC 4954 6: 535 5.7.8
-                    let failed = self.session.authFailed(SMTPReply(535, .authCredentialsInvalid, "bad user/pass"))
-                    if self.authFailures >= self.options.maxAuthFailures {
-                        try self.perform(failed)
-                        self.reply(
-                            SMTPReply(
-                                421,
-                                EnhancedCode(class: 4, subject: 7, detail: 0),
-                                "too many authentication failures, closing"
-                            )
-                        )
-                        throw .closed
-                    }
-                    return failed
-                }
+                return failed
             }
         }
     }
