@@ -437,15 +437,13 @@ extension IMAPConnection {
         for (m, (flags, keywords, received)) in zip(messages, parsed) {
             let data = m.binary ? MessageEncoding.base64EncodingBinaryParts(m.data) : m.data
             do {
-                let delivered = try await account.deliver(
+                let delivered = try await self.store(
                     data,
-                    to: mailbox.id,
+                    in: account,
+                    mailbox: mailbox.id,
                     flags: flags,
                     keywords: keywords,
                     received: received,
-                    searchText: self.backend.searchText(of: data),
-                    structure: IMAPMessageStructure.of(Message(parsing: data)),
-                    indexNow: true,
                     quota: quota
                 )
                 uids.append(delivered.uid.rawValue)
@@ -463,6 +461,31 @@ extension IMAPConnection {
             self.showChanges(allowExpunge: true)
         }
         return .ok("append completed", code: "APPENDUID \(mailbox.uidValidity) \(set)")
+    }
+
+    /// Stores an appended message durably (APPEND, REPLACE): parsed once for its search text and
+    /// its stored structure, and indexed right away (see `Account.deliver`'s `indexNow`).
+    func store(
+        _ data: [UInt8],
+        in account: Account,
+        mailbox: MailboxID,
+        flags: MessageFlags,
+        keywords: [String],
+        received: Int64,
+        quota: Int64?
+    ) async throws(StoreError) -> Delivered {
+        let parsed = Message(parsing: data)
+        return try await account.deliver(
+            data,
+            to: mailbox,
+            flags: flags,
+            keywords: keywords,
+            received: received,
+            searchText: self.backend.searchText(of: parsed),
+            structure: IMAPMessageStructure.of(parsed),
+            indexNow: true,
+            quota: quota
+        )
     }
 
     /// Seconds since 1970 of an IMAP date-time.

@@ -1,7 +1,6 @@
 // QUOTA (RFC 9208) with the STORAGE resource, and REPLACE (RFC 8508).
 
 import IMAPProtocol
-import MailMessage
 import MailStore
 
 extension IMAPConnection {
@@ -68,15 +67,13 @@ extension IMAPConnection {
         guard let (flags, keywords) = Self.parseFlags(message.flags) else { return .bad("invalid flag") }
         let data = message.binary ? MessageEncoding.base64EncodingBinaryParts(message.data) : message.data
         do {
-            let delivered = try await account.deliver(
+            let delivered = try await self.store(
                 data,
-                to: target.id,
+                in: account,
+                mailbox: target.id,
                 flags: flags,
                 keywords: keywords,
                 received: message.internalDate.map(Self.unixTime) ?? Int64(IMAPRateLimits.wallClock()),
-                searchText: self.backend.searchText(of: data),
-                structure: IMAPMessageStructure.of(Message(parsing: data)),
-                indexNow: true,
                 quota: self.backend.quota(account: user.account)
             )
             self.line("* OK [APPENDUID \(target.uidValidity) \(delivered.uid.rawValue)] replacement appended")

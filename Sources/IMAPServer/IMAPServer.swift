@@ -7,6 +7,7 @@
 /// runtime implements over the configuration; tests implement it over a temporary store.
 
 import IMAPProtocol
+import MailMessage
 import MailSASL
 import MailStore
 import MailTLS
@@ -34,7 +35,7 @@ public protocol IMAPBackend: Sendable {
     /// The open store of an account that logged in.
     func account(_ name: String) async throws -> Account
     /// The text to index for full-text search of an appended message.
-    func searchText(of message: [UInt8]) -> String
+    func searchText(of message: Message) -> String
     /// The most an account's messages may add up to, in bytes; nil for no limit (IMAP QUOTA, APPEND).
     func quota(account: String) -> Int64?
 }

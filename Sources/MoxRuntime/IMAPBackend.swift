@@ -3,6 +3,7 @@
 // shared with SMTP delivery so both see each other's changes at once.
 
 import IMAPServer
+import MailMessage
 import MailSASL
 import MailStore
 import SMTPServer
@@ -33,7 +34,7 @@ public struct StoreIMAPBackend: IMAPBackend {
         try await self.smtp.accounts.account(name)
     }
 
-    public func searchText(of message: [UInt8]) -> String {
+    public func searchText(of message: Message) -> String {
         SearchText.of(message)
     }
 

@@ -41,9 +41,8 @@ final class StoreBackend: IMAPBackend {
         return a
     }
 
-    func searchText(of message: [UInt8]) -> String {
-        let m = Message(parsing: message)
-        return String(decoding: message[m.header.start..<min(m.header.end, message.count)], as: UTF8.self) + "\n"
+    func searchText(of m: Message) -> String {
+        String(decoding: m.bytes[m.header.start..<min(m.header.end, m.bytes.count)], as: UTF8.self) + "\n"
             + TextExtraction.text(of: m)
     }
 
