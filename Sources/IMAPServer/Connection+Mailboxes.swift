@@ -250,7 +250,6 @@ extension IMAPConnection {
             if command.reference.isEmpty || pattern.hasPrefix("/") { return pattern }
             return command.reference.hasSuffix("/") ? command.reference + pattern : command.reference + "/" + pattern
         }
-        let names = Set(mailboxes.map(\.name))
         func hasChildren(_ name: String) -> Bool {
             mailboxes.contains { $0.name.hasPrefix(name + "/") }
         }
@@ -295,9 +294,8 @@ extension IMAPConnection {
                 if returnSubscribed && subscribed.contains(box.name) { attributes.append("\\Subscribed") }
                 entries.append(Entry(name: box.name, attributes: attributes, mailbox: box))
             }
-            // A "%" pattern shows a parent that has matching children even when the parent itself
-            // does not exist (RFC 9051 6.3.9); every parent exists in this store.
-            _ = names
+            // A "%" pattern would show a missing parent of matching children as \NonExistent
+            // (RFC 9051 6.3.9); every parent exists in this store, so there are none.
         }
         for entry in entries {
             var attributes = entry.attributes

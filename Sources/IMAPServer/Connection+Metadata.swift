@@ -84,8 +84,7 @@ extension IMAPConnection {
         guard entries.allSatisfy({ Self.validMetadataName($0.name) }) else {
             return .bad("invalid metadata entry name")
         }
-        if let big = entries.first(where: { ($0.value?.count ?? 0) > Account.maxMetadataValueSize }) {
-            _ = big
+        if entries.contains(where: { ($0.value?.count ?? 0) > Account.maxMetadataValueSize }) {
             return .no("metadata value too large", code: "METADATA MAXSIZE \(Account.maxMetadataValueSize)")
         }
         let id: MailboxID?

@@ -38,13 +38,8 @@ struct SelectedMailbox {
 
     /// The index of `uid` in `uids`, by binary search.
     func index(of uid: UInt32) -> Int? {
-        var lo = 0
-        var hi = self.uids.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if self.uids[mid] < uid { lo = mid + 1 } else { hi = mid }
-        }
-        return lo < self.uids.count && self.uids[lo] == uid ? lo : nil
+        let i = self.lowerBound(uid)
+        return i < self.uids.count && self.uids[i] == uid ? i : nil
     }
 
     /// The first index whose UID is at least `uid`.

@@ -294,7 +294,7 @@ final class IMAPConnection: @unchecked Sendable {
             case .needMoreData:
                 switch try await self.nextEvent() {
                 case .bytes(let bytes):
-                    self.append(bytes)
+                    self.reader.append(bytes)
                 default:
                     continue
                 }
@@ -302,11 +302,6 @@ final class IMAPConnection: @unchecked Sendable {
                 try self.refused(error)
             }
         }
-    }
-
-    /// Buffers input; too much of it unanswered ends the connection.
-    func append(_ bytes: [UInt8]) {
-        self.reader.append(bytes)
     }
 
     /// Whether the buffered input is over the limit: more than a maximal command plus the

@@ -327,7 +327,7 @@ enum MessageEncoding {
     /// base64-encoded instead; BINARY[] still returns their decoded bytes. Other messages come
     /// back unchanged.
     static func base64EncodingBinaryParts(_ bytes: [UInt8]) -> [UInt8] {
-        guard bytes.contains(0) || bytes.count > 0 else { return bytes }
+        guard !bytes.isEmpty else { return bytes }
         let message = Message(parsing: bytes)
         var edits: [(range: Range<Int>, replacement: [UInt8])] = []
         func visit(_ part: Part) {
