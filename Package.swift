@@ -34,7 +34,7 @@ let package = Package(
             pkgConfig: "libcmark",
             providers: [.apt(["libcmark-dev"])]
         ),
-        .target(name: "SiteBuilder", dependencies: ["CCMark"], swiftSettings: strict),
+        .target(name: "SiteBuilder", dependencies: ["CCMark", "CZlib"], swiftSettings: strict),
         .systemLibrary(
             name: "CZlib",
             pkgConfig: "zlib",

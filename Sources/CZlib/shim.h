@@ -11,4 +11,9 @@ static inline int czlib_deflate_init_raw(z_streamp strm, int level) {
 static inline int czlib_inflate_init_raw(z_streamp strm) {
     return inflateInit2_(strm, -15, ZLIB_VERSION, (int)sizeof(z_stream));
 }
+
+// The zlib format (RFC 1950) with its header and checksum, as git stores objects.
+static inline int czlib_inflate_init_zlib(z_streamp strm) {
+    return inflateInit2_(strm, 15, ZLIB_VERSION, (int)sizeof(z_stream));
+}
 #endif

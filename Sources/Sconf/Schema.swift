@@ -228,7 +228,9 @@ extension SconfRecord {
             if writer.docs {
                 writer.comment(field.doc, optional: field.isOptional)
             }
-            writer.emit(writer.indentation + field.name + ":")
+            writer.emitIndentation()
+            writer.emit(field.name)
+            writer.emit(":")
             field.write(self, &writer)
         }
     }

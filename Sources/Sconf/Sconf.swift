@@ -74,15 +74,7 @@ public enum Sconf {
         var writer = SconfWriter(keepZero: true, docs: true)
         if let header = Record.sconfHeader {
             // The header, then two empty lines: the first field's comment adds the second.
-            for paragraph in header.split(separator: "\n", omittingEmptySubsequences: false) {
-                let lines = SconfWriter.wrap(paragraph, width: SconfWriter.commentWidth)
-                if lines.isEmpty {
-                    writer.emit("#\n")
-                }
-                for line in lines {
-                    writer.emit("# \(line)\n")
-                }
-            }
+            writer.commentLines(header, indent: 0)
             writer.emit("\n")
         }
         Record().sconfWriteBody(&writer)

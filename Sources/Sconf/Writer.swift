@@ -6,8 +6,11 @@ public struct SconfWriter {
     let keepZero: Bool
     /// Write field documentation as comments.
     let docs: Bool
-    public private(set) var output = ""
+    /// The text so far, as UTF-8: describing the whole schema appends thousands of pieces.
+    var bytes: [UInt8] = []
     var depth = 0
+
+    public var output: String { String(decoding: self.bytes, as: UTF8.self) }
 
     /// Comment text is wrapped to this many characters after the indentation and `# `.
     static let commentWidth = 80
@@ -17,16 +20,24 @@ public struct SconfWriter {
         self.docs = docs
     }
 
-    var indentation: String { String(repeating: "\t", count: self.depth) }
-
     mutating func emit(_ s: String) {
-        self.output += s
+        self.bytes += s.utf8
+    }
+
+    mutating func emitIndentation() {
+        for _ in 0..<self.depth {
+            self.bytes.append(UInt8(ascii: "\t"))
+        }
     }
 
     /// A scalar after `Key:` or `-`.
     public mutating func scalar(_ text: String) {
-        precondition(!text.contains("\n"), "sconf values cannot span lines")
-        self.output += text.isEmpty ? "\n" : " " + text + "\n"
+        precondition(!text.utf8.contains(UInt8(ascii: "\n")), "sconf values cannot span lines")
+        if !text.isEmpty {
+            self.bytes.append(UInt8(ascii: " "))
+            self.bytes += text.utf8
+        }
+        self.bytes.append(UInt8(ascii: "\n"))
     }
 
     /// The documentation block above a field: an empty line, then the doc as `#` lines,
@@ -39,73 +50,95 @@ public struct SconfWriter {
         if optional {
             text += text.isEmpty || text.hasSuffix(" ") ? "(optional)" : " (optional)"
         }
-        if !self.output.isEmpty {
-            self.output += "\n"
+        if !self.bytes.isEmpty {
+            self.bytes.append(UInt8(ascii: "\n"))
         }
-        let prefix = self.indentation + "#"
-        for paragraph in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            let lines = Self.wrap(Substring(paragraph), width: Self.commentWidth)
-            if lines.isEmpty {
-                self.output += prefix + "\n"
-            }
-            for line in lines {
-                self.output += prefix + " " + line + "\n"
+        self.commentLines(text, indent: self.depth)
+    }
+
+    /// `text` as comment lines: each paragraph (a line of `text`) greedily word-wrapped to
+    /// `commentWidth`, each line as tabs, `# ` and the words; an empty paragraph is a lone `#`.
+    /// A word longer than the width gets a line of its own. Widths count Unicode scalars.
+    mutating func commentLines(_ text: String, indent: Int) {
+        var text = text
+        text.withUTF8 { buf in
+            var start = 0
+            while start <= buf.count {
+                var end = start
+                while end < buf.count && buf[end] != UInt8(ascii: "\n") { end += 1 }
+                self.wrapParagraph(buf, start, end, indent: indent)
+                start = end + 1
             }
         }
     }
 
-    /// Greedy word wrap; a word longer than `width` gets a line of its own. Widths count
-    /// Unicode scalars. Works on UTF-8 bytes: describing the whole schema wraps a lot of text.
-    static func wrap(_ text: Substring, width: Int) -> [String] {
-        var lines: [String] = []
-        var line: [UInt8] = []
-        var lineWidth = 0
-        for word in text.utf8.split(separator: UInt8(ascii: " ")) {
-            // Scalars: every byte that is not a UTF-8 continuation byte starts one.
-            let wordWidth = word.reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
-            if !line.isEmpty && lineWidth + 1 + wordWidth > width {
-                lines.append(String(decoding: line, as: UTF8.self))
-                line.removeAll(keepingCapacity: true)
-                lineWidth = 0
+    private mutating func wrapParagraph(_ buf: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, indent: Int) {
+        var lineWidth = -1  // -1: no line started yet
+        var i = start
+        while i < end {
+            if buf[i] == UInt8(ascii: " ") {
+                i += 1
+                continue
             }
-            if !line.isEmpty {
-                line.append(UInt8(ascii: " "))
+            var j = i
+            var wordWidth = 0
+            while j < end && buf[j] != UInt8(ascii: " ") {
+                // Scalars: every byte that is not a UTF-8 continuation byte starts one.
+                if buf[j] & 0xC0 != 0x80 { wordWidth += 1 }
+                j += 1
+            }
+            if lineWidth >= 0 && lineWidth + 1 + wordWidth > Self.commentWidth {
+                self.bytes.append(UInt8(ascii: "\n"))
+                lineWidth = -1
+            }
+            if lineWidth < 0 {
+                for _ in 0..<indent { self.bytes.append(UInt8(ascii: "\t")) }
+                self.bytes += "# ".utf8
+                lineWidth = 0
+            } else {
+                self.bytes.append(UInt8(ascii: " "))
                 lineWidth += 1
             }
-            line.append(contentsOf: word)
+            self.bytes += UnsafeBufferPointer(rebasing: buf[i..<j])
             lineWidth += wordWidth
+            i = j
         }
-        if !line.isEmpty {
-            lines.append(String(decoding: line, as: UTF8.self))
+        if lineWidth < 0 {
+            for _ in 0..<indent { self.bytes.append(UInt8(ascii: "\t")) }
+            self.bytes.append(UInt8(ascii: "#"))
         }
-        return lines
+        self.bytes.append(UInt8(ascii: "\n"))
     }
 
     mutating func list<Element: SconfValue>(_ items: [Element]) {
-        self.output += "\n"
+        self.bytes.append(UInt8(ascii: "\n"))
         self.depth += 1
         defer { self.depth -= 1 }
         let shown = items.isEmpty && self.keepZero ? [Element.sconfZero] : items
         for item in shown {
-            self.output += self.indentation + "-"
+            self.emitIndentation()
+            self.bytes.append(UInt8(ascii: "-"))
             item.sconfWrite(&self)
         }
     }
 
     mutating func map<Value: SconfValue>(_ map: [String: Value]) {
-        self.output += "\n"
+        self.bytes.append(UInt8(ascii: "\n"))
         self.depth += 1
         defer { self.depth -= 1 }
         if map.isEmpty && self.keepZero {
-            self.output += self.indentation + "x:"
+            self.emitIndentation()
+            self.bytes += "x:".utf8
             Value.sconfZero.sconfWrite(&self)
             return
         }
         for key in map.keys.sorted() {
             guard let value = map[key] else { continue }
-            self.output += self.indentation + key + ":"
+            self.emitIndentation()
+            self.bytes += key.utf8
+            self.bytes.append(UInt8(ascii: ":"))
             if !self.keepZero && value.sconfIsEmptyRecord {
-                self.output += " nil\n"
+                self.bytes += " nil\n".utf8
                 continue
             }
             value.sconfWrite(&self)

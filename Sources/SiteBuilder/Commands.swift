@@ -1,33 +1,106 @@
 // The command reference, from the JSON that `mox --experimental-dump-help` prints (the
-// command tree of swift-argument-parser). Only the fields used here are decoded.
+// command tree of swift-argument-parser). Only the fields used here are read.
 
-import FoundationEssentials
-
-public struct CommandTree: Decodable, Sendable {
+public struct CommandTree: Sendable {
     public var command: CommandNode
 
     public static func decode(_ json: [UInt8]) throws(SiteError) -> CommandTree {
+        let what = "decoding the command tree from `mox --experimental-dump-help`"
+        let doc: JSONValue
         do {
-            return try JSONDecoder().decode(CommandTree.self, from: Data(json))
+            doc = try JSONReader.parse(json)
         } catch {
-            throw SiteError("decoding the command tree from `mox --experimental-dump-help`: \(error)")
+            throw SiteError("\(what): \(error)")
         }
+        guard let command = doc["command"] else {
+            throw SiteError("\(what): the document has no \"command\" object")
+        }
+        return CommandTree(command: try CommandNode(command, path: "command", what: what))
     }
 }
 
-public struct CommandNode: Decodable, Sendable {
+/// A member that must be a string, a bool or an array when present: a value of another type
+/// is an error naming where it is, as a missing required member is.
+private struct Members {
+    let value: JSONValue
+    let path: String
+    let what: String
+
+    init(_ value: JSONValue, path: String, what: String) throws(SiteError) {
+        guard case .object = value else { throw SiteError("\(what): \(path) is not an object") }
+        self.value = value
+        self.path = path
+        self.what = what
+    }
+
+    func string(_ key: String) throws(SiteError) -> String? {
+        guard let v = self.value[key], v != .null else { return nil }
+        guard let s = v.stringValue else { throw SiteError("\(self.what): \(self.path).\(key) is not a string") }
+        return s
+    }
+
+    func required(_ key: String) throws(SiteError) -> String {
+        guard let s = try self.string(key) else {
+            throw SiteError("\(self.what): \(self.path) has no \"\(key)\"")
+        }
+        return s
+    }
+
+    func bool(_ key: String) throws(SiteError) -> Bool? {
+        guard let v = self.value[key], v != .null else { return nil }
+        guard let b = v.boolValue else { throw SiteError("\(self.what): \(self.path).\(key) is not a bool") }
+        return b
+    }
+
+    func array(_ key: String) throws(SiteError) -> [JSONValue]? {
+        guard let v = self.value[key], v != .null else { return nil }
+        guard let a = v.arrayValue else { throw SiteError("\(self.what): \(self.path).\(key) is not an array") }
+        return a
+    }
+}
+
+public struct CommandNode: Sendable {
     public var commandName: String
     public var abstract: String?
     public var discussion: String?
     public var shouldDisplay: Bool?
     public var subcommands: [CommandNode]?
     public var arguments: [ArgumentNode]?
+
+    init(_ json: JSONValue, path: String, what: String) throws(SiteError) {
+        let m = try Members(json, path: path, what: what)
+        self.commandName = try m.required("commandName")
+        self.abstract = try m.string("abstract")
+        self.discussion = try m.string("discussion")
+        self.shouldDisplay = try m.bool("shouldDisplay")
+        let here = path + "(" + self.commandName + ")"
+        if let subs = try m.array("subcommands") {
+            var nodes: [CommandNode] = []
+            for (i, sub) in subs.enumerated() {
+                nodes.append(try CommandNode(sub, path: "\(here).subcommands[\(i)]", what: what))
+            }
+            self.subcommands = nodes
+        }
+        if let args = try m.array("arguments") {
+            var nodes: [ArgumentNode] = []
+            for (i, arg) in args.enumerated() {
+                nodes.append(try ArgumentNode(arg, path: "\(here).arguments[\(i)]", what: what))
+            }
+            self.arguments = nodes
+        }
+    }
 }
 
-public struct ArgumentNode: Decodable, Sendable {
-    public struct Name: Decodable, Sendable {
+public struct ArgumentNode: Sendable {
+    public struct Name: Sendable {
         public var kind: String
         public var name: String
+
+        init(_ json: JSONValue, path: String, what: String) throws(SiteError) {
+            let m = try Members(json, path: path, what: what)
+            self.kind = try m.required("kind")
+            self.name = try m.required("name")
+        }
 
         var spelled: String {
             switch self.kind {
@@ -47,6 +120,28 @@ public struct ArgumentNode: Decodable, Sendable {
     public var defaultValue: String?
     public var abstract: String?
     public var discussion: String?
+
+    init(_ json: JSONValue, path: String, what: String) throws(SiteError) {
+        let m = try Members(json, path: path, what: what)
+        self.kind = try m.required("kind")
+        self.shouldDisplay = try m.bool("shouldDisplay")
+        self.isOptional = try m.bool("isOptional")
+        self.isRepeating = try m.bool("isRepeating")
+        if let names = try m.array("names") {
+            var out: [Name] = []
+            for (i, n) in names.enumerated() {
+                out.append(try Name(n, path: "\(path).names[\(i)]", what: what))
+            }
+            self.names = out
+        }
+        if let preferred = json["preferredName"], preferred != .null {
+            self.preferredName = try Name(preferred, path: path + ".preferredName", what: what)
+        }
+        self.valueName = try m.string("valueName")
+        self.defaultValue = try m.string("defaultValue")
+        self.abstract = try m.string("abstract")
+        self.discussion = try m.string("discussion")
+    }
 
     var isHelpOrVersion: Bool {
         (self.names ?? []).contains { ["help", "h", "version"].contains($0.name) }
@@ -142,15 +237,22 @@ enum CommandReference {
 /// Help text goes into Markdown paragraphs: characters Markdown would take as markup stay
 /// literal, except backticks, which help texts use for commands and render as code.
 func escapeMarkdownText(_ s: String) -> String {
-    var out = ""
+    var out: [UInt8] = []
+    out.reserveCapacity(s.utf8.count + 16)
     var inCode = false
-    for c in s {
-        if c == "`" {
+    // The characters are all ASCII, so bytes will do: UTF-8 never has an ASCII byte inside
+    // a multi-byte sequence.
+    for c in s.utf8 {
+        switch c {
+        case UInt8(ascii: "`"):
             inCode.toggle()
-        } else if !inCode && "\\*_[]<>".contains(c) {
-            out.append("\\")
+        case UInt8(ascii: "\\"), UInt8(ascii: "*"), UInt8(ascii: "_"), UInt8(ascii: "["), UInt8(ascii: "]"),
+            UInt8(ascii: "<"), UInt8(ascii: ">"):
+            if !inCode { out.append(UInt8(ascii: "\\")) }
+        default:
+            break
         }
         out.append(c)
     }
-    return out
+    return String(decoding: out, as: UTF8.self)
 }

@@ -239,50 +239,55 @@ struct HTMLRenderer {
     /// A config file: one `<div>` per line; comment lines get a class, field lines an id made
     /// of the h2 anchor and the path of nested field names (`-` items are named `dash`).
     mutating func renderConfig(_ text: String) {
-        // Thousands of lines: built as bytes, appended once.
+        // Thousands of lines: built as bytes over the text's contiguous UTF-8, appended once.
         var out: [UInt8] = []
         out.reserveCapacity(text.utf8.count * 3)
         out += "<div class=\"config\">\n".utf8
         var fields: [String] = []
-        var lines = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-        if lines.last?.isEmpty == true {
-            lines.removeLast()
-        }
         let prefix = "cfg-\(self.currentH2)-"
-        for line in lines {
-            let body = line.drop(while: { $0 == UInt8(ascii: "\t") })
-            let depth = line.count - body.count
-            if body.first == UInt8(ascii: "#") {
-                out += "<div class=\"comment\">".utf8
+        var text = text
+        text.withUTF8 { buf in
+            var start = 0
+            while start < buf.count {
+                var end = start
+                while end < buf.count && buf[end] != UInt8(ascii: "\n") { end += 1 }
+                let line = UnsafeBufferPointer(rebasing: buf[start..<end])
+                start = end + 1
+                var depth = 0
+                while depth < line.count && line[depth] == UInt8(ascii: "\t") { depth += 1 }
+                let body = UnsafeBufferPointer(rebasing: line[depth...])
+                if body.first == UInt8(ascii: "#") {
+                    out += "<div class=\"comment\">".utf8
+                    appendEscaped(&out, line)
+                    out += "</div>\n".utf8
+                    continue
+                }
+                if body.isEmpty {
+                    out += "<div>\n</div>\n".utf8
+                    continue
+                }
+                if depth < fields.count {
+                    fields.removeLast(fields.count - depth)
+                }
+                while fields.count < depth {
+                    // A line indented more than one level deeper than its parent: keep going
+                    // with an empty component rather than failing the whole page.
+                    fields.append("")
+                }
+                let isItem = body[0] == UInt8(ascii: "-") && (body.count == 1 || body[1] == UInt8(ascii: " "))
+                let word =
+                    isItem
+                    ? "dash" : String(decoding: body.prefix(while: { $0 != UInt8(ascii: ":") }), as: UTF8.self)
+                fields.append(word)
+                let id = self.ids.unique(prefix + fields.joined(separator: "-"))
+                out += "<div id=\"".utf8
+                appendEscaped(&out, id.utf8)
+                out += "\">".utf8
                 appendEscaped(&out, line)
-                out += "</div>\n".utf8
-                continue
+                out += " <a href=\"#".utf8
+                appendEscaped(&out, id.utf8)
+                out += "\">#</a></div>\n".utf8
             }
-            if body.isEmpty {
-                out += "<div>\n</div>\n".utf8
-                continue
-            }
-            if depth < fields.count {
-                fields.removeLast(fields.count - depth)
-            }
-            while fields.count < depth {
-                // A line indented more than one level deeper than its parent: keep going with
-                // an empty component rather than failing the whole page.
-                fields.append("")
-            }
-            let isItem =
-                body.first == UInt8(ascii: "-") && (body.count == 1 || body.dropFirst().first == UInt8(ascii: " "))
-            let word =
-                isItem ? "dash" : String(decoding: body.prefix(while: { $0 != UInt8(ascii: ":") }), as: UTF8.self)
-            fields.append(word)
-            let id = self.ids.unique(prefix + fields.joined(separator: "-"))
-            out += "<div id=\"".utf8
-            appendEscaped(&out, id.utf8[...])
-            out += "\">".utf8
-            appendEscaped(&out, line)
-            out += " <a href=\"#".utf8
-            appendEscaped(&out, id.utf8[...])
-            out += "\">#</a></div>\n".utf8
         }
         out += "</div>\n".utf8
         self.out += String(decoding: out, as: UTF8.self)

@@ -115,9 +115,15 @@ public enum SiteBuilder {
                 )
             )
         }
-        // The config reference is the largest job: its two files are described by two jobs.
+        // The largest jobs go first, so that the small ones fill in around them: the command
+        // reference (the argument parser's own dump of the command tree), then the config
+        // reference, whose two files are described by two jobs.
         let dynamicExample = Once(src.dynamicConfigExample)
         let jobs: [@Sendable () throws -> SitePage?] = [
+            {
+                let markdown = CommandReference.markdown(try src.commands())
+                return frame("commands/", "Command reference - Mox", Self.standardBody(markdown))
+            },
             {
                 let md = Self.configMarkdown(
                     staticExample: src.staticConfigExample(),
@@ -153,11 +159,6 @@ public enum SiteBuilder {
                 return frame("protocols/", "Protocols - Mox", summary.html + RFCIndex.html(topics))
             },
             { SitePage(dir: "b/", html: BuildPage.html(liveReload: options.liveReload)) },
-            // Last: the command tree may come from a process that is still running.
-            {
-                let markdown = CommandReference.markdown(try src.commands())
-                return frame("commands/", "Command reference - Mox", Self.standardBody(markdown))
-            },
         ]
         let results = ResultSlots(count: jobs.count)
         Threads.parallel(jobs.count) { i in

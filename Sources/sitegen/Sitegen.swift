@@ -224,8 +224,12 @@ enum Inputs {
     static func read(_ options: SourceOptions) throws -> SiteSources {
         // Start the helper programs first: they run on the other core while files are read.
         let dump = options.commandsJSON == nil ? Self.startCommandTree(options) : nil
+        // The footer's commit: from the repository's files when they are in the plain layout
+        // GitHead knows, else from git, started now so it runs while pages render.
+        let needCommit = options.commitDate == nil || options.commitHash == nil
+        let head = needCommit ? GitHead.read(root: options.root) : nil
         let git =
-            options.commitDate == nil || options.commitHash == nil
+            needCommit && head == nil
             ? Subprocess.Pending(["git", "-C", options.root, "log", "-1", "--date=short", "--format=%cd %h"])
             : nil
         let root = options.root
@@ -246,7 +250,9 @@ enum Inputs {
             staticConfigExample: { ConfigDescribe.staticExample },
             dynamicConfigExample: { ConfigDescribe.dynamicExample },
             commands: { [commandsJSON = options.commandsJSON] in try Self.commandTree(commandsJSON, dump) },
-            commit: { [date = options.commitDate, hash = options.commitHash] in Self.commit(date, hash, git) }
+            commit: { [date = options.commitDate ?? head?.date, hash = options.commitHash ?? head?.hash] in
+                Self.commit(date, hash, git)
+            }
         )
         return sources
     }

@@ -110,6 +110,19 @@ class BuiltSiteTest(unittest.TestCase):
         finally:
             shutil.rmtree(out, ignore_errors=True)
 
+    def test_footer_names_heads_commit_as_git_does(self):
+        # Without --commit-*, sitegen reads HEAD from .git itself (git only as a fallback):
+        # the footer must say what `git log` says of this clone.
+        want = subprocess.run(["git", "-C", ROOT, "log", "-1", "--date=short", "--format=%cd, commit %h"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+        out = tempfile.mkdtemp(prefix="site-test-git-")
+        try:
+            subprocess.run([SITEGEN, "build", "--root", ROOT, "--out", out], check=True)
+            with open(os.path.join(out, "index.html"), encoding="utf-8") as f:
+                self.assertIn(want, f.read())
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
+
     def test_protocols_table(self):
         page = self.page("protocols")
         self.assertIn('id="topic-smtp"', page)
