@@ -1,9 +1,11 @@
 import Foundation
 import GRDB
 
-/// A message written and fsynced under `tmp/`, waiting for the committer.
+/// A message written to its place under `msg/`, waiting for the committer to insert its row.
 struct PendingDelivery: Sendable {
-    var tempPath: String
+    /// The message's id, reserved before its file was written (see ``MessageIDReserver``).
+    var id: MessageID
+    var path: String
     var mailboxID: MailboxID
     var flags: MessageFlags
     var keywords: [String]
@@ -19,11 +21,12 @@ struct PendingDelivery: Sendable {
 }
 
 /// Group commit: deliveries that arrive while a batch is being committed wait together and are
-/// committed by the next batch, in one transaction. On Linux the batch's files are written without
-/// fsync and, after their renames, one syncfs(2) makes all their contents and names durable before
-/// the commit: two journal commits per batch (syncfs, then the WAL's fsync), however large. Elsewhere
-/// each file is fsynced by its caller, concurrently with the others, and the batch fsyncs each
-/// message directory once.
+/// committed by the next batch, in one transaction. Each file is written straight to its final
+/// name (its id was reserved ahead), so there is no rename. On Linux the files are written without
+/// fsync and one syncfs(2) makes all of a batch's contents and names durable before the commit:
+/// two syncs per batch (syncfs, then the WAL's fsync), however large. Elsewhere each file is
+/// fsynced by its caller, concurrently with the others, and the batch fsyncs each message
+/// directory once.
 actor DeliveryCommitter {
     private var pending: [(PendingDelivery, CheckedContinuation<Delivered, any Error>)] = []
     private var running = false
@@ -61,9 +64,9 @@ actor DeliveryCommitter {
 }
 
 extension Account {
-    /// Stores a message in a mailbox durably and returns once it is committed: the file is written to
-    /// `tmp/`, renamed to its place under `msg/` in the transaction that inserts its row, its contents
-    /// and name are made durable (see ``DeliveryCommitter``), and only then is the transaction
+    /// Stores a message in a mailbox durably and returns once it is committed: the file is written
+    /// to its place under `msg/` under an id reserved for it, its contents and name are made
+    /// durable (see ``DeliveryCommitter``), and only then is the transaction that inserts its row
     /// committed. A crash at any point leaves either no visible message or a complete one; files
     /// without a row are removed on open.
     ///
@@ -89,20 +92,29 @@ extension Account {
         indexNow: Bool = false,
         quota: Int64? = nil
     ) async throws(StoreError) -> Delivered {
-        let tempPath = self.layout.tempDir + "/" + String(UInt64.random(in: 0...UInt64.max), radix: 36) + ".tmp"
+        let id = try await self.idReserver.next(self)
+        let layout = self.layout
+        let path = layout.messagePath(id)
         do {
             // Where the filesystem can be synced as a whole, the committer does that once per batch
             // instead of one fsync per file here.
             try await self.runIO { () throws(FileIO.Failure) in
-                try FileIO.write(tempPath, messageBytes, sync: !FileIO.canSyncFilesystem)
+                let directory = layout.bucketDir(id)
+                if !FileIO.exists(directory) {
+                    // Once per 4,096 messages: make the new directory itself durable right away.
+                    try FileIO.makeDirectories(directory)
+                    try FileIO.syncDirectory(layout.messageRoot)
+                }
+                try FileIO.write(path, messageBytes, sync: !FileIO.canSyncFilesystem)
             }
         } catch {
-            FileIO.remove(tempPath)
+            FileIO.remove(path)
             throw StoreError(.io, account: self.name, "writing message: \(error)")
         }
         let (keywordFlags, otherKeywords) = Self.normalizedKeywords(keywords)
         let delivery = PendingDelivery(
-            tempPath: tempPath,
+            id: id,
+            path: path,
             mailboxID: mailbox,
             flags: flags.union(keywordFlags),
             keywords: otherKeywords,
@@ -186,9 +198,9 @@ extension Account {
                         for mailbox in state.mailboxes.values {
                             try mailbox.update(db)
                         }
-                        // Before the commit: the files' contents and their new names must be durable.
-                        // One syncfs(2) for the whole batch covers both; elsewhere each file was
-                        // fsynced by its deliverer, and one fsync per directory makes the renames durable.
+                        // Before the commit: the files' contents and names must be durable. One
+                        // syncfs(2) for the whole batch covers both; elsewhere each file was fsynced
+                        // by its deliverer, and one fsync per directory makes the names durable.
                         if FileIO.canSyncFilesystem {
                             try FileIO.syncFilesystem(layout.messageRoot)
                         } else {
@@ -205,17 +217,16 @@ extension Account {
         }()
         switch outcome {
         case .success(let results):
+            // A delivery that failed alone had its savepoint rolled back: no row names its file.
             for (delivery, result) in zip(batch, results) {
                 if case .failure = result {
-                    FileIO.remove(delivery.tempPath)
+                    FileIO.remove(delivery.path)
                 }
             }
             return results
         case .failure(let error):
-            // Nothing was committed: files already renamed into msg/ are orphans now.
-            for delivery in batch {
-                FileIO.remove(delivery.tempPath)
-            }
+            // The files stay: a commit that failed while syncing may still have reached the disk,
+            // and the next open removes the files that no committed row names.
             return batch.map { _ in .failure(error) }
         }
     }
@@ -262,7 +273,7 @@ extension Account {
         state.modSeq += 1
         let modSeq = state.modSeq
         var record = MessageRecord(
-            id: nil,
+            id: delivery.id.rawValue,
             mailboxID: delivery.mailboxID.rawValue,
             uid: mailbox.uidNext,
             modSeq: modSeq,
@@ -279,9 +290,7 @@ extension Account {
             saveDate: FileIO.now()
         )
         try record.insert(db)
-        guard let rowID = record.id else {
-            throw StoreError(.database, account: account, "no id for new message")
-        }
+        let rowID = delivery.id.rawValue
         if delivery.indexNow {
             try db.execute(sql: "INSERT INTO messageText (rowid, text) VALUES (?, ?)", arguments: [rowID, delivery.searchText])
             if delivery.searchText.utf8.allSatisfy({ $0 < 0x80 && $0 != 0 }) {
@@ -307,15 +316,8 @@ extension Account {
         mailbox.counts = counts
         state.mailboxes[delivery.mailboxID.rawValue] = mailbox
 
-        let id = MessageID(rowID)
-        let directory = layout.bucketDir(id)
-        if !state.directories.contains(directory) && !FileIO.exists(directory) {
-            // Once per 4,096 messages: make the new directory itself durable right away.
-            try FileIO.makeDirectories(directory)
-            try FileIO.syncDirectory(layout.messageRoot)
-        }
-        state.directories.insert(directory)
-        try FileIO.rename(delivery.tempPath, layout.messagePath(id))
+        let id = delivery.id
+        state.directories.insert(layout.bucketDir(id))
 
         let uid = UID(UInt32(truncatingIfNeeded: record.uid))
         events.append(
@@ -354,5 +356,59 @@ extension Account {
             }
         }
         return (flags, rest.sorted())
+    }
+}
+
+/// Hands out message ids ahead of their rows, so a delivery can write its file straight to its
+/// final name. Ids are reserved in blocks by raising the `message` table's AUTOINCREMENT counter
+/// in a committed transaction: rows inserted any other way (copies, other processes) get ids
+/// above every reserved one, and an id is never handed out twice, even across a crash (the
+/// unused rest of a block is skipped; its files, if any, have no row and are removed on open).
+actor MessageIDReserver {
+    static let blockSize: Int64 = 1024
+    private var next: Int64 = 0
+    private var end: Int64 = 0
+    /// The reservation in progress: callers that run out meanwhile wait for it, not reserve more.
+    private var refill: Task<Result<Int64, StoreError>, Never>?
+
+    func next(_ account: Account) async throws(StoreError) -> MessageID {
+        while self.next >= self.end {
+            let task: Task<Result<Int64, StoreError>, Never>
+            if let running = self.refill {
+                task = running
+            } else {
+                task = Task {
+                    do throws(StoreError) {
+                        return .success(try await Self.reserve(account))
+                    } catch {
+                        return .failure(error)
+                    }
+                }
+                self.refill = task
+            }
+            let result = await task.value
+            if self.refill == task {
+                self.refill = nil
+                if case .success(let last) = result {
+                    self.next = last - Self.blockSize + 1
+                    self.end = last + 1
+                }
+            }
+            _ = try result.get()
+        }
+        defer { self.next += 1 }
+        return MessageID(self.next)
+    }
+
+    /// Raises the counter by a block in its own committed transaction; returns the block's last id.
+    private static func reserve(_ account: Account) async throws(StoreError) -> Int64 {
+        try await account.write("reserving message ids") { db, _ in
+            let seq = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'message'") ?? 0
+            let highest = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM message") ?? 0
+            let last = max(seq, highest) + Self.blockSize
+            try db.execute(sql: "DELETE FROM sqlite_sequence WHERE name = 'message'")
+            try db.execute(sql: "INSERT INTO sqlite_sequence (name, seq) VALUES ('message', ?)", arguments: [last])
+            return last
+        }
     }
 }

@@ -18,6 +18,8 @@ public final class Account: Sendable {
     let database: any DatabaseWriter
     let changes: ChangeBroadcaster
     let committer: DeliveryCommitter
+    /// Message ids for deliveries, reserved ahead of their rows.
+    let idReserver = MessageIDReserver()
     /// Moves delivered messages' text into the full-text index in the background.
     let indexer = TextIndexer()
     /// Which messages are \Recent for IMAP sessions of this process.
@@ -177,7 +179,7 @@ public final class Account: Sendable {
     // MARK: - Files on open
 
     /// Removes temporary files and message files without a live row. A file can be left behind by a
-    /// crash between the rename into `msg/` and the commit, or between an expunge's commit and the
+    /// crash between a delivery's write into `msg/` and its commit, or between an expunge's commit and the
     /// removal of its files.
     func cleanFiles() async throws(StoreError) {
         for name in FileIO.list(self.layout.tempDir) {

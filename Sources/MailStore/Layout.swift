@@ -12,8 +12,12 @@ import Darwin
 /// accounts/<name>/index.db          SQLite database (WAL mode: also index.db-wal, index.db-shm)
 /// accounts/<name>/lock              held with flock(2) while the account is open (see AccountLock)
 /// accounts/<name>/msg/<bucket>/<id> one file per message, the exact bytes delivered
-/// accounts/<name>/tmp/              files being written; anything left here is removed on open
+/// accounts/<name>/tmp/              scratch space; anything left here is removed on open
 /// ```
+///
+/// A delivery writes its file straight to `msg/` under an id reserved before its row exists (see
+/// `MessageIDReserver`); until the row is committed the file is an orphan, removed on open if a
+/// crash comes first.
 ///
 /// `<id>` is the message's database id in decimal, and `<bucket>` is `id / 4096` as four or more
 /// lower-case hexadecimal digits (`msg/0000/1`, `msg/0000/4095`, `msg/0001/4096`, ...), so no

@@ -413,7 +413,7 @@ public enum DataVerifier {
             }
         }
 
-        // Files without a live row: a crash between rename and commit, or an expunge's files not yet removed.
+        // Files without a live row: a crash between a delivery's write and its commit, or an expunge's files not yet removed.
         let liveIDs = Set(live.map(\.id))
         var orphans: [(path: String, id: Int64?)] = []
         for (bucket, file) in filesOnDisk {
