@@ -119,7 +119,8 @@ extension IMAPConnection {
         self.account = nil
         self.user = nil
         self.state = .notAuthenticated
-        _ = self.changes.take()
+        self.notify = nil
+        self.dropPendingChanges()
         self.setIdleTimeout(self.options.preAuthTimeout)
         return .ok("unauthenticated")
     }

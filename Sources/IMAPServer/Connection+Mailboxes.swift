@@ -455,8 +455,9 @@ extension IMAPConnection {
         }
         let set = IMAPSequenceSet(numbers: uids)
         // New messages in the selected mailbox are announced with the completion.
+        // RFC 5465 5.2: without a FETCH for NOTIFY, the client knows what it appended.
         if self.selected?.id == mailbox.id {
-            self.showChanges(allowExpunge: true)
+            await self.pushChanges(allowExpunge: true, fetchNew: false)
         }
         return .ok("append completed", code: "APPENDUID \(mailbox.uidValidity) \(set)")
     }

@@ -128,7 +128,7 @@ extension IMAPConnection {
         // Changes queued so far are in the snapshot or older; those that arrive from now on are
         // kept and filtered by the snapshot's MODSEQ (taking them after the read would lose the
         // ones committed while it ran).
-        _ = self.changes.take()
+        self.dropPendingChanges()
         let snapshot: MailboxSnapshot
         do {
             snapshot = try await account.snapshot(of: mailbox.id)
@@ -225,13 +225,24 @@ extension IMAPConnection {
     /// when allowed, expunges (EXPUNGE). Expunges that may not be sent yet stay queued, and so
     /// does everything after them, to keep the order.
     /// - SeeAlso: RFC 9051 7.4.1, RFC 9051 5.5
-    func showChanges(allowExpunge: Bool) {
+    @discardableResult
+    func showChanges(_ fresh: [ChangeEvent], allowExpunge: Bool) -> [NewMessage] {
         guard var sel = self.selected else {
-            _ = self.changes.take()
-            return
+            self.heldChanges = []
+            return []
         }
-        let events = self.changes.take()
-        if events.isEmpty && sel.uids.count == sel.announced { return }
+        var events = fresh
+        if !self.heldChanges.isEmpty {
+            events = self.heldChanges + fresh
+            self.heldChanges = []
+        }
+        if events.isEmpty && sel.uids.count == sel.announced { return [] }
+        // RFC 5465 3.1: with NOTIFY, only the kinds its SELECTED group names are shown.
+        let notify = self.notify
+        let wantNew = notify?.selectedWants(.messageNew) ?? true
+        let wantExpunge = notify?.selectedWants(.messageExpunge) ?? true
+        let wantFlags = notify?.selectedWants(.flagChange) ?? true
+        var added: [NewMessage] = []
         // The view is taken out while it changes, so its arrays are not copied.
         self.selected = nil
         var keep: [ChangeEvent] = []
@@ -252,17 +263,20 @@ extension IMAPConnection {
             }
             if let m = event.modSeq { processedMax = max(processedMax, m) }
             switch event {
-            case .messageAdded(let mailboxID, let uid, _, _, _, let modSeq):
-                guard mailboxID == sel.id, modSeq.rawValue > sel.snapshotModSeq else { continue }
+            case .messageAdded(let mailboxID, let uid, _, let flags, let keywords, let modSeq):
+                guard mailboxID == sel.id, modSeq.rawValue > sel.snapshotModSeq, wantNew else { continue }
                 if let last = sel.uids.last, uid.rawValue <= last { continue }
                 sel.uids.append(uid.rawValue)
+                if notify != nil {
+                    added.append(NewMessage(uid: uid.rawValue, flags: flags, keywords: keywords, modSeq: modSeq.rawValue))
+                }
                 if !sel.readOnly, let account = self.account,
                     account.claimRecent(sel.id, upTo: UID(uid.rawValue + 1)).rawValue <= uid.rawValue
                 {
                     sel.recent.insert(uid.rawValue)
                 }
             case .messagesRemoved(let mailboxID, let uids, let modSeq):
-                guard mailboxID == sel.id, modSeq.rawValue > sel.snapshotModSeq else { continue }
+                guard mailboxID == sel.id, modSeq.rawValue > sel.snapshotModSeq, wantExpunge else { continue }
                 let present = uids.filter { sel.index(of: $0.rawValue) != nil }
                 guard !present.isEmpty else { continue }
                 let known = present.contains { (sel.index(of: $0.rawValue) ?? 0) < sel.announced }
@@ -272,7 +286,7 @@ extension IMAPConnection {
                 }
                 self.expungeFromView(&sel, present.map(\.rawValue))
             case .flagsChanged(let mailboxID, let uid, let flags, let keywords, let modSeq):
-                guard mailboxID == sel.id, modSeq.rawValue > sel.snapshotModSeq,
+                guard mailboxID == sel.id, modSeq.rawValue > sel.snapshotModSeq, wantFlags,
                     let i = sel.index(of: uid.rawValue)
                 else { continue }
                 if let reported = sel.reported[uid.rawValue], reported >= modSeq.rawValue { continue }
@@ -286,7 +300,7 @@ extension IMAPConnection {
                 if self.condstore { item += " MODSEQ (\(modSeq.rawValue))" }
                 self.line(item + ")")
             case .mailboxRemoved(let id, _):
-                guard id == sel.id else { continue }
+                guard id == sel.id, wantExpunge else { continue }
                 if !allowExpunge {
                     keep.append(event)
                     continue
@@ -296,7 +310,7 @@ extension IMAPConnection {
                 sel.announced = 0
             case .mailboxRenamed(let id, _, let newName):
                 if id == sel.id { sel.name = MailboxNames.imap(newName) }
-            case .mailboxAdded, .mailboxCounts, .subscriptionChanged:
+            case .mailboxAdded, .mailboxCounts, .subscriptionChanged, .metadataChanged:
                 continue
             }
         }
@@ -304,9 +318,8 @@ extension IMAPConnection {
             self.announceExists(&sel)
         }
         self.selected = sel
-        if !keep.isEmpty {
-            self.changes.prepend(keep)
-        }
+        self.heldChanges = keep
+        return added
     }
 
     /// The start of an untagged FETCH response, with the UID item when wanted; with UIDONLY it is
@@ -374,11 +387,7 @@ extension IMAPConnection {
     func idle(tag: String) async throws(SessionEnd) -> Completion {
         self.line("+ idling")
         while true {
-            if self.state == .selected {
-                self.showChanges(allowExpunge: true)
-            } else {
-                _ = self.changes.take()
-            }
+            await self.pushChanges(allowExpunge: true)
             switch self.reader.next() {
             case .frame(let frame):
                 if frame.literals.isEmpty, frame.lines.count == 1, IMAPCommandParser.isIdleDone(frame.lines[0]) {
@@ -413,7 +422,7 @@ extension IMAPConnection {
         }
         self.selected = nil
         self.state = .authenticated
-        _ = self.changes.take()
+        self.heldChanges = []
         return .ok(expunge ? "close completed" : "unselect completed")
     }
 
@@ -422,7 +431,7 @@ extension IMAPConnection {
         guard let sel = self.selected, let account = self.account else { return .bad("no mailbox selected") }
         if sel.readOnly { return .no("mailbox is read-only", code: "READ-ONLY") }
         // Changes first, so the sequence numbers below are the current ones.
-        self.showChanges(allowExpunge: true)
+        await self.pushChanges(allowExpunge: true)
         guard let current = self.selected else { return .bad("no mailbox selected") }
         do {
             var uids: [UID]?

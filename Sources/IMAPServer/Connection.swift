@@ -60,11 +60,6 @@ final class ChangeQueue: Sendable {
         }
     }
 
-    /// Puts events back at the front, for changes that could not be shown yet.
-    func prepend(_ kept: [ChangeEvent]) {
-        self.state.withLock { $0.events = kept + $0.events }
-    }
-
     func take() -> [ChangeEvent] {
         self.state.withLock { state in
             defer {
@@ -99,6 +94,13 @@ final class IMAPConnection: @unchecked Sendable {
     var subscription: ChangeSubscription?
     let changes = ChangeQueue()
     var selected: SelectedMailbox?
+    /// Changes of the selected mailbox that could not be shown yet (expunges during FETCH,
+    /// STORE and SEARCH, RFC 9051 7.5.1), in order, ahead of newer ones.
+    var heldChanges: [ChangeEvent] = []
+    /// NOTIFY's settings (RFC 5465); nil before the first NOTIFY command.
+    var notify: NotifySettings?
+    /// Changes taken by SELECT before NOTIFY told the client about other mailboxes' ones.
+    var pendingForOthers: [ChangeEvent] = []
     /// ENABLEd extensions (RFC 5161), upper case.
     var enabled: Set<String> = []
     /// CONDSTORE is on for this connection: MODSEQ goes into FETCH responses (RFC 7162 3.1).
@@ -163,6 +165,7 @@ final class IMAPConnection: @unchecked Sendable {
             "SPECIAL-USE", "CREATE-SPECIAL-USE", "LIST-EXTENDED", "LIST-STATUS", "STATUS=SIZE", "ESEARCH",
             "SEARCHRES", "CONDSTORE", "QRESYNC", "BINARY", "UTF8=ACCEPT", "APPENDLIMIT=\(self.options.limits.maxAppendLiteralSize)",
             "MULTIAPPEND", "PREVIEW", "UNAUTHENTICATE", "QUOTA", "QUOTA=RES-STORAGE", "REPLACE", "METADATA", "SAVEDATE", "UIDONLY",
+            "NOTIFY",
         ]
         if !self.compressed {
             caps.append("COMPRESS=DEFLATE")
@@ -295,6 +298,9 @@ final class IMAPConnection: @unchecked Sendable {
                 switch try await self.nextEvent() {
                 case .bytes(let bytes):
                     self.reader.append(bytes)
+                case .wakeup:
+                    // RFC 5465 3.1: with NOTIFY the client listens between commands too.
+                    await self.pushChangesBetweenCommands()
                 default:
                     continue
                 }
@@ -373,15 +379,15 @@ final class IMAPConnection: @unchecked Sendable {
             self.tagged(tag, .bad("message sequence numbers are not allowed with UIDONLY", code: "UIDREQUIRED"))
             return
         }
-        if self.state == .selected {
+        if self.state == .selected || self.notify != nil {
             // Pending changes first, so the command sees the mailbox as the client will.
-            self.showChanges(allowExpunge: self.allowsExpunge(command.kind))
+            await self.pushChanges(allowExpunge: self.allowsExpunge(command.kind))
         }
         let completion = try await self.dispatch(command)
-        if self.state == .selected {
+        if self.state == .selected || self.notify != nil {
             // RFC 9051 7.4.1: no EXPUNGE during FETCH, STORE or SEARCH (sequence numbers must
             // stay valid for the client); other updates may go out with any command.
-            self.showChanges(allowExpunge: self.allowsExpunge(command.kind))
+            await self.pushChanges(allowExpunge: self.allowsExpunge(command.kind))
         }
         if !completion.alreadySent {
             self.tagged(tag, completion)
@@ -528,7 +534,9 @@ final class IMAPConnection: @unchecked Sendable {
             return await self.setMetadata(mailbox: mailbox, entries: entries)
         case .compress(let mechanism):
             return try await self.compress(mechanism, tag: command.tag)
-        case .esearch, .notify:
+        case .notify(let notify):
+            return await self.notifyCommand(notify)
+        case .esearch:
             return .bad("command not supported")
         }
     }
@@ -586,6 +594,13 @@ final class IMAPConnection: @unchecked Sendable {
 
 enum MailboxNames {
     /// The store's "Inbox" is IMAP's "INBOX" (RFC 9051 5.1: case-insensitive).
+    /// An IMAP name as the store spells it: INBOX in any case is "Inbox".
+    static func store(_ imapName: String) -> String {
+        if imapName.uppercased() == "INBOX" { return "Inbox" }
+        if imapName.count > 6, imapName.prefix(6).uppercased() == "INBOX/" { return "Inbox/" + imapName.dropFirst(6) }
+        return imapName
+    }
+
     static func imap(_ storeName: String) -> String {
         if storeName == "Inbox" { return "INBOX" }
         if storeName.hasPrefix("Inbox/") { return "INBOX" + storeName.dropFirst(5) }

@@ -38,6 +38,13 @@ public protocol IMAPBackend: Sendable {
     func searchText(of message: Message) -> String
     /// The most an account's messages may add up to, in bytes; nil for no limit (IMAP QUOTA, APPEND).
     func quota(account: String) -> Int64?
+    /// The mailboxes besides the Inbox subtree that mail for the account is delivered to (its
+    /// destinations and rulesets), for NOTIFY's "inboxes" (RFC 5465 6.3).
+    func deliveryMailboxes(account: String) -> Set<String>
+}
+
+extension IMAPBackend {
+    public func deliveryMailboxes(account: String) -> Set<String> { [] }
 }
 
 /// Settings of one IMAP or IMAPS service.

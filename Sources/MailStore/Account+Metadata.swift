@@ -55,7 +55,7 @@ extension Account {
     /// Sets (or, for a nil value, removes) entries of a mailbox or of the account, all at once.
     public func setMetadata(mailbox: MailboxID?, _ entries: [(name: String, value: [UInt8]?)]) async throws(StoreError) {
         let account = self.name
-        try await self.write("writing metadata") { db, _ in
+        try await self.write("writing metadata") { db, events in
             if let mailbox {
                 _ = try Self.mailboxRecord(db, mailbox, account: account)
             }
@@ -79,6 +79,9 @@ extension Account {
             let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM metadata") ?? 0
             if count > Self.maxMetadataEntries {
                 throw StoreError(.quotaExceeded, account: account, "too many metadata entries")
+            }
+            if !entries.isEmpty {
+                events.append(.metadataChanged(mailboxID: mailbox, entries: entries.map { $0.name.lowercased() }))
             }
         }
     }

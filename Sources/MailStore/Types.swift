@@ -212,6 +212,8 @@ public enum ChangeEvent: Hashable, Sendable {
     /// Messages expunged from a mailbox (or moved out of it); `modSeq` is the expunge's.
     case messagesRemoved(mailboxID: MailboxID, uids: [UID], modSeq: ModSeq)
     case flagsChanged(mailboxID: MailboxID, uid: UID, flags: MessageFlags, keywords: [String], modSeq: ModSeq)
+    /// Metadata entries (RFC 5464) set or removed, of a mailbox or, with no mailbox, the account's.
+    case metadataChanged(mailboxID: MailboxID?, entries: [String])
 }
 
 /// Errors from the store, with the account and object they concern.

@@ -41,4 +41,8 @@ public struct StoreIMAPBackend: IMAPBackend {
     public func quota(account: String) -> Int64? {
         self.smtp.config.quota(account: account)
     }
+
+    public func deliveryMailboxes(account: String) -> Set<String> {
+        self.smtp.config.deliveryMailboxes(account: account)
+    }
 }

@@ -336,6 +336,19 @@ struct Route {
 }
 
 extension Config {
+    /// The mailboxes the account's destinations and rulesets deliver to, mailing-list rules left
+    /// out (they file list mail, not mail for the user), for NOTIFY's "inboxes".
+    func deliveryMailboxes(account: String) -> Set<String> {
+        var out = Set<String>()
+        for destination in (self.dynamicConfig.accounts[account]?.destinations ?? [:]).values {
+            if !destination.mailbox.isEmpty { out.insert(destination.mailbox) }
+            for rule in destination.rulesets where rule.listAllowDomain.isEmpty && !rule.mailbox.isEmpty {
+                out.insert(rule.mailbox)
+            }
+        }
+        return out
+    }
+
     /// The account's limit on the total size of its messages: its own QuotaMessageSize when not
     /// 0 (negative: no limit), else mox.conf's default when above 0; nil for no limit.
     func quota(account: String) -> Int64? {
