@@ -136,15 +136,18 @@ extension IMAPConnection {
                 if case .other(let n) = bad { name = n } else { name = "AnnotationChange" }
                 return .no("unsupported event \(name)", code: "BADEVENT (\(Self.notifyEvents))")
             }
-            // RFC 5465 5, 8: MessageNew and MessageExpunge together; FlagChange only with them.
-            if kinds.contains(.messageNew) != kinds.contains(.messageExpunge) {
-                return .bad("MessageNew and MessageExpunge must be asked for together")
-            }
-            if kinds.contains(.flagChange) && !kinds.contains(.messageNew) {
-                return .bad("FlagChange needs MessageNew and MessageExpunge")
-            }
             switch group.source {
             case .selected, .selectedDelayed:
+                // RFC 5465 5, 8: MessageNew and MessageExpunge together, FlagChange only with
+                // them. Enforced where it matters, for the selected mailbox's sequence numbers;
+                // for other mailboxes, which only get STATUS, a lone event is taken as asked
+                // (as Dovecot does, whose imaptest asks for MessageExpunge alone).
+                if kinds.contains(.messageNew) != kinds.contains(.messageExpunge) {
+                    return .bad("MessageNew and MessageExpunge must be asked for together")
+                }
+                if kinds.contains(.flagChange) && !kinds.contains(.messageNew) {
+                    return .bad("FlagChange needs MessageNew and MessageExpunge")
+                }
                 // RFC 5465 6.1: one such group, with message events only.
                 if settings.selected != nil {
                     return .bad("only one SELECTED or SELECTED-DELAYED group is allowed")
@@ -177,12 +180,20 @@ extension IMAPConnection {
             } catch {
                 return self.storeFailure(error, "notify")
             }
+            // What each event needs: MessageNew MESSAGES, UIDNEXT and UIDVALIDITY; MessageExpunge
+            // MESSAGES; FlagChange UIDVALIDITY and HIGHESTMODSEQ (CONDSTORE is supported).
+            let needs: [(NotifyEventKind, [IMAPStatusAttribute])] = [
+                (.messageNew, [.messages, .uidNext, .uidValidity]), (.messageExpunge, [.messages]),
+                (.flagChange, [.uidValidity, .highestModSeq]),
+            ]
+            let order: [IMAPStatusAttribute] = [.messages, .uidNext, .uidValidity, .unseen, .highestModSeq]
             for box in mailboxes.sorted(by: { $0.name < $1.name }) where box.id != self.selected?.id {
-                let watched = [NotifyEventKind.messageNew, .messageExpunge, .flagChange].contains {
-                    settings.wants($0, mailbox: box.name)
+                var wanted = Set<IMAPStatusAttribute>()
+                for (kind, attributes) in needs where settings.wants(kind, mailbox: box.name) {
+                    wanted.formUnion(attributes)
                 }
-                if watched {
-                    self.writeStatus(box, self.notifyStatusAttributes([.messages, .uidNext, .uidValidity, .unseen]))
+                if !wanted.isEmpty {
+                    self.writeStatus(box, order.filter { wanted.contains($0) })
                 }
             }
         }
