@@ -97,7 +97,8 @@ extension IMAPConnection {
             return .no("INBOX exists", code: "ALREADYEXISTS")
         }
         do {
-            try await account.createMailbox(name, specialUse: use, subscribe: false)
+            let box = try await account.createMailbox(name, specialUse: use, subscribe: false)
+            self.ownChanges.append { if case .mailboxAdded(let b) = $0 { return b.id == box.id } else { return false } }
             return .ok("create completed")
         } catch {
             return self.storeFailure(error, "create")
@@ -115,6 +116,7 @@ extension IMAPConnection {
         if mailbox.name == "Inbox" { return .no("INBOX cannot be deleted", code: "CANNOT") }
         do {
             try await account.deleteMailbox(mailbox.id)
+            self.ownChanges.append { if case .mailboxRemoved(let id, _) = $0 { return id == mailbox.id } else { return false } }
             if self.selected?.id == mailbox.id {
                 self.selected = nil
                 self.state = .authenticated
@@ -142,6 +144,13 @@ extension IMAPConnection {
         do {
             if mailbox.name == "Inbox" {
                 let target = try await account.createMailbox(to, subscribe: false)
+                self.ownChanges.append { event in
+                    switch event {
+                    case .mailboxAdded(let b): return b.id == target.id
+                    case .messageAdded(let id, _, _, _, _, _): return id == target.id
+                    default: return false
+                    }
+                }
                 let uids = try await account.messageFlags(in: mailbox.id).map(\.uid)
                 if !uids.isEmpty {
                     try await account.move(from: mailbox.id, uids: uids, to: target.id)
@@ -149,6 +158,11 @@ extension IMAPConnection {
                 return .ok("rename completed")
             }
             try await account.renameMailbox(mailbox.id, to: to)
+            let old = mailbox.name
+            self.ownChanges.append { event in
+                guard case .mailboxRenamed(_, let from, _) = event else { return false }
+                return from == old || from.hasPrefix(old + "/")
+            }
             if self.selected?.id == mailbox.id {
                 self.selected?.name = MailboxNames.imap(to)
             }
@@ -163,6 +177,8 @@ extension IMAPConnection {
         guard let account = self.account else { return .bad("not authenticated") }
         do {
             try await account.setSubscribed(name, on)
+            let stored = MailboxNames.store(name)
+            self.ownChanges.append { if case .subscriptionChanged(let n, _) = $0 { return n == stored } else { return false } }
             return .ok(on ? "subscribe completed" : "unsubscribe completed")
         } catch {
             return self.storeFailure(error, on ? "subscribe" : "unsubscribe")
@@ -454,6 +470,11 @@ extension IMAPConnection {
             }
         }
         let set = IMAPSequenceSet(numbers: uids)
+        let appended = Set(uids)
+        self.ownChanges.append { event in
+            guard case .messageAdded(let id, let uid, _, _, _, _) = event else { return false }
+            return id == mailbox.id && appended.contains(uid.rawValue)
+        }
         // New messages in the selected mailbox are announced with the completion.
         // RFC 5465 5.2: without a FETCH for NOTIFY, the client knows what it appended.
         if self.selected?.id == mailbox.id {

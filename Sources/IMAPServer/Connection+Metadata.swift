@@ -94,6 +94,7 @@ extension IMAPConnection {
         }
         do {
             try await account.setMetadata(mailbox: id, entries.map { ($0.name, $0.value) })
+            self.ownChanges.append { if case .metadataChanged(let m, _) = $0 { return m == id } else { return false } }
             return .ok("setmetadata completed")
         } catch {
             if error.kind == .quotaExceeded {

@@ -301,8 +301,11 @@ extension IMAPConnection {
             statusWanted[id, default: []].formUnion(self.notifyStatusAttributes(attributes))
         }
         for event in events {
+            // RFC 5465 5: not the changes this client made itself (their command said so).
+            let own = self.ownChanges.contains { $0(event) }
             switch event {
             case .messageAdded(let id, _, _, _, _, _), .messagesRemoved(let id, _, _):
+                if own { continue }
                 // RFC 5465 5.2, 5.3: the selected mailbox's go through its view instead.
                 guard id != selectedID, let box = await name(id) else { continue }
                 let kind: NotifyEventKind
@@ -311,6 +314,7 @@ extension IMAPConnection {
                     wantStatus(id, [.messages, .uidNext, .unseen])
                 }
             case .flagsChanged(let id, _, _, _, _):
+                if own { continue }
                 // RFC 5465 5.1: UIDVALIDITY and HIGHESTMODSEQ (with CONDSTORE), and UNSEEN.
                 guard id != selectedID, let box = await name(id) else { continue }
                 if settings.wants(.flagChange, mailbox: box) {
@@ -319,7 +323,7 @@ extension IMAPConnection {
             case .mailboxAdded(let box):
                 names?[box.id] = box.name
                 // RFC 5465 5.4: a LIST response for the new mailbox.
-                if settings.wants(.mailboxName, mailbox: box.name) {
+                if !own, settings.wants(.mailboxName, mailbox: box.name) {
                     var attributes = ["\\HasNoChildren"]
                     if settings.subscriptions.contains(box.name) { attributes.append("\\Subscribed") }
                     attributes += Self.specialUseAttributes(box.specialUse)
@@ -328,7 +332,7 @@ extension IMAPConnection {
             case .mailboxRemoved(let id, let name):
                 names?[id] = nil
                 // RFC 5465 5.4: \NonExistent for a deleted mailbox.
-                if settings.wants(.mailboxName, mailbox: name) {
+                if !own, settings.wants(.mailboxName, mailbox: name) {
                     var attributes = ["\\NonExistent"]
                     if settings.subscriptions.contains(name) { attributes.append("\\Subscribed") }
                     self.writeNotifyList(attributes, name)
@@ -336,7 +340,7 @@ extension IMAPConnection {
             case .mailboxRenamed(let id, let oldName, let newName):
                 names?[id] = newName
                 // RFC 5465 5.4, RFC 9051 7.3.1: the new name, with OLDNAME.
-                if settings.wants(.mailboxName, mailbox: newName) || settings.wants(.mailboxName, mailbox: oldName) {
+                if !own, settings.wants(.mailboxName, mailbox: newName) || settings.wants(.mailboxName, mailbox: oldName) {
                     var attributes: [String] = []
                     if settings.subscriptions.contains(newName) { attributes.append("\\Subscribed") }
                     self.writeNotifyList(attributes, newName, oldName: oldName)
@@ -348,13 +352,14 @@ extension IMAPConnection {
                     settings.subscriptions.remove(name)
                 }
                 // RFC 5465 5.5: a LIST with \Subscribed exactly when it is subscribed now.
-                if settings.wants(.subscriptionChange, mailbox: name) {
+                if !own, settings.wants(.subscriptionChange, mailbox: name) {
                     var attributes = subscribed ? ["\\Subscribed"] : []
                     let exists = (try? await account.mailbox(named: name)) != nil
                     if !exists { attributes.append("\\NonExistent") }
                     self.writeNotifyList(attributes, name)
                 }
             case .metadataChanged(let id, let entries):
+                if own { continue }
                 // RFC 5465 5.6, 5.7; RFC 5464 4.4.2: the names of the changed entries.
                 let target: String
                 if let id {

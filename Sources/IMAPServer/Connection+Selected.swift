@@ -585,6 +585,11 @@ extension IMAPConnection {
                 pairs = try await account.copy(from: sel.id, uids: uids, to: destination.id)
             }
             guard !pairs.isEmpty else { return .no("messages were expunged", code: "EXPUNGEISSUED") }
+            let copies = Set(pairs.map(\.1.rawValue))
+            self.ownChanges.append { event in
+                guard case .messageAdded(let id, let uid, _, _, _, _) = event else { return false }
+                return id == destination.id && copies.contains(uid.rawValue)
+            }
             let code =
                 "COPYUID \(destination.uidValidity) \(IMAPSequenceSet(numbers: pairs.map(\.0.rawValue))) "
                 + "\(IMAPSequenceSet(numbers: pairs.map(\.1.rawValue)))"

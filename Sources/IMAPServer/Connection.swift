@@ -101,6 +101,9 @@ final class IMAPConnection: @unchecked Sendable {
     var notify: NotifySettings?
     /// Changes taken by SELECT before NOTIFY told the client about other mailboxes' ones.
     var pendingForOthers: [ChangeEvent] = []
+    /// The changes the running command made itself, which NOTIFY does not report back
+    /// (RFC 5465 5); cleared when the command's changes have been shown.
+    var ownChanges: [(ChangeEvent) -> Bool] = []
     /// ENABLEd extensions (RFC 5161), upper case.
     var enabled: Set<String> = []
     /// CONDSTORE is on for this connection: MODSEQ goes into FETCH responses (RFC 7162 3.1).
@@ -389,6 +392,7 @@ final class IMAPConnection: @unchecked Sendable {
             // stay valid for the client); other updates may go out with any command.
             await self.pushChanges(allowExpunge: self.allowsExpunge(command.kind))
         }
+        self.ownChanges = []
         if !completion.alreadySent {
             self.tagged(tag, completion)
         }

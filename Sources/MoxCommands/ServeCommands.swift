@@ -25,8 +25,9 @@ public struct Localserve: MoxCommand {
         abstract: "Run a local mail server for developing and testing software that sends email.",
         discussion: """
             The whole server on loopback, with no DNS and no root needed: SMTP, submission and \
-            submissions listen on their usual ports plus 1000 (1025, 1587, 1465), and IMAP and HTTP \
-            will do the same once they exist (1143, 1993, 1080, 1443).
+            submissions listen on their usual ports plus 1000 (1025, 1587, 1465), and so do IMAP \
+            and IMAPS (1143, 1993; log in as mox@localhost); HTTP will do the same once it exists \
+            (1080, 1443).
 
             On first run the directory (see -dir) is created with mox.conf, domains.conf, a \
             self-signed certificate for localhost (localhost.crt and localhost.key) and an account \

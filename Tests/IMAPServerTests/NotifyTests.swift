@@ -106,6 +106,33 @@ func deliverTo(_ mailbox: String, subject: String) -> @Sendable (Account) async 
         #expect(lines[6] == "* 1 EXPUNGE")
     }
 
+    @Test func ownChangesAreNotReported() async throws {
+        let server = try await TestServer.start()
+        let backend = server.backend
+        let r = try await withClient(port: server.port) { c in
+            _ = c.login()
+            _ = c.command("NOTIFY SET (personal (MessageNew MessageExpunge MailboxName SubscriptionChange MailboxMetadataChange))")
+            // RFC 5465 5: the client's own CREATE, SUBSCRIBE, APPEND and SETMETADATA are not echoed.
+            let own = [
+                c.command("CREATE Projects"), c.command("SUBSCRIBE Projects"),
+                c.append("Projects", testMessage(subject: "mine")),
+                c.command("SETMETADATA Projects (/private/comment \"x\")"),
+            ]
+            // The same kinds of change by another writer are.
+            storeChange(backend) { account in _ = try await account.createMailbox("Other", subscribe: false) }
+            storeChange(backend, deliverTo("Projects", subject: "theirs"))
+            let noop = c.command("NOOP")
+            return own + [noop]
+        }
+        await server.stop()
+        for response in r.prefix(4) {
+            #expect(response.status == "OK", "\(response)")
+            #expect(!response.untagged.contains { $0.hasPrefix("* LIST") || $0.hasPrefix("* STATUS") || $0.hasPrefix("* METADATA") }, "\(response)")
+        }
+        #expect(r[4].untagged.contains("* LIST (\\HasNoChildren) \"/\" Other"), "\(r[4])")
+        #expect(r[4].untagged.contains { $0.hasPrefix("* STATUS Projects (MESSAGES 2 UIDNEXT 3 ") }, "\(r[4])")
+    }
+
     @Test func setStatusNoneAndDelayed() async throws {
         let server = try await TestServer.start()
         let backend = server.backend

@@ -1570,6 +1570,44 @@ class IMAPTest(unittest.TestCase):
         f = c.fetch(str(num), "(BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
         self.assertIn(tok.encode(), f[num]["BODY[HEADER.FIELDS (MESSAGE-ID)]"], "the delivered message")
 
+    def test_notify_between_commands(self):
+        # RFC 5465: after NOTIFY SET the client gets events without sending a command: EXISTS and
+        # the requested FETCH for the selected mailbox, STATUS for another watched one.
+        c = self.connect()
+        self.require(c, "NOTIFY")
+        exists = c.select("INBOX").exists()
+        r = c.cmd("NOTIFY SET (selected (MessageNew (UID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]) MessageExpunge))"
+                  " (mailboxes Archive (MessageNew MessageExpunge))")
+        self.assertEqual(r.status, "OK", f"NOTIFY SET: {r}")
+        tok = token()
+        with smtplib.SMTP(HOST, SMTP_PORT, local_hostname="client.example", timeout=30) as s:
+            s.sendmail("sender@example.org", ["someone@localhost"], message(tok, sender="<sender@example.org>"))
+            t250 = time.monotonic()
+        got, fetched = [], None
+        deadline = t250 + 10
+        while fetched is None and time.monotonic() < deadline:
+            try:
+                resp = c.read_response(timeout=max(0.01, deadline - time.monotonic()))
+            except socket.timeout:
+                break
+            u = Untagged(resp)
+            got.append(u)
+            if u.name == "FETCH":
+                fetched = (time.monotonic() - t250, u.num, resp)
+        self.assertIsNotNone(fetched, f"no FETCH between commands within 10s of SMTP 250; got {got}")
+        delay, num, raw = fetched
+        self.assertEqual(num, exists + 1)
+        self.assertIn(tok.encode(), raw, "the new message's Message-ID in the NOTIFY FETCH")
+        self.assertLessEqual(delay, 1.0, f"the FETCH came {delay:.2f}s after the SMTP 250")
+        self.assertTrue(any(u.name == "EXISTS" and u.num == num for u in got), f"EXISTS before the FETCH: {got}")
+        # A message appended to the watched Archive, by another connection: a STATUS response.
+        other = self.connect()
+        other.append("Archive", message(token()))
+        resp = c.read_response(timeout=5)
+        self.assertTrue(resp.upper().startswith(b"* STATUS ARCHIVE (MESSAGES "), f"STATUS for Archive: {resp!r}")
+        r = c.cmd("NOTIFY NONE")
+        self.assertEqual(r.status, "OK")
+
     # 11. CONDSTORE.
 
     def test_condstore(self):
