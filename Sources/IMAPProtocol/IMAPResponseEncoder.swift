@@ -24,6 +24,38 @@ public struct IMAPResponseEncoder: Sendable {
         self.bytes.append(contentsOf: text.utf8)
     }
 
+    /// A number in decimal, without making a String of it first (a large FETCH writes
+    /// several per message).
+    public mutating func writeNumber(_ value: UInt64) {
+        var v = value
+        var count = 1
+        var limit: UInt64 = 10
+        while count < 20 && v >= limit {
+            count += 1
+            limit = limit &* 10
+        }
+        let start = self.bytes.count
+        self.bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: count))
+        var i = start + count - 1
+        while v > 0 {
+            self.bytes[i] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v % 10)
+            v /= 10
+            i -= 1
+        }
+    }
+
+    public mutating func writeNumber(_ value: Int64) {
+        if value < 0 {
+            self.bytes.append(UInt8(ascii: "-"))
+            self.writeNumber(value.magnitude)
+        } else {
+            self.writeNumber(UInt64(value))
+        }
+    }
+
+    public mutating func writeNumber(_ value: Int) { self.writeNumber(Int64(value)) }
+    public mutating func writeNumber(_ value: UInt32) { self.writeNumber(UInt64(value)) }
+
     public mutating func writeCRLF() {
         self.bytes.append(contentsOf: [UInt8(ascii: "\r"), UInt8(ascii: "\n")])
     }

@@ -104,6 +104,16 @@ extension IMAPConnection {
             }
         }
         var failed: Completion?
+        // RFC 9051 6.4.8: UID FETCH always returns UID, and so does every FETCH with QRESYNC
+        // (RFC 7162 3.2.4); RFC 9586 3.3: a UIDFETCH response carries the UID as its number.
+        var items = attributes
+        if (command.uid || self.qresync) && !items.contains(.uid) { items.insert(.uid, at: 0) }
+        if self.uidOnly { items.removeAll { $0 == .uid } }
+        if self.condstore && command.changedSince != nil && !items.contains(.modSeq) { items.append(.modSeq) }
+        // Flags changed by the fetch are reported, with their MODSEQ under CONDSTORE.
+        var itemsWithFlags = items
+        if !itemsWithFlags.contains(.flags) { itemsWithFlags.append(.flags) }
+        if self.condstore && !itemsWithFlags.contains(.modSeq) { itemsWithFlags.append(.modSeq) }
         // Files are read a chunk ahead, while the previous chunk is encoded and sent.
         let chunkSize = 256
         let chunks = stride(from: 0, to: messages.count, by: chunkSize).map {
@@ -137,14 +147,15 @@ extension IMAPConnection {
                     bytes = b
                 }
                 let message = needsParse && structure == nil ? Message(parsing: bytes) : nil
+                let addFlags = !seenChanged.isEmpty && seenChanged.contains(m.uid.rawValue)
                 if let error = self.writeFetch(
                     seq: i + 1,
                     m,
                     bytes,
                     message,
                     structure: structure,
-                    command: command,
-                    addFlags: seenChanged.contains(m.uid.rawValue)
+                    items: addFlags ? itemsWithFlags : items,
+                    addFlags: addFlags
                 ) {
                     failed = error
                 }
@@ -161,11 +172,11 @@ extension IMAPConnection {
         _ bytes: [UInt8],
         _ message: Message?,
         structure: MessageStructure?,
-        command: IMAPFetchCommand,
+        items attributes: [IMAPFetchAttribute],
         addFlags: Bool
     ) -> Completion? {
         var failure: Completion?
-        if command.attributes.contains(.flags) || addFlags {
+        if addFlags || attributes.contains(.flags) {
             if !m.keywords.isEmpty, var sel = self.selected {
                 self.announceKeywords(m.keywords, &sel)
                 self.selected = sel
@@ -175,126 +186,145 @@ extension IMAPConnection {
             self.selected?.noteReported(m.uid.rawValue, m.modSeq.rawValue)
         }
         let recent = self.selected?.recent.contains(m.uid.rawValue) ?? false
-        self.out.write(self.fetchStart(seq: seq, uid: m.uid.rawValue, withUID: false))
-        var first = true
-        func item(_ name: String) {
-            if !first { self.out.write(" ") }
-            first = false
-            self.out.write(name)
+        // The encoder is moved out while this response is written: the connection's property
+        // would be checked for exclusive access at every one of the many small writes.
+        var out = self.out
+        self.out = IMAPResponseEncoder()
+        defer { self.out = out }
+        // "* n FETCH (", or "* uid UIDFETCH (" with UIDONLY, written without building strings:
+        // a large FETCH writes thousands of these.
+        out.bytes += "* ".utf8
+        if self.uidOnly {
+            out.writeNumber(m.uid.rawValue)
+            out.bytes += " UIDFETCH (".utf8
+        } else {
+            out.writeNumber(seq)
+            out.bytes += " FETCH (".utf8
         }
-        var attributes = command.attributes
-        // RFC 9051 6.4.8: UID FETCH always returns UID, and so does every FETCH with QRESYNC
-        // (RFC 7162 3.2.4); flags changed by the fetch are reported.
-        if (command.uid || self.qresync) && !attributes.contains(.uid) { attributes.insert(.uid, at: 0) }
-        // RFC 9586 3.3: a UIDFETCH response carries the UID as its number.
-        if self.uidOnly { attributes.removeAll { $0 == .uid } }
-        if addFlags && !attributes.contains(.flags) { attributes.append(.flags) }
-        if self.condstore && (command.changedSince != nil || addFlags) && !attributes.contains(.modSeq) {
-            attributes.append(.modSeq)
+        var first = true
+        func itemText(_ name: String) {
+            if !first { out.bytes.append(UInt8(ascii: " ")) }
+            first = false
+            out.write(name)
+        }
+        // The fixed item names, copied as they are in the binary.
+        func item(_ name: StaticString) {
+            if !first { out.bytes.append(UInt8(ascii: " ")) }
+            first = false
+            out.bytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
         }
         for a in attributes {
             switch a {
             case .uid:
-                item("UID \(m.uid.rawValue)")
+                item("UID ")
+                out.writeNumber(m.uid.rawValue)
             case .flags:
-                item("FLAGS (" + self.flagNames(m.flags, m.keywords, recent: recent) + ")")
+                item("FLAGS (")
+                out.write(self.flagNames(m.flags, m.keywords, recent: recent))
+                out.bytes.append(UInt8(ascii: ")"))
             case .internalDate:
                 item("INTERNALDATE ")
-                self.out.writeDateTime(Self.dateTime(m.received))
+                out.writeDateTime(Self.dateTime(m.received))
             case .rfc822Size:
-                item("RFC822.SIZE \(m.size)")
+                item("RFC822.SIZE ")
+                out.writeNumber(m.size)
             case .modSeq:
-                item("MODSEQ (\(m.modSeq.rawValue))")
+                item("MODSEQ (")
+                out.writeNumber(m.modSeq.rawValue)
+                out.bytes.append(UInt8(ascii: ")"))
             case .saveDate:
                 // RFC 8514 4: NIL where the save date is not known (messages stored before it was kept).
                 if let saved = m.saveDate {
                     item("SAVEDATE ")
-                    self.out.writeDateTime(Self.dateTime(saved))
+                    out.writeDateTime(Self.dateTime(saved))
                 } else {
                     item("SAVEDATE NIL")
                 }
             case .envelope:
                 item("ENVELOPE ")
                 if let structure {
-                    self.out.bytes += structure.envelope
+                    out.bytes += structure.envelope
                     continue
                 }
                 let header = message?.header ?? Header(parsing: bytes)
-                MessageEncoding.writeEnvelope(Envelope(header: header), into: &self.out)
+                MessageEncoding.writeEnvelope(Envelope(header: header), into: &out)
             case .body:
                 item("BODY ")
-                MessageEncoding.writeBody(BodyStructure((message ?? Message(parsing: bytes)).root), extended: false, into: &self.out)
+                MessageEncoding.writeBody(BodyStructure((message ?? Message(parsing: bytes)).root), extended: false, into: &out)
             case .bodyStructure:
                 item("BODYSTRUCTURE ")
                 if let structure {
-                    self.out.bytes += structure.bodyStructure
+                    out.bytes += structure.bodyStructure
                     continue
                 }
-                MessageEncoding.writeBody(BodyStructure((message ?? Message(parsing: bytes)).root), extended: true, into: &self.out)
+                MessageEncoding.writeBody(BodyStructure((message ?? Message(parsing: bytes)).root), extended: true, into: &out)
             case .rfc822:
                 item("RFC822 ")
-                self.writeLiteral(bytes[...])
+                Self.writeLiteral(&out, bytes[...])
             case .rfc822Header:
                 item("RFC822.HEADER ")
-                self.writeLiteral(bytes[0..<Self.headerEnd(bytes)])
+                Self.writeLiteral(&out, bytes[0..<Self.headerEnd(bytes)])
             case .rfc822Text:
                 item("RFC822.TEXT ")
-                self.writeLiteral(bytes[Self.headerEnd(bytes)...])
+                Self.writeLiteral(&out, bytes[Self.headerEnd(bytes)...])
             case .preview:
                 item("PREVIEW ")
-                self.out.writeNstring(Self.preview(message ?? Message(parsing: bytes)))
+                out.writeNstring(Self.preview(message ?? Message(parsing: bytes)))
             case .bodySection(let section, let partial, _):
                 let spec = "BODY[\(MessageEncoding.sectionSpec(section))]" + (partial.map { "<\($0.offset)>" } ?? "")
-                item(spec + " ")
+                itemText(spec + " ")
                 if section.part.isEmpty && section.text == nil {
-                    self.writeLiteral(MessageEncoding.apply(partial, to: bytes[...]))
+                    Self.writeLiteral(&out, MessageEncoding.apply(partial, to: bytes[...]))
                 } else if let message {
                     do {
                         let data = try MessageEncoding.section(section, of: message)
-                        self.writeLiteral(MessageEncoding.apply(partial, to: data))
+                        Self.writeLiteral(&out, MessageEncoding.apply(partial, to: data))
                     } catch {
-                        self.out.write("NIL")
+                        out.write("NIL")
                     }
                 }
             case .binary(let part, let partial, _):
                 let spec = "BINARY[\(part.map(String.init).joined(separator: "."))]" + (partial.map { "<\($0.offset)>" } ?? "")
-                item(spec + " ")
+                itemText(spec + " ")
                 do {
                     let data = try MessageEncoding.binary(part, of: message ?? Message(parsing: bytes))
                     let sliced = MessageEncoding.apply(partial, to: data[...])
                     // RFC 3516 4.2: literal8 when the data holds NUL.
-                    if sliced.contains(0) { self.out.write("~") }
-                    self.writeLiteral(sliced)
+                    if sliced.contains(0) { out.write("~") }
+                    Self.writeLiteral(&out, sliced)
                 } catch .unknownEncoding {
-                    self.out.write("NIL")
+                    out.write("NIL")
                     failure = .no("unknown content-transfer-encoding", code: "UNKNOWN-CTE")
                 } catch {
-                    self.out.write("NIL")
+                    out.write("NIL")
                 }
             case .binarySize(let part):
                 let spec = "BINARY.SIZE[\(part.map(String.init).joined(separator: "."))]"
                 do {
                     let data = try MessageEncoding.binary(part, of: message ?? Message(parsing: bytes))
-                    item(spec + " \(data.count)")
+                    itemText(spec + " \(data.count)")
                 } catch .unknownEncoding {
-                    item(spec + " NIL")
+                    itemText(spec + " NIL")
                     failure = .no("unknown content-transfer-encoding", code: "UNKNOWN-CTE")
                 } catch {
-                    item(spec + " 0")
+                    itemText(spec + " 0")
                 }
             }
         }
-        self.out.write(")")
-        self.out.writeCRLF()
+        out.write(")")
+        out.writeCRLF()
         return failure
     }
 
     /// "{n}" CRLF and the bytes.
-    func writeLiteral(_ data: ArraySlice<UInt8>) {
-        self.out.write("{\(data.count)}")
-        self.out.writeCRLF()
-        self.out.bytes.append(contentsOf: data)
+    static func writeLiteral(_ out: inout IMAPResponseEncoder, _ data: ArraySlice<UInt8>) {
+        out.bytes.append(UInt8(ascii: "{"))
+        out.writeNumber(data.count)
+        out.bytes.append(UInt8(ascii: "}"))
+        out.writeCRLF()
+        out.bytes.append(contentsOf: data)
     }
+
 
     /// Where the body starts: after the header's empty line.
     static func headerEnd(_ bytes: [UInt8]) -> Int {

@@ -29,9 +29,10 @@ struct SelectedMailbox {
     /// `reported` entries at or below it can no longer suppress anything.
     var lastEventModSeq: Int64 = 0
 
-    /// Records that the client was shown `uid` as of `modSeq`.
+    /// Records that the client was shown `uid` as of `modSeq`. Events at or below the snapshot's
+    /// MODSEQ are never shown, so a state from before it needs no entry.
     mutating func noteReported(_ uid: UInt32, _ modSeq: Int64) {
-        guard modSeq > self.lastEventModSeq else { return }
+        guard modSeq > self.lastEventModSeq, modSeq > self.snapshotModSeq else { return }
         if let r = self.reported[uid], r >= modSeq { return }
         self.reported[uid] = modSeq
     }

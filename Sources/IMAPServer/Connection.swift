@@ -241,7 +241,9 @@ final class IMAPConnection: @unchecked Sendable {
     func flush() async {
         guard !self.out.bytes.isEmpty else { return }
         let buffer = self.channel.allocator.buffer(bytes: self.out.bytes)
-        self.out.bytes.removeAll(keepingCapacity: self.out.bytes.count <= 64 * 1024)
+        // The buffer keeps its room up to a few MB, so a large FETCH does not grow it anew after
+        // every flush.
+        self.out.bytes.removeAll(keepingCapacity: self.out.bytes.count <= 4 * 1024 * 1024)
         try? await self.channel.writeAndFlush(buffer)
     }
 
