@@ -66,6 +66,7 @@ let package = Package(
         .target(
             name: "MailTLS",
             dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -131,6 +132,8 @@ let package = Package(
                 "MailConfig",
                 "MailStore",
                 "MailMessage",
+                "MailAddress",
+                "MailTLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -166,7 +169,9 @@ let package = Package(
         ),
         .testTarget(
             name: "MoxRuntimeTests",
-            dependencies: ["MoxRuntime", "MailConfig", "MailAddress", "MailStore", "SMTPProtocol", "SMTPServer", "MailSASL"],
+            dependencies: [
+                "MoxRuntime", "MailConfig", "MailAddress", "MailStore", "SMTPProtocol", "SMTPServer", "MailSASL", "MailTLS",
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -19,11 +19,12 @@ extension IMAPConnection {
         _ = self.reader.takeBuffered()
         self.tagged(tag, .ok("begin TLS negotiation now"))
         try await self.sendThenInstall { pipeline in
-            try pipeline.addHandler(NIOSSLServerHandler(context: tls.context), position: .first)
+            try pipeline.addHandler(tls.makeHandler(), position: .first)
         }
         try await self.waitForTLS()
         _ = self.reader.takeBuffered()
         self.tls = true
+        await self.readClientCertificate()
         // The tagged OK went out already.
         return .alreadySent
     }
@@ -120,9 +121,57 @@ extension IMAPConnection {
         self.user = nil
         self.state = .notAuthenticated
         self.notify = nil
+        self.certificateUser = nil
         self.dropPendingChanges()
         self.setIdleTimeout(self.options.preAuthTimeout)
         return .ok("unauthenticated")
+    }
+
+    /// The client's TLS certificate, after the handshake, and the user its public key logs in
+    /// as (none for a key no account has).
+    func readClientCertificate() async {
+        let channel = self.channel
+        let der: [UInt8]? = try? await channel.eventLoop.submit {
+            try channel.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self).peerCertificate?.toDERBytes()
+        }.get()
+        guard let der, let certificate = try? ClientCertificate(der: der) else { return }
+        self.clientCertificate = certificate
+        self.certificateUser = await self.backend.tlsClientUser(fingerprint: certificate.fingerprint)
+    }
+
+    /// RFC 4422 appendix A, RFC 9051 6.2.2: EXTERNAL, the identity the TLS client certificate
+    /// established. The authorization identity may be empty (the key's own address) or another
+    /// address of the same account.
+    func authenticateExternal(initialResponse: String?) async throws(SessionEnd) -> Completion {
+        let response: [UInt8]
+        let sent: [UInt8]
+        if let initialResponse {
+            sent = Array(initialResponse.utf8)
+        } else {
+            // RFC 9051 7.5: an empty challenge.
+            self.line("+ ")
+            sent = try await self.nextLine()
+            if sent == Array("*".utf8) { return .bad("authentication cancelled") }
+        }
+        do {
+            response = try SASLBase64.decodeClientResponse(sent, initial: initialResponse != nil)
+        } catch {
+            return .bad("malformed authentication data: \(error.reason)")
+        }
+        guard let (user, _) = self.certificateUser else {
+            if self.clientCertificate == nil {
+                return .no("no TLS client certificate", code: "AUTHENTICATIONFAILED")
+            }
+            return try self.loginFailed()
+        }
+        let authzid = String(decoding: response, as: UTF8.self)
+        if authzid.isEmpty || authzid.lowercased() == user.username.lowercased() {
+            return await self.loggedIn(user)
+        }
+        guard let other = await self.backend.user(address: authzid), other.account == user.account else {
+            return .no("the certificate's key belongs to another account", code: "AUTHENTICATIONFAILED")
+        }
+        return await self.loggedIn(other)
     }
 
     /// RFC 9051 6.2.2, RFC 4959 (initial response).
@@ -132,6 +181,9 @@ extension IMAPConnection {
         }
         guard self.options.rateLimits.loginAllowed(ip: self.remoteIP) else {
             return .no("too many failed logins from your address, try again later", code: "UNAVAILABLE")
+        }
+        if name.uppercased() == "EXTERNAL" && self.clientCertificate != nil {
+            return try await self.authenticateExternal(initialResponse: initialResponse)
         }
         guard let mechanism = SASLMechanism(name: name), self.mechanisms.contains(mechanism) else {
             return .no("mechanism \(name) not supported", code: "CANNOT")

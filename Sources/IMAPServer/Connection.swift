@@ -113,6 +113,10 @@ final class IMAPConnection: @unchecked Sendable {
     var savedResult: [UInt32] = []
     /// COMPRESS=DEFLATE is active (RFC 4978).
     var compressed = false
+    /// The client's TLS certificate (RFC 4422 appendix A, EXTERNAL), and the user its public key
+    /// logs in as, with whether the connection may start authenticated (PREAUTH).
+    var clientCertificate: ClientCertificate?
+    var certificateUser: (user: IMAPUser, preauth: Bool)?
     /// Flag list texts of keyword-less messages, by flag bits (see `flagNames`).
     var flagTexts: [Int64: String] = [:]
     /// When input last arrived, and the inactivity limit in force (see `setIdleTimeout`).
@@ -158,6 +162,8 @@ final class IMAPConnection: @unchecked Sendable {
             }
             if self.authAllowed {
                 caps += self.mechanisms.map { "AUTH=\($0.rawValue)" }
+                // RFC 4422 appendix A: with a client certificate, as mox offers it.
+                if self.tls && self.clientCertificate != nil { caps.append("AUTH=EXTERNAL") }
             } else {
                 // RFC 9051 6.2.3: LOGIN (and AUTHENTICATE) refused until TLS is active.
                 caps.append("LOGINDISABLED")
@@ -200,6 +206,7 @@ final class IMAPConnection: @unchecked Sendable {
         do {
             if self.options.implicitTLS {
                 try await self.waitForTLS()
+                await self.readClientCertificate()
             }
             if !self.options.rateLimits.connectionAllowed(ip: self.remoteIP) {
                 self.line("* BYE too many connections from your address, try again later")
@@ -207,8 +214,15 @@ final class IMAPConnection: @unchecked Sendable {
                 self.close()
                 return
             }
-            // RFC 9051 7.1.1: the greeting, with the capabilities to save a round trip.
-            self.line("* OK [CAPABILITY \(self.capabilities.joined(separator: " "))] mox imap")
+            if let (user, preauth) = self.certificateUser, preauth,
+                case .ok = await self.loggedIn(user).status
+            {
+                // RFC 9051 7.1.4: the TLS client certificate logged the connection in already.
+                self.line("* PREAUTH [CAPABILITY \(self.capabilities.joined(separator: " "))] mox imap, authenticated as \(user.username)")
+            } else {
+                // RFC 9051 7.1.1: the greeting, with the capabilities to save a round trip.
+                self.line("* OK [CAPABILITY \(self.capabilities.joined(separator: " "))] mox imap")
+            }
             while true {
                 let frame = try await self.nextFrame()
                 if self.overBufferLimit {

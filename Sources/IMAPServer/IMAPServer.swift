@@ -41,10 +41,17 @@ public protocol IMAPBackend: Sendable {
     /// The mailboxes besides the Inbox subtree that mail for the account is delivered to (its
     /// destinations and rulesets), for NOTIFY's "inboxes" (RFC 5465 6.3).
     func deliveryMailboxes(account: String) -> Set<String>
+    /// The user a TLS client certificate's public key logs in as (by its fingerprint, see
+    /// `ClientCertificate`), and whether IMAP may greet it with PREAUTH; nil for an unknown key.
+    func tlsClientUser(fingerprint: String) async -> (user: IMAPUser, preauth: Bool)?
+    /// The user of a login address, for EXTERNAL's authorization identity.
+    func user(address: String) async -> IMAPUser?
 }
 
 extension IMAPBackend {
     public func deliveryMailboxes(account: String) -> Set<String> { [] }
+    public func tlsClientUser(fingerprint: String) async -> (user: IMAPUser, preauth: Bool)? { nil }
+    public func user(address: String) async -> IMAPUser? { nil }
 }
 
 /// Settings of one IMAP or IMAPS service.

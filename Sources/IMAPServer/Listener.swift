@@ -44,7 +44,7 @@ public final class IMAPListener: Sendable {
                         guard let tls = options.tls else {
                             throw ChannelError.operationUnsupported
                         }
-                        try pipeline.addHandler(NIOSSLServerHandler(context: tls.context))
+                        try pipeline.addHandler(tls.makeHandler())
                     }
                     try pipeline.addHandler(IdleStateHandler(readTimeout: options.preAuthTimeout), name: "idle")
                     try pipeline.addHandler(InboundBridge(continuation: continuation))

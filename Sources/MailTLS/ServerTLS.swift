@@ -2,6 +2,7 @@
 
 import Crypto
 import FoundationEssentials
+import NIOCore
 import NIOSSL
 import SwiftASN1
 import X509
@@ -12,9 +13,17 @@ public struct ServerTLS: Sendable {
     /// RFC 5929 4.1 "tls-server-end-point": the hash of the server's certificate, with the hash of
     /// its signature algorithm (SHA-256 for MD5 and SHA-1). The same for every connection.
     public let serverEndPoint: [UInt8]
+    /// Clients are asked for a certificate, for TLS client authentication (mox's listener
+    /// setting ClientAuthDisabled turns it off). Any certificate is accepted in the handshake:
+    /// whether its public key logs in to an account is decided later (see `ClientCertificate`).
+    public let requestsClientCertificates: Bool
 
     /// Loads a certificate chain (PEM, leaf first) and its private key (PEM).
-    public static func load(certificateFile: String, keyFile: String) throws(TLSSetupError) -> ServerTLS {
+    public static func load(
+        certificateFile: String,
+        keyFile: String,
+        requestClientCertificates: Bool = true
+    ) throws(TLSSetupError) -> ServerTLS {
         let chain: [NIOSSLCertificate]
         do {
             chain = try NIOSSLCertificate.fromPEMFile(certificateFile)
@@ -35,6 +44,17 @@ public struct ServerTLS: Sendable {
             privateKey: .privateKey(key)
         )
         configuration.minimumTLSVersion = .tlsv12
+        if requestClientCertificates {
+            // A certificate is asked for but not required; presented ones pass through the
+            // handlers' verification callback (`makeHandler`), not a trust store.
+            configuration.certificateVerification = .optionalVerification
+            // The library's default list for peer signatures lacks Ed25519, the key type mox
+            // generates for client certificates; without it such a client cannot present one.
+            configuration.verifySignatureAlgorithms = [
+                .ed25519, .ecdsaSecp256R1Sha256, .rsaPssRsaeSha256, .rsaPkcs1Sha256, .ecdsaSecp384R1Sha384,
+                .rsaPssRsaeSha384, .rsaPkcs1Sha384, .ecdsaSecp521R1Sha512, .rsaPssRsaeSha512, .rsaPkcs1Sha512,
+            ]
+        }
         let context: NIOSSLContext
         do {
             context = try NIOSSLContext(configuration: configuration)
@@ -49,7 +69,21 @@ public struct ServerTLS: Sendable {
         } catch {
             throw TLSSetupError("\(certificateFile): encoding certificate: \(error)")
         }
-        return ServerTLS(context: context, serverEndPoint: Self.endPointHash(der))
+        return ServerTLS(
+            context: context,
+            serverEndPoint: Self.endPointHash(der),
+            requestsClientCertificates: requestClientCertificates
+        )
+    }
+
+    /// The TLS handler for a new connection. Client certificates, when asked for, are accepted
+    /// whoever signed them: they are identified by their public key (self-signed ones are the
+    /// usual case), and a connection without one carries on as well.
+    public func makeHandler() -> NIOSSLServerHandler {
+        guard self.requestsClientCertificates else { return NIOSSLServerHandler(context: self.context) }
+        return NIOSSLServerHandler(context: self.context) { _, promise in
+            promise.succeed(.certificateVerified)
+        }
     }
 
     /// RFC 5929 4.1: hash the DER certificate with its signature's hash function, but SHA-256
@@ -64,5 +98,72 @@ public struct ServerTLS: Sendable {
         default:
             return Array(SHA256.hash(data: der))
         }
+    }
+}
+
+/// What TLS client authentication needs of a client's certificate: its public key's
+/// fingerprint (as mox computes it) and a description.
+public struct ClientCertificate: Sendable, Hashable {
+    /// SHA-256 of the DER SubjectPublicKeyInfo, base64url without padding.
+    public var fingerprint: String
+    /// "ed25519", "ecdsa-p256", "ecdsa-p384", "ecdsa-p521", "rsa-2048" and so on.
+    public var keyType: String
+    /// The subject's common name, or "" when it has none.
+    public var commonName: String
+
+    public init(der: [UInt8]) throws(TLSSetupError) {
+        let certificate: Certificate
+        do {
+            certificate = try Certificate(derEncoded: der)
+        } catch {
+            throw TLSSetupError("parsing certificate: \(error)")
+        }
+        let spki: [UInt8]
+        do {
+            var serializer = DER.Serializer()
+            try serializer.serialize(certificate.publicKey)
+            spki = serializer.serializedBytes
+        } catch {
+            throw TLSSetupError("encoding the certificate's public key: \(error)")
+        }
+        self.fingerprint = Self.base64URL(Array(SHA256.hash(data: spki)))
+        let key = certificate.publicKey
+        if Curve25519.Signing.PublicKey(key) != nil {
+            self.keyType = "ed25519"
+        } else if P256.Signing.PublicKey(key) != nil {
+            self.keyType = "ecdsa-p256"
+        } else if P384.Signing.PublicKey(key) != nil {
+            self.keyType = "ecdsa-p384"
+        } else if P521.Signing.PublicKey(key) != nil {
+            self.keyType = "ecdsa-p521"
+        } else {
+            self.keyType = String(describing: key).uppercased().contains("RSA") ? "rsa" : "unknown"
+        }
+        var commonName = ""
+        for rdn in certificate.subject {
+            for attribute in rdn where attribute.type == .RDNAttributeType.commonName {
+                commonName = attribute.value.description
+            }
+        }
+        self.commonName = commonName
+    }
+
+    /// The certificate in a PEM file's first CERTIFICATE block, as DER.
+    public static func der(fromPEM text: String) throws(TLSSetupError) -> [UInt8] {
+        do {
+            let document = try PEMDocument(pemString: text)
+            guard document.discriminator == "CERTIFICATE" else {
+                throw TLSSetupError("expected a CERTIFICATE block, found \(document.discriminator)")
+            }
+            return document.derBytes
+        } catch let error as TLSSetupError {
+            throw error
+        } catch {
+            throw TLSSetupError("no PEM certificate: \(error)")
+        }
+    }
+
+    static func base64URL(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString().replacing("+", with: "-").replacing("/", with: "_").replacing("=", with: "")
     }
 }

@@ -6,7 +6,7 @@ public struct ConfigCommand: ParsableCommand {
         abstract: "Check, describe and edit the configuration files.",
         subcommands: [
             ConfigTest.self, ConfigDescribeDomains.self, ConfigDescribeStatic.self, ConfigAccount.self,
-            ConfigAddress.self,
+            ConfigAddress.self, ConfigTLSPublicKey.self,
         ]
     )
 
@@ -52,6 +52,103 @@ public struct ConfigDescribeDomains: MoxCommand {
             The output is a starting point, not a valid configuration.
             """
     )
+
+    public init() {}
+}
+
+// MARK: - mox config tlspubkey
+
+public struct ConfigTLSPublicKey: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "tlspubkey",
+        abstract: "List, add and remove TLS public keys for TLS client certificate authentication.",
+        discussion: """
+            A TLS public key logs in to an account as one of its addresses: an IMAP client that \
+            presents a certificate with that key during the TLS handshake can authenticate with SASL \
+            EXTERNAL, and on IMAPS (port 993) it starts out logged in (the PREAUTH greeting). Only the \
+            public key counts, not who signed the certificate, so self-signed certificates are the usual \
+            kind. Keys are kept in auth.db in the data directory; a running server uses a key from the \
+            next connection on. Listeners ask for client certificates unless their TLS section sets \
+            ClientAuthDisabled.
+            """,
+        subcommands: [
+            ConfigTLSPublicKeyList.self, ConfigTLSPublicKeyGet.self, ConfigTLSPublicKeyAdd.self,
+            ConfigTLSPublicKeyRemove.self,
+        ]
+    )
+
+    public init() {}
+}
+
+public struct ConfigTLSPublicKeyList: MoxCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "List the TLS public keys of an account, or of all accounts.",
+        discussion: """
+            Prints one key per line: its fingerprint (the base64url SHA-256 of the certificate's \
+            public key), type, account, login address and name, separated by tabs.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Only this account's keys.", valueName: "account"))
+    public var account: String?
+
+    public init() {}
+}
+
+public struct ConfigTLSPublicKeyGet: MoxCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "get",
+        abstract: "Print a TLS public key and its certificate.",
+        discussion: """
+            Prints the key's type, name, account, address and whether IMAP PREAUTH is off for it, then \
+            the certificate it was added from, in PEM.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The key's fingerprint, as `list` prints it.", valueName: "fingerprint"))
+    public var fingerprint: String
+
+    public init() {}
+}
+
+public struct ConfigTLSPublicKeyAdd: MoxCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "add",
+        abstract: "Add the public key of a certificate (PEM, on standard input) to the account of an address.",
+        discussion: """
+            The certificate is read from standard input, e.g. `mox config tlspubkey add \
+            me@example.org <cert.pem`; only its public key is kept for logging in. Without a name, the \
+            certificate's common name is used.
+            """
+    )
+
+    @Flag(
+        name: .customLong("no-imap-preauth", withSingleDash: true),
+        help: ArgumentHelp(
+            "Do not start IMAP connections made with this key logged in (PREAUTH); for clients that try to log in anyway."
+        )
+    )
+    public var noIMAPPreauth = false
+
+    @Argument(help: ArgumentHelp("The address the key logs in as.", valueName: "address"))
+    public var address: String
+
+    @Argument(help: ArgumentHelp("A name for the key.", valueName: "name"))
+    public var name: String?
+
+    public init() {}
+}
+
+public struct ConfigTLSPublicKeyRemove: MoxCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "rm",
+        abstract: "Remove a TLS public key.",
+        discussion: "Connections with a certificate for this key can no longer log in with it."
+    )
+
+    @Argument(help: ArgumentHelp("The key's fingerprint, as `list` prints it.", valueName: "fingerprint"))
+    public var fingerprint: String
 
     public init() {}
 }

@@ -3,6 +3,7 @@
 // shared with SMTP delivery so both see each other's changes at once.
 
 import IMAPServer
+import MailConfig
 import MailMessage
 import MailSASL
 import MailStore
@@ -40,6 +41,28 @@ public struct StoreIMAPBackend: IMAPBackend {
 
     public func quota(account: String) -> Int64? {
         self.smtp.config.quota(account: account)
+    }
+
+    /// A key in the data directory's auth.db (`mox config tlspubkey add`) logs in as its
+    /// address, if that address still belongs to the key's account and may log in.
+    public func tlsClientUser(fingerprint: String) async -> (user: IMAPUser, preauth: Bool)? {
+        let config = self.smtp.config
+        do {
+            let keys = try TLSPublicKeyStore.open(dataDir: config.dataDirPath("."))
+            guard let key = try keys.key(fingerprint: fingerprint),
+                self.smtp.accountForLogin(key.loginAddress) == key.account
+            else {
+                return nil
+            }
+            return (IMAPUser(account: key.account, username: key.loginAddress), !key.noIMAPPreauth)
+        } catch {
+            self.smtp.log.error("looking up tls public key", ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    public func user(address: String) async -> IMAPUser? {
+        self.smtp.accountForLogin(address).map { IMAPUser(account: $0, username: address) }
     }
 
     public func deliveryMailboxes(account: String) -> Set<String> {

@@ -206,7 +206,8 @@ public final class MoxServer: Sendable {
         do {
             return try ServerTLS.load(
                 certificateFile: self.config.configDirPath(keyCert.certFile),
-                keyFile: self.config.configDirPath(keyCert.keyFile)
+                keyFile: self.config.configDirPath(keyCert.keyFile),
+                requestClientCertificates: !tls.clientAuthDisabled
             )
         } catch {
             throw RuntimeError("listener \(name): \(error)")

@@ -332,7 +332,7 @@ final class SMTPConnection: @unchecked Sendable {
             try await channel.eventLoop.submit {
                 channel.writeAndFlush(channel.allocator.buffer(bytes: go), promise: nil)
                 try channel.pipeline.syncOperations.addHandler(
-                    NIOSSLServerHandler(context: tls.context),
+                    tls.makeHandler(),
                     position: .first
                 )
             }.get()

@@ -40,7 +40,7 @@ public final class SMTPListener: Sendable {
                         guard let tls = options.tls else {
                             throw ChannelError.operationUnsupported
                         }
-                        try pipeline.addHandler(NIOSSLServerHandler(context: tls.context))
+                        try pipeline.addHandler(tls.makeHandler())
                     }
                     try pipeline.addHandler(IdleStateHandler(readTimeout: options.idleTimeout))
                     try pipeline.addHandler(InboundBridge(continuation: continuation))

@@ -1,7 +1,15 @@
 import ArgumentParser
 import FoundationEssentials
+import MailAddress
 import MailConfig
+import MailStore
+import MailTLS
 import MoxCommands
+import MoxRuntime
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension ConfigTest: RunnableCommand {
     func execute() throws {
@@ -29,5 +37,109 @@ extension ConfigDescribeStatic: RunnableCommand {
 extension ConfigDescribeDomains: RunnableCommand {
     func execute() throws {
         print(ConfigDescribe.dynamicExample, terminator: "")
+    }
+}
+
+// MARK: - mox config tlspubkey
+
+extension ConfigTLSPublicKeyList: RunnableCommand {
+    func execute() throws {
+        let config = try loadConfig()
+        do {
+            let keys = try TLSPublicKeyStore.open(dataDir: config.dataDirectory).list(account: self.account)
+            for key in keys {
+                print([key.fingerprint, key.type, key.account, key.loginAddress, key.name].joined(separator: "\t"))
+            }
+        } catch {
+            try fail(error.description)
+        }
+    }
+}
+
+extension ConfigTLSPublicKeyGet: RunnableCommand {
+    func execute() throws {
+        let config = try loadConfig()
+        let found: TLSPublicKey?
+        do {
+            found = try TLSPublicKeyStore.open(dataDir: config.dataDirectory).key(fingerprint: self.fingerprint)
+        } catch {
+            try fail(error.description)
+        }
+        guard let key = found else { try fail("no tls public key with fingerprint \(self.fingerprint)") }
+        print("type: \(key.type)\nname: \(key.name)\naccount: \(key.account)\naddress: \(key.loginAddress)")
+        print("no imap preauth: \(key.noIMAPPreauth)\ncertificate:\n")
+        print(PEMEncoding.certificate(key.certificateDER), terminator: "")
+    }
+}
+
+extension ConfigTLSPublicKeyAdd: RunnableCommand {
+    func execute() throws {
+        let config = try loadConfig()
+        var input: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = Glibc.read(0, &chunk, chunk.count)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            input += chunk[..<n]
+        }
+        let der: [UInt8]
+        let certificate: ClientCertificate
+        do {
+            der = try ClientCertificate.der(fromPEM: String(decoding: input, as: UTF8.self))
+            certificate = try ClientCertificate(der: der)
+        } catch {
+            try fail("reading the certificate from standard input: \(error)")
+        }
+        // The address must be one an account logs in with, as for passwords.
+        guard let address = Address.parse(self.address),
+            case .local(let destination) = config.dynamicConfig.lookup(address, postmaster: Postmaster()),
+            !destination.canonicalAddress.hasPrefix("@")
+        else {
+            try fail("\(self.address) is not an address of an account")
+        }
+        let key = TLSPublicKey(
+            fingerprint: certificate.fingerprint,
+            created: Int64(Date().timeIntervalSince1970),
+            type: certificate.keyType,
+            name: self.name ?? certificate.commonName,
+            noIMAPPreauth: self.noIMAPPreauth,
+            certificateDER: der,
+            account: destination.account,
+            loginAddress: self.address
+        )
+        do {
+            try TLSPublicKeyStore.open(dataDir: config.dataDirectory).add(key)
+        } catch {
+            try fail(error.description)
+        }
+        print("tls public key added, fingerprint \(key.fingerprint)")
+    }
+}
+
+extension ConfigTLSPublicKeyRemove: RunnableCommand {
+    func execute() throws {
+        let config = try loadConfig()
+        do {
+            try TLSPublicKeyStore.open(dataDir: config.dataDirectory).remove(fingerprint: self.fingerprint)
+        } catch {
+            try fail(error.description)
+        }
+        print("tls public key removed")
+    }
+}
+
+/// PEM text of DER data (RFC 7468 2): base64 in lines of 64 characters between labels.
+enum PEMEncoding {
+    static func certificate(_ der: [UInt8]) -> String {
+        let b64 = Data(der).base64EncodedString()
+        var out = "-----BEGIN CERTIFICATE-----\n"
+        var i = b64.startIndex
+        while i < b64.endIndex {
+            let j = b64.index(i, offsetBy: 64, limitedBy: b64.endIndex) ?? b64.endIndex
+            out += b64[i..<j] + "\n"
+            i = j
+        }
+        return out + "-----END CERTIFICATE-----\n"
     }
 }

@@ -33,8 +33,7 @@ extension Localserve: RunnableCommand {
     func execute() throws {
         let dir = self.dir ?? LocalserveSetup.defaultDirectory
         let (ip, initOnly) = (self.ip, self.initOnly)
-        var info = stat()
-        let exists = stat(dir + "/mox.conf", &info) == 0
+        let exists = access(dir + "/mox.conf", F_OK) == 0
         if exists && ip != nil && !initOnly {
             try fail("-ip only applies when the configuration is written, on first run; \(dir) exists already")
         }

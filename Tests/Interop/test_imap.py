@@ -1570,6 +1570,76 @@ class IMAPTest(unittest.TestCase):
         f = c.fetch(str(num), "(BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
         self.assertIn(tok.encode(), f[num]["BODY[HEADER.FIELDS (MESSAGE-ID)]"], "the delivered message")
 
+    def tls_client_certificate(self, name):
+        """A self-signed Ed25519 client certificate made by openssl: (cert path, key path)."""
+        cert, key = os.path.join(self.base, name + ".crt"), os.path.join(self.base, name + ".key")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ed25519", "-keyout", key, "-out", cert,
+                        "-days", "2", "-nodes", "-subj", "/CN=" + name], check=True, capture_output=True)
+        return cert, key
+
+    def test_tls_client_certificate_external_and_preauth(self):
+        # RFC 4422 appendix A (EXTERNAL), RFC 9051 7.1.4 (PREAUTH): a key added with
+        # `mox config tlspubkey add` logs in; an unknown one gets AUTH=EXTERNAL but no login.
+        cert, key = self.tls_client_certificate("known-client")
+        conf = os.path.join(self.dir, "mox.conf")
+        with open(cert, "rb") as f:
+            r = subprocess.run([MOX, "-config", conf, "config", "tlspubkey", "add", "mox@localhost", "laptop"],
+                               stdin=f, capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        fingerprint = r.stdout.strip().split()[-1]
+        listed = subprocess.run([MOX, "-config", conf, "config", "tlspubkey", "list"],
+                                capture_output=True, text=True, check=True).stdout
+        self.assertIn(f"{fingerprint}\ted25519\tmox\tmox@localhost\tlaptop", listed)
+
+        ctx = tls_context()
+        ctx.load_cert_chain(cert, key)
+        # IMAPS: logged in from the greeting on.
+        s = ctx.wrap_socket(socket.create_connection((HOST, IMAPS_PORT), timeout=30), server_hostname="localhost")
+        self.addCleanup(s.close)
+        f = s.makefile("rb")
+        greeting = f.readline()
+        self.assertTrue(greeting.startswith(b"* PREAUTH "), greeting)
+        s.sendall(b"a1 SELECT INBOX\r\n")
+        line = f.readline()
+        while not line.startswith(b"a1 "):
+            line = f.readline()
+        self.assertTrue(line.startswith(b"a1 OK"), line)
+
+        # STARTTLS with the certificate, then AUTHENTICATE EXTERNAL with an empty authorization id.
+        p = socket.create_connection((HOST, IMAP_PORT), timeout=30)
+        pf = p.makefile("rb")
+        pf.readline()
+        p.sendall(b"s1 STARTTLS\r\n")
+        self.assertTrue(pf.readline().startswith(b"s1 OK"))
+        t = ctx.wrap_socket(p, server_hostname="localhost")
+        self.addCleanup(t.close)
+        tf = t.makefile("rb")
+        t.sendall(b"s2 CAPABILITY\r\n")
+        caps = tf.readline()
+        self.assertIn(b" AUTH=EXTERNAL", caps)
+        tf.readline()
+        t.sendall(b"s3 AUTHENTICATE EXTERNAL =\r\n")
+        self.assertTrue(tf.readline().startswith(b"s3 OK"))
+
+        # A certificate whose key no account has: offered EXTERNAL, refused at it.
+        other_cert, other_key = self.tls_client_certificate("unknown-client")
+        ctx2 = tls_context()
+        ctx2.load_cert_chain(other_cert, other_key)
+        u = ctx2.wrap_socket(socket.create_connection((HOST, IMAPS_PORT), timeout=30), server_hostname="localhost")
+        self.addCleanup(u.close)
+        uf = u.makefile("rb")
+        greeting = uf.readline()
+        self.assertTrue(greeting.startswith(b"* OK ") and b"AUTH=EXTERNAL" in greeting, greeting)
+        u.sendall(b"u1 AUTHENTICATE EXTERNAL =\r\n")
+        self.assertTrue(uf.readline().startswith(b"u1 NO [AUTHENTICATIONFAILED]"))
+
+        r = subprocess.run([MOX, "-config", conf, "config", "tlspubkey", "rm", fingerprint],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        s3 = ctx.wrap_socket(socket.create_connection((HOST, IMAPS_PORT), timeout=30), server_hostname="localhost")
+        self.addCleanup(s3.close)
+        self.assertTrue(s3.makefile("rb").readline().startswith(b"* OK "), "a removed key no longer logs in")
+
     def test_notify_between_commands(self):
         # RFC 5465: after NOTIFY SET the client gets events without sending a command: EXISTS and
         # the requested FETCH for the selected mailbox, STATUS for another watched one.
