@@ -366,23 +366,12 @@ extension IMAPConnection {
 
     /// An internal date (seconds since 1970) as an IMAP date-time in UTC.
     static func dateTime(_ t: Int64) -> IMAPDateTime {
-        let days = t >= 0 ? t / 86400 : (t - 86399) / 86400
-        let secs = Int(t - days * 86400)
-        // Civil from days, as in Howard Hinnant's algorithm.
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = Int(doy - (153 * mp + 2) / 5 + 1)
-        let month = Int(mp < 10 ? mp + 3 : mp - 9)
-        let year = Int(yoe + era * 400) + (month <= 2 ? 1 : 0)
+        let d = MessageDate(unixTime: t)
         return IMAPDateTime(
-            date: IMAPDate(year: year, month: month, day: day),
-            hour: secs / 3600,
-            minute: secs / 60 % 60,
-            second: secs % 60,
+            date: IMAPDate(year: d.year, month: d.month, day: d.day),
+            hour: d.hour,
+            minute: d.minute,
+            second: d.second,
             zoneMinutes: 0
         )
     }

@@ -204,22 +204,11 @@ public enum GitHead {
         return nil
     }
 
-    /// The date of a count of seconds since 1970-01-01 (proleptic Gregorian calendar).
+    /// The date of a count of seconds since 1970-01-01, YYYY-MM-DD.
     static func civilDate(_ seconds: Int) -> String {
-        let days = seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400
-        // Days to year, month and day over 400-year eras that start on March 1st.
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        let y = String(year)
-        return String(repeating: "0", count: max(0, 4 - y.count)) + y + "-" + two(month) + "-" + two(day)
+        var style = Date.ISO8601FormatStyle(timeZone: TimeZone(secondsFromGMT: 0)!)
+        style = style.year().month().day()
+        return Date(timeIntervalSince1970: TimeInterval(seconds)).formatted(style)
     }
 
     /// `%h`: git's automatic abbreviation, as long as the packed object count calls for (at
