@@ -52,9 +52,47 @@ public enum SelfSigned {
         }
     }
 
+    /// A new Ed25519 key and a minimal self-signed certificate for TLS client authentication
+    /// (`mox config tlspubkey gen`): only its public key matters to the server. Also returns the
+    /// key's 32-byte seed.
+    public static func clientCertificate(
+        commonName: String,
+        now: Date = Date()
+    ) throws(TLSSetupError) -> (certificate: GeneratedCertificate, seed: [UInt8]) {
+        let key = Curve25519.Signing.PrivateKey()
+        do {
+            let name = try DistinguishedName { CommonName(commonName) }
+            let certificate = try Certificate(
+                version: .v3,
+                serialNumber: Certificate.SerialNumber(),
+                publicKey: Certificate.PublicKey(key.publicKey),
+                notValidBefore: now - 3600,
+                notValidAfter: now + 10 * 365 * 24 * 3600,
+                issuer: name,
+                subject: name,
+                signatureAlgorithm: .ed25519,
+                extensions: try Certificate.Extensions {
+                    Critical(KeyUsage(digitalSignature: true))
+                    try ExtendedKeyUsage([.clientAuth])
+                },
+                issuerPrivateKey: Certificate.PrivateKey(key)
+            )
+            let generated = GeneratedCertificate(
+                certificatePEM: try certificate.serializeAsPEM().pemString + "\n",
+                privateKeyPEM: Self.ed25519PKCS8PEM(key)
+            )
+            return (generated, Array(key.rawRepresentation))
+        } catch {
+            throw TLSSetupError("generating a client certificate: \(error)")
+        }
+    }
+
     /// A new Ed25519 private key in PKCS #8 PEM form ("PRIVATE KEY"), as DKIM keys are stored.
     public static func ed25519PrivateKeyPEM() -> String {
-        let key = Curve25519.Signing.PrivateKey()
+        Self.ed25519PKCS8PEM(Curve25519.Signing.PrivateKey())
+    }
+
+    static func ed25519PKCS8PEM(_ key: Curve25519.Signing.PrivateKey) -> String {
         // RFC 8410 7: PKCS #8 with algorithm id-Ed25519 (1.3.101.112) and the 32-byte seed
         // wrapped in an OCTET STRING.
         let prefix: [UInt8] = [

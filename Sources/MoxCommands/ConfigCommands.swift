@@ -73,7 +73,7 @@ public struct ConfigTLSPublicKey: ParsableCommand {
             """,
         subcommands: [
             ConfigTLSPublicKeyList.self, ConfigTLSPublicKeyGet.self, ConfigTLSPublicKeyAdd.self,
-            ConfigTLSPublicKeyRemove.self,
+            ConfigTLSPublicKeyRemove.self, ConfigTLSPublicKeyGen.self,
         ]
     )
 
@@ -149,6 +149,27 @@ public struct ConfigTLSPublicKeyRemove: MoxCommand {
 
     @Argument(help: ArgumentHelp("The key's fingerprint, as `list` prints it.", valueName: "fingerprint"))
     public var fingerprint: String
+
+    public init() {}
+}
+
+public struct ConfigTLSPublicKeyGen: MoxCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "gen",
+        abstract: "Generate an Ed25519 private key and a minimal certificate for TLS client authentication.",
+        discussion: """
+            Writes the private key to STEM.TIMESTAMP.ed25519privatekey.pkcs8.pem, the certificate to \
+            STEM.TIMESTAMP.certificate.pem, and both together to \
+            STEM.TIMESTAMP.ed25519privatekey-certificate.pem (TIMESTAMP as YYYYMMDDHHMM, in UTC), \
+            readable by the owner only. Add the certificate to an account with `mox config tlspubkey \
+            add ADDRESS <STEM.TIMESTAMP.certificate.pem`, and give the client the combined file. The \
+            private key, as raw-url-base64 of its 32-byte seed, and the public key's fingerprint are \
+            printed to standard error.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The start of the names of the files to write.", valueName: "stem"))
+    public var stem: String
 
     public init() {}
 }

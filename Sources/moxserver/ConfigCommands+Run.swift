@@ -2,6 +2,7 @@ import ArgumentParser
 import FoundationEssentials
 import MailAddress
 import MailConfig
+import MailMessage
 import MailStore
 import MailTLS
 import MoxCommands
@@ -126,6 +127,47 @@ extension ConfigTLSPublicKeyRemove: RunnableCommand {
             try fail(error.description)
         }
         print("tls public key removed")
+    }
+}
+
+extension ConfigTLSPublicKeyGen: RunnableCommand {
+    func execute() throws {
+        let now = Date()
+        let d = MessageDate(unixTime: Int64(now.timeIntervalSince1970))
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        let timestamp = "\(d.year)" + two(d.month) + two(d.day) + two(d.hour) + two(d.minute)
+        let prefix = self.stem + "." + timestamp
+        let generated: (certificate: GeneratedCertificate, seed: [UInt8])
+        let fingerprint: String
+        do {
+            let base = self.stem.split(separator: "/").last.map(String.init) ?? self.stem
+            generated = try SelfSigned.clientCertificate(commonName: base, now: now)
+            fingerprint = try ClientCertificate(der: ClientCertificate.der(fromPEM: generated.certificate.certificatePEM))
+                .fingerprint
+        } catch {
+            try fail("\(error)")
+        }
+        let files = [
+            (prefix + ".ed25519privatekey.pkcs8.pem", generated.certificate.privateKeyPEM),
+            (prefix + ".certificate.pem", generated.certificate.certificatePEM),
+            (
+                prefix + ".ed25519privatekey-certificate.pem",
+                generated.certificate.privateKeyPEM + generated.certificate.certificatePEM
+            ),
+        ]
+        for (path, text) in files {
+            writeStderr("writing \(path)\n")
+            let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { try fail("creating \(path): \(String(cString: strerror(errno)))") }
+            var bytes = Array(text.utf8)
+            let written = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            close(fd)
+            guard written == bytes.count else { try fail("writing \(path): \(String(cString: strerror(errno)))") }
+            bytes.removeAll()
+        }
+        let seed = Data(generated.seed).base64EncodedString().replacing("+", with: "-").replacing("/", with: "_")
+            .replacing("=", with: "")
+        writeStderr("ed25519 private key as raw-url-base64: \(seed)\ned25519 public key fingerprint: \(fingerprint)\n")
     }
 }
 

@@ -1580,13 +1580,24 @@ class IMAPTest(unittest.TestCase):
     def test_tls_client_certificate_external_and_preauth(self):
         # RFC 4422 appendix A (EXTERNAL), RFC 9051 7.1.4 (PREAUTH): a key added with
         # `mox config tlspubkey add` logs in; an unknown one gets AUTH=EXTERNAL but no login.
-        cert, key = self.tls_client_certificate("known-client")
+        # The key and certificate from `mox config tlspubkey gen`, as a mox user makes them.
         conf = os.path.join(self.dir, "mox.conf")
+        stem = os.path.join(self.base, "laptop")
+        r = subprocess.run([MOX, "-config", conf, "config", "tlspubkey", "gen", stem], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        generated = r.stderr
+        self.assertIn("ed25519 public key fingerprint: ", generated)
+        made = sorted(n for n in os.listdir(self.base) if n.startswith("laptop."))
+        self.assertEqual(len(made), 3, made)
+        cert = os.path.join(self.base, next(n for n in made if n.endswith(".certificate.pem")))
+        key = os.path.join(self.base, next(n for n in made if n.endswith(".ed25519privatekey.pkcs8.pem")))
+        self.assertEqual(os.stat(key).st_mode & 0o777, 0o600)
         with open(cert, "rb") as f:
             r = subprocess.run([MOX, "-config", conf, "config", "tlspubkey", "add", "mox@localhost", "laptop"],
                                stdin=f, capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
         fingerprint = r.stdout.strip().split()[-1]
+        self.assertIn(f"ed25519 public key fingerprint: {fingerprint}\n", generated, "gen and add agree")
         listed = subprocess.run([MOX, "-config", conf, "config", "tlspubkey", "list"],
                                 capture_output=True, text=True, check=True).stdout
         self.assertIn(f"{fingerprint}\ted25519\tmox\tmox@localhost\tlaptop", listed)
