@@ -9,8 +9,7 @@ import Glibc
 
 extension VerifyData: RunnableCommand {
     func execute() throws {
-        var info = stat()
-        guard stat(self.dataDir + "/accounts", &info) == 0 else {
+        guard access(self.dataDir + "/accounts", F_OK) == 0 else {
             writeStderr("mox verifydata: \(self.dataDir)/accounts: not found\n")
             throw ExitCode(1)
         }
