@@ -20,6 +20,8 @@ public final class Account: Sendable {
     let committer: DeliveryCommitter
     /// Message ids for deliveries, reserved ahead of their rows.
     let idReserver = MessageIDReserver()
+    /// What `watchOtherProcesses` has seen.
+    let otherProcesses = OtherProcessChanges()
     /// Moves delivered messages' text into the full-text index in the background.
     let indexer = TextIndexer()
     /// Which messages are \Recent for IMAP sessions of this process.
@@ -129,13 +131,17 @@ public final class Account: Sendable {
         _ body: @escaping @Sendable (Database, inout [ChangeEvent]) throws -> T
     ) async throws(StoreError) -> T {
         let changes = self.changes
+        let otherProcesses = self.otherProcesses
         do {
             return try await self.database.write { db in
                 var events: [ChangeEvent] = []
                 let result = try body(db, &events)
                 let published = events
                 if !published.isEmpty {
-                    db.afterNextTransaction(onCommit: { _ in changes.publish(published) })
+                    db.afterNextTransaction(onCommit: { _ in
+                        otherProcesses.noteOwn(published)
+                        changes.publish(published)
+                    })
                 }
                 return result
             }

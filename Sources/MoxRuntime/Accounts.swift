@@ -9,6 +9,9 @@ public actor AccountRegistry {
     public let dataDir: String
     private var accounts: [String: Account] = [:]
     private var opening: [String: Task<Account, any Error>] = [:]
+    /// Per open account, the task that publishes other processes' changes to it (a `mox import`
+    /// while the server runs), so IMAP sessions see them.
+    private var watchers: [String: Task<Void, Never>] = [:]
 
     public init(dataDir: String) {
         self.dataDir = dataDir
@@ -30,6 +33,7 @@ public actor AccountRegistry {
         defer { self.opening[name] = nil }
         let account = try await task.value
         self.accounts[name] = account
+        self.watchers[name] = account.watchOtherProcesses()
         return account
     }
 
@@ -72,6 +76,7 @@ public actor AccountRegistry {
 
     /// Closes the account if it is open; the next use opens it again.
     public func close(_ name: String) async {
+        self.watchers.removeValue(forKey: name)?.cancel()
         if let account = self.accounts.removeValue(forKey: name) {
             await account.close()
         }
@@ -79,6 +84,10 @@ public actor AccountRegistry {
 
     /// Closes every account; for shutdown.
     public func closeAll() async {
+        for watcher in self.watchers.values {
+            watcher.cancel()
+        }
+        self.watchers = [:]
         for account in self.accounts.values {
             await account.close()
         }

@@ -1570,6 +1570,40 @@ class IMAPTest(unittest.TestCase):
         f = c.fetch(str(num), "(BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
         self.assertIn(tok.encode(), f[num]["BODY[HEADER.FIELDS (MESSAGE-ID)]"], "the delivered message")
 
+    def test_idle_sees_import_by_another_process(self):
+        # `mox import` writes the account's files from another process while the server runs;
+        # the server notices the commit and an IDLE session gets the EXISTS.
+        c = self.connect()
+        exists = c.select("INBOX").exists()
+        tag = c.next_tag()
+        c.send(f"{tag} IDLE\r\n".encode())
+        resp = c.read_response()
+        while resp.startswith(b"* "):
+            resp = c.read_response()
+        self.assertTrue(resp.startswith(b"+"), resp)
+        tok = token()
+        mbox = os.path.join(self.base, f"import-{tok}.mbox")
+        with open(mbox, "wb") as f:
+            f.write(b"From sender@example.org Mon Jan  1 00:00:00 2024\n" + message(tok).replace(b"\r\n", b"\n"))
+        r = subprocess.run([MOX, "-config", os.path.join(self.dir, "mox.conf"), "import", "mbox", "mox", "Inbox", mbox],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        done = time.monotonic()
+        got, arrived = [], None
+        while arrived is None and time.monotonic() < done + 10:
+            try:
+                u = Untagged(c.read_response(timeout=max(0.01, done + 10 - time.monotonic())))
+            except socket.timeout:
+                break
+            got.append(u)
+            if u.name == "EXISTS":
+                arrived = (time.monotonic() - done, u.num)
+        self.assertIsNotNone(arrived, f"no EXISTS within 10s of the import; got {got}")
+        self.assertEqual(arrived[1], exists + 1)
+        self.assertLessEqual(arrived[0], 3.0, f"EXISTS {arrived[0]:.2f}s after the import finished")
+        c.send(b"DONE\r\n")
+        self.assertEqual(c.finish(tag).status, "OK")
+
     def tls_client_certificate(self, name):
         """A self-signed Ed25519 client certificate made by openssl: (cert path, key path)."""
         cert, key = os.path.join(self.base, name + ".crt"), os.path.join(self.base, name + ".key")
