@@ -1605,27 +1605,25 @@ class IMAPTest(unittest.TestCase):
         self.assertEqual(c.finish(tag).status, "OK")
 
     def tls_client_certificate(self, name):
-        """A self-signed Ed25519 client certificate made by openssl: (cert path, key path)."""
-        cert, key = os.path.join(self.base, name + ".crt"), os.path.join(self.base, name + ".key")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "ed25519", "-keyout", key, "-out", cert,
-                        "-days", "2", "-nodes", "-subj", "/CN=" + name], check=True, capture_output=True)
-        return cert, key
+        """A new Ed25519 key and certificate from `mox config tlspubkey gen`: (cert, key, stderr)."""
+        conf = os.path.join(self.dir, "mox.conf")
+        stem = os.path.join(self.base, name)
+        r = subprocess.run([MOX, "-config", conf, "config", "tlspubkey", "gen", stem], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        made = sorted(n for n in os.listdir(self.base) if n.startswith(name + "."))
+        self.assertEqual(len(made), 3, made)
+        cert = os.path.join(self.base, next(n for n in made if n.endswith(".certificate.pem")))
+        key = os.path.join(self.base, next(n for n in made if n.endswith(".ed25519privatekey.pkcs8.pem")))
+        self.assertEqual(os.stat(key).st_mode & 0o777, 0o600)
+        return cert, key, r.stderr
 
     def test_tls_client_certificate_external_and_preauth(self):
         # RFC 4422 appendix A (EXTERNAL), RFC 9051 7.1.4 (PREAUTH): a key added with
         # `mox config tlspubkey add` logs in; an unknown one gets AUTH=EXTERNAL but no login.
         # The key and certificate from `mox config tlspubkey gen`, as a mox user makes them.
         conf = os.path.join(self.dir, "mox.conf")
-        stem = os.path.join(self.base, "laptop")
-        r = subprocess.run([MOX, "-config", conf, "config", "tlspubkey", "gen", stem], capture_output=True, text=True)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        generated = r.stderr
+        cert, key, generated = self.tls_client_certificate("laptop")
         self.assertIn("ed25519 public key fingerprint: ", generated)
-        made = sorted(n for n in os.listdir(self.base) if n.startswith("laptop."))
-        self.assertEqual(len(made), 3, made)
-        cert = os.path.join(self.base, next(n for n in made if n.endswith(".certificate.pem")))
-        key = os.path.join(self.base, next(n for n in made if n.endswith(".ed25519privatekey.pkcs8.pem")))
-        self.assertEqual(os.stat(key).st_mode & 0o777, 0o600)
         with open(cert, "rb") as f:
             r = subprocess.run([MOX, "-config", conf, "config", "tlspubkey", "add", "mox@localhost", "laptop"],
                                stdin=f, capture_output=True, text=True)
@@ -1667,7 +1665,7 @@ class IMAPTest(unittest.TestCase):
         self.assertTrue(tf.readline().startswith(b"s3 OK"))
 
         # A certificate whose key no account has: offered EXTERNAL, refused at it.
-        other_cert, other_key = self.tls_client_certificate("unknown-client")
+        other_cert, other_key, _ = self.tls_client_certificate("unknown-client")
         ctx2 = tls_context()
         ctx2.load_cert_chain(other_cert, other_key)
         u = ctx2.wrap_socket(socket.create_connection((HOST, IMAPS_PORT), timeout=30), server_hostname="localhost")
