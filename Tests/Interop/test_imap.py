@@ -573,6 +573,34 @@ class IMAPTest(unittest.TestCase):
             c.login()
         return c
 
+    @staticmethod
+    def wait_untagged(c, name, since, seconds=10):
+        """Reads unsolicited responses until one named name (EXISTS, FETCH, ...) arrives, or
+        seconds after since (a time.monotonic()) pass. Returns (delay since since, the response or
+        None, every response read)."""
+        deadline = since + seconds
+        got = []
+        while time.monotonic() < deadline:
+            try:
+                raw = c.read_response(timeout=max(0.01, deadline - time.monotonic()))
+            except socket.timeout:
+                break
+            u = Untagged(raw)
+            got.append(u)
+            if u.name == name:
+                return time.monotonic() - since, u, got
+        return None, None, got
+
+    def start_idle(self, c):
+        """Sends IDLE and reads up to its continuation; returns the tag."""
+        tag = c.next_tag()
+        c.send(f"{tag} IDLE\r\n".encode())
+        resp = c.read_response()
+        while resp.startswith(b"* "):
+            resp = c.read_response()
+        self.assertTrue(resp.startswith(b"+"), f"IDLE: expected a continuation, got {resp!r}")
+        return tag
+
     def imaplib_client(self, tls=False):
         if tls:
             m = imaplib.IMAP4_SSL(HOST, IMAPS_PORT, ssl_context=tls_context(), timeout=30)
@@ -1538,30 +1566,15 @@ class IMAPTest(unittest.TestCase):
         c = self.connect()
         self.require(c, "IDLE")
         exists = c.select("INBOX").exists()
-        tag = c.next_tag()
-        c.send(f"{tag} IDLE\r\n".encode())
-        resp = c.read_response()
-        while resp.startswith(b"* "):
-            resp = c.read_response()
-        self.assertTrue(resp.startswith(b"+"), f"IDLE: expected a continuation, got {resp!r}")
+        tag = self.start_idle(c)
 
         tok = token()
         with smtplib.SMTP(HOST, SMTP_PORT, local_hostname="client.example", timeout=30) as s:
             s.sendmail("sender@example.org", ["someone@localhost"], message(tok, sender="<sender@example.org>"))
             t250 = time.monotonic()
-        deadline = t250 + 10
-        got, arrived = [], None
-        while arrived is None and time.monotonic() < deadline:
-            try:
-                resp = c.read_response(timeout=max(0.01, deadline - time.monotonic()))
-            except socket.timeout:
-                break
-            u = Untagged(resp)
-            got.append(u)
-            if u.name == "EXISTS":
-                arrived = (time.monotonic() - t250, u.num)
-        self.assertIsNotNone(arrived, f"no EXISTS during IDLE within 10s of SMTP 250; got {got}")
-        delay, num = arrived
+        delay, u, got = self.wait_untagged(c, "EXISTS", t250)
+        self.assertIsNotNone(u, f"no EXISTS during IDLE within 10s of SMTP 250; got {got}")
+        num = u.num
         self.assertEqual(num, exists + 1, f"EXISTS count during IDLE: {got}")
         self.assertLessEqual(delay, 1.0, f"EXISTS came {delay:.2f}s after the SMTP 250")
         c.send(b"DONE\r\n")
@@ -1575,12 +1588,7 @@ class IMAPTest(unittest.TestCase):
         # the server notices the commit and an IDLE session gets the EXISTS.
         c = self.connect()
         exists = c.select("INBOX").exists()
-        tag = c.next_tag()
-        c.send(f"{tag} IDLE\r\n".encode())
-        resp = c.read_response()
-        while resp.startswith(b"* "):
-            resp = c.read_response()
-        self.assertTrue(resp.startswith(b"+"), resp)
+        tag = self.start_idle(c)
         tok = token()
         mbox = os.path.join(self.base, f"import-{tok}.mbox")
         with open(mbox, "wb") as f:
@@ -1588,19 +1596,10 @@ class IMAPTest(unittest.TestCase):
         r = subprocess.run([MOX, "-config", os.path.join(self.dir, "mox.conf"), "import", "mbox", "mox", "Inbox", mbox],
                            capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
-        done = time.monotonic()
-        got, arrived = [], None
-        while arrived is None and time.monotonic() < done + 10:
-            try:
-                u = Untagged(c.read_response(timeout=max(0.01, done + 10 - time.monotonic())))
-            except socket.timeout:
-                break
-            got.append(u)
-            if u.name == "EXISTS":
-                arrived = (time.monotonic() - done, u.num)
-        self.assertIsNotNone(arrived, f"no EXISTS within 10s of the import; got {got}")
-        self.assertEqual(arrived[1], exists + 1)
-        self.assertLessEqual(arrived[0], 3.0, f"EXISTS {arrived[0]:.2f}s after the import finished")
+        delay, u, got = self.wait_untagged(c, "EXISTS", time.monotonic())
+        self.assertIsNotNone(u, f"no EXISTS within 10s of the import; got {got}")
+        self.assertEqual(u.num, exists + 1)
+        self.assertLessEqual(delay, 3.0, f"EXISTS {delay:.2f}s after the import finished")
         c.send(b"DONE\r\n")
         self.assertEqual(c.finish(tag).status, "OK")
 
@@ -1696,19 +1695,9 @@ class IMAPTest(unittest.TestCase):
         with smtplib.SMTP(HOST, SMTP_PORT, local_hostname="client.example", timeout=30) as s:
             s.sendmail("sender@example.org", ["someone@localhost"], message(tok, sender="<sender@example.org>"))
             t250 = time.monotonic()
-        got, fetched = [], None
-        deadline = t250 + 10
-        while fetched is None and time.monotonic() < deadline:
-            try:
-                resp = c.read_response(timeout=max(0.01, deadline - time.monotonic()))
-            except socket.timeout:
-                break
-            u = Untagged(resp)
-            got.append(u)
-            if u.name == "FETCH":
-                fetched = (time.monotonic() - t250, u.num, resp)
-        self.assertIsNotNone(fetched, f"no FETCH between commands within 10s of SMTP 250; got {got}")
-        delay, num, raw = fetched
+        delay, u, got = self.wait_untagged(c, "FETCH", t250)
+        self.assertIsNotNone(u, f"no FETCH between commands within 10s of SMTP 250; got {got}")
+        num, raw = u.num, u.raw
         self.assertEqual(num, exists + 1)
         self.assertIn(tok.encode(), raw, "the new message's Message-ID in the NOTIFY FETCH")
         self.assertLessEqual(delay, 1.0, f"the FETCH came {delay:.2f}s after the SMTP 250")
