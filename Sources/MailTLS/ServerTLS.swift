@@ -163,7 +163,13 @@ public struct ClientCertificate: Sendable, Hashable {
         }
     }
 
-    static func base64URL(_ bytes: [UInt8]) -> String {
+    /// The certificate as PEM text (RFC 7468), for printing.
+    public static func pem(fromDER der: [UInt8]) -> String {
+        PEMDocument(type: "CERTIFICATE", derBytes: der).pemString + "\n"
+    }
+
+    /// RFC 4648 5 base64url without padding, as mox writes fingerprints and keys.
+    public static func base64URL(_ bytes: [UInt8]) -> String {
         Data(bytes).base64EncodedString().replacing("+", with: "-").replacing("/", with: "_").replacing("=", with: "")
     }
 }

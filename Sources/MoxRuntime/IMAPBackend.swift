@@ -8,9 +8,13 @@ import MailMessage
 import MailSASL
 import MailStore
 import SMTPServer
+import Synchronization
 
 public struct StoreIMAPBackend: IMAPBackend {
     let smtp: StoreSMTPBackend
+    /// auth.db, opened at the first connection with a client certificate and kept open: the
+    /// command line's changes to it are seen through SQLite.
+    private let tlsKeys = TLSKeysOnce()
 
     public init(_ smtp: StoreSMTPBackend) {
         self.smtp = smtp
@@ -46,9 +50,14 @@ public struct StoreIMAPBackend: IMAPBackend {
     /// A key in the data directory's auth.db (`mox config tlspubkey add`) logs in as its
     /// address, if that address still belongs to the key's account and may log in.
     public func tlsClientUser(fingerprint: String) async -> (user: IMAPUser, preauth: Bool)? {
-        let config = self.smtp.config
+        let dataDir = self.smtp.config.dataDirPath(".")
         do {
-            let keys = try TLSPublicKeyStore.open(dataDir: config.dataDirPath("."))
+            let keys = try self.tlsKeys.store.withLock { open throws(StoreError) in
+                if let open { return open }
+                let keys = try TLSPublicKeyStore.open(dataDir: dataDir)
+                open = keys
+                return keys
+            }
             guard let key = try keys.key(fingerprint: fingerprint),
                 self.smtp.accountForLogin(key.loginAddress) == key.account
             else {
@@ -68,4 +77,9 @@ public struct StoreIMAPBackend: IMAPBackend {
     public func deliveryMailboxes(account: String) -> Set<String> {
         self.smtp.config.deliveryMailboxes(account: account)
     }
+}
+
+/// The backend's auth.db, once opened.
+final class TLSKeysOnce: Sendable {
+    let store = Mutex<TLSPublicKeyStore?>(nil)
 }

@@ -69,7 +69,7 @@ extension ConfigTLSPublicKeyGet: RunnableCommand {
         guard let key = found else { try fail("no tls public key with fingerprint \(self.fingerprint)") }
         print("type: \(key.type)\nname: \(key.name)\naccount: \(key.account)\naddress: \(key.loginAddress)")
         print("no imap preauth: \(key.noIMAPPreauth)\ncertificate:\n")
-        print(PEMEncoding.certificate(key.certificateDER), terminator: "")
+        print(ClientCertificate.pem(fromDER: key.certificateDER), terminator: "")
     }
 }
 
@@ -165,23 +165,7 @@ extension ConfigTLSPublicKeyGen: RunnableCommand {
             guard written == bytes.count else { try fail("writing \(path): \(String(cString: strerror(errno)))") }
             bytes.removeAll()
         }
-        let seed = Data(generated.seed).base64EncodedString().replacing("+", with: "-").replacing("/", with: "_")
-            .replacing("=", with: "")
+        let seed = ClientCertificate.base64URL(generated.seed)
         writeStderr("ed25519 private key as raw-url-base64: \(seed)\ned25519 public key fingerprint: \(fingerprint)\n")
-    }
-}
-
-/// PEM text of DER data (RFC 7468 2): base64 in lines of 64 characters between labels.
-enum PEMEncoding {
-    static func certificate(_ der: [UInt8]) -> String {
-        let b64 = Data(der).base64EncodedString()
-        var out = "-----BEGIN CERTIFICATE-----\n"
-        var i = b64.startIndex
-        while i < b64.endIndex {
-            let j = b64.index(i, offsetBy: 64, limitedBy: b64.endIndex) ?? b64.endIndex
-            out += b64[i..<j] + "\n"
-            i = j
-        }
-        return out + "-----END CERTIFICATE-----\n"
     }
 }

@@ -1616,6 +1616,15 @@ class IMAPTest(unittest.TestCase):
         self.assertEqual(os.stat(key).st_mode & 0o777, 0o600)
         return cert, key, r.stderr
 
+    def imaps_with_certificate(self, cert, key):
+        """An IMAPS connection presenting the client certificate: (socket, file, greeting)."""
+        ctx = tls_context()
+        ctx.load_cert_chain(cert, key)
+        s = ctx.wrap_socket(socket.create_connection((HOST, IMAPS_PORT), timeout=30), server_hostname="localhost")
+        self.addCleanup(s.close)
+        f = s.makefile("rb")
+        return s, f, f.readline()
+
     def test_tls_client_certificate_external_and_preauth(self):
         # RFC 4422 appendix A (EXTERNAL), RFC 9051 7.1.4 (PREAUTH): a key added with
         # `mox config tlspubkey add` logs in; an unknown one gets AUTH=EXTERNAL but no login.
@@ -1633,13 +1642,8 @@ class IMAPTest(unittest.TestCase):
                                 capture_output=True, text=True, check=True).stdout
         self.assertIn(f"{fingerprint}\ted25519\tmox\tmox@localhost\tlaptop", listed)
 
-        ctx = tls_context()
-        ctx.load_cert_chain(cert, key)
         # IMAPS: logged in from the greeting on.
-        s = ctx.wrap_socket(socket.create_connection((HOST, IMAPS_PORT), timeout=30), server_hostname="localhost")
-        self.addCleanup(s.close)
-        f = s.makefile("rb")
-        greeting = f.readline()
+        s, f, greeting = self.imaps_with_certificate(cert, key)
         self.assertTrue(greeting.startswith(b"* PREAUTH "), greeting)
         s.sendall(b"a1 SELECT INBOX\r\n")
         line = f.readline()
@@ -1653,6 +1657,8 @@ class IMAPTest(unittest.TestCase):
         pf.readline()
         p.sendall(b"s1 STARTTLS\r\n")
         self.assertTrue(pf.readline().startswith(b"s1 OK"))
+        ctx = tls_context()
+        ctx.load_cert_chain(cert, key)
         t = ctx.wrap_socket(p, server_hostname="localhost")
         self.addCleanup(t.close)
         tf = t.makefile("rb")
@@ -1665,12 +1671,7 @@ class IMAPTest(unittest.TestCase):
 
         # A certificate whose key no account has: offered EXTERNAL, refused at it.
         other_cert, other_key, _ = self.tls_client_certificate("unknown-client")
-        ctx2 = tls_context()
-        ctx2.load_cert_chain(other_cert, other_key)
-        u = ctx2.wrap_socket(socket.create_connection((HOST, IMAPS_PORT), timeout=30), server_hostname="localhost")
-        self.addCleanup(u.close)
-        uf = u.makefile("rb")
-        greeting = uf.readline()
+        u, uf, greeting = self.imaps_with_certificate(other_cert, other_key)
         self.assertTrue(greeting.startswith(b"* OK ") and b"AUTH=EXTERNAL" in greeting, greeting)
         u.sendall(b"u1 AUTHENTICATE EXTERNAL =\r\n")
         self.assertTrue(uf.readline().startswith(b"u1 NO [AUTHENTICATIONFAILED]"))
@@ -1678,9 +1679,8 @@ class IMAPTest(unittest.TestCase):
         r = subprocess.run([MOX, "-config", conf, "config", "tlspubkey", "rm", fingerprint],
                            capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
-        s3 = ctx.wrap_socket(socket.create_connection((HOST, IMAPS_PORT), timeout=30), server_hostname="localhost")
-        self.addCleanup(s3.close)
-        self.assertTrue(s3.makefile("rb").readline().startswith(b"* OK "), "a removed key no longer logs in")
+        _, _, greeting = self.imaps_with_certificate(cert, key)
+        self.assertTrue(greeting.startswith(b"* OK "), "a removed key no longer logs in")
 
     def test_notify_between_commands(self):
         # RFC 5465: after NOTIFY SET the client gets events without sending a command: EXISTS and
