@@ -47,7 +47,6 @@ public struct TLSPublicKey: Hashable, Sendable {
 /// tlspubkey add` is used by the next connection.
 public final class TLSPublicKeyStore: Sendable {
     let database: DatabaseQueue
-    public let path: String
 
     public static func open(dataDir: String) throws(StoreError) -> TLSPublicKeyStore {
         let path = dataDir + "/auth.db"
@@ -81,15 +80,14 @@ public final class TLSPublicKeyStore: Sendable {
                 )
             }
             try migrator.migrate(queue)
-            return TLSPublicKeyStore(database: queue, path: path)
+            return TLSPublicKeyStore(database: queue)
         } catch {
             throw StoreError(.database, account: "", "opening \(path): \(error)")
         }
     }
 
-    private init(database: DatabaseQueue, path: String) {
+    private init(database: DatabaseQueue) {
         self.database = database
-        self.path = path
     }
 
     static func key(_ row: Row) -> TLSPublicKey {
