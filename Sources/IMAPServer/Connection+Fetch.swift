@@ -46,13 +46,11 @@ extension IMAPConnection {
                 in: sel.id,
                 uidRanges: sel.uidRanges(indexes),
                 envelopes: useStructures && attributes.contains(.envelope),
-                bodyStructures: useStructures && attributes.contains(.bodyStructure)
+                bodyStructures: useStructures && attributes.contains(.bodyStructure),
+                changedSince: command.changedSince.map { Int64(clamping: $0) }
             )
         } catch {
             return self.storeFailure(error, "fetch")
-        }
-        if let since = command.changedSince {
-            messages = messages.filter { $0.modSeq.rawValue > Int64(since) }
         }
         var needsFile = false
         var needsParse = false
@@ -95,9 +93,10 @@ extension IMAPConnection {
                             messages[k].flags = c.flags
                             messages[k].modSeq = c.modSeq
                             seenChanged.insert(c.uid.rawValue)
-                            self.selected?.reported[c.uid.rawValue] = c.modSeq.rawValue
                         }
                     }
+                    // This FETCH shows every message it changed: the change's events are not shown again.
+                    if let own = changed.first?.modSeq { self.selected?.ownModSeqs.append(own.rawValue) }
                 } catch {
                     return self.storeFailure(error, "fetch")
                 }

@@ -25,6 +25,11 @@ struct SelectedMailbox {
     /// The keywords the client was told of in the last FLAGS response (RFC 9051 7.3.5).
     var keywords: Set<String> = []
 
+    /// The MODSEQs of this session's own flag changes (STORE, FETCH setting `\Seen`) whose
+    /// events have not come back yet: the client was shown (or, with .SILENT, set) every flag
+    /// they changed, so those events are skipped. One entry per command, not per message.
+    var ownModSeqs: [Int64] = []
+
     /// The MODSEQ of the last change event taken from the queue: events come in commit order, so
     /// `reported` entries at or below it can no longer suppress anything.
     var lastEventModSeq: Int64 = 0
@@ -143,20 +148,19 @@ extension IMAPConnection {
             readOnly
             ? account.firstUnclaimedRecent(box.id).rawValue
             : account.claimRecent(box.id, upTo: box.uidNext).rawValue
-        let recent = Set(snapshot.messages.lazy.map(\.uid.rawValue).filter { $0 >= firstRecent })
-        var keywords = Set<String>()
-        var firstUnseen: Int?
-        for (i, m) in snapshot.messages.enumerated() {
-            keywords.formUnion(m.keywords)
-            if firstUnseen == nil && !m.flags.contains(.seen) { firstUnseen = i + 1 }
-        }
+        let uids = snapshot.uids.map(\.rawValue)
+        // UIDs ascend: the recent ones are a suffix.
+        var firstRecentIndex = uids.count
+        while firstRecentIndex > 0 && uids[firstRecentIndex - 1] >= firstRecent { firstRecentIndex -= 1 }
+        let recent = Set(uids[firstRecentIndex...])
+        let keywords = snapshot.keywords
         self.writeFlags(keywords, readOnly: readOnly)
-        self.line("* \(snapshot.messages.count) EXISTS")
+        self.line("* \(uids.count) EXISTS")
         if !self.rev2 {
             // RFC 3501 7.3.2: IMAP4rev1 clients get RECENT.
             self.line("* \(recent.count) RECENT")
-            if let firstUnseen, !self.uidOnly {
-                self.line("* OK [UNSEEN \(firstUnseen)] first unseen message")
+            if let firstUnseen = snapshot.firstUnseen, !self.uidOnly {
+                self.line("* OK [UNSEEN \(firstUnseen + 1)] first unseen message")
             }
         }
         self.line("* OK [UIDVALIDITY \(box.uidValidity)] uids are valid")
@@ -174,8 +178,8 @@ extension IMAPConnection {
             name: MailboxNames.imap(box.name),
             readOnly: readOnly,
             uidValidity: box.uidValidity,
-            uids: snapshot.messages.map(\.uid.rawValue),
-            announced: snapshot.messages.count,
+            uids: uids,
+            announced: uids.count,
             snapshotModSeq: snapshot.highestModSeq.rawValue,
             recent: recent,
             keywords: keywords
@@ -255,6 +259,9 @@ extension IMAPConnection {
                 if let reported = self.selected?.reported, !reported.isEmpty {
                     self.selected?.reported = reported.filter { $0.value > last }
                 }
+                if self.selected?.ownModSeqs.isEmpty == false {
+                    self.selected?.ownModSeqs.removeAll { $0 <= last }
+                }
             }
         }
         for event in events {
@@ -288,7 +295,7 @@ extension IMAPConnection {
                 self.expungeFromView(&sel, present.map(\.rawValue))
             case .flagsChanged(let mailboxID, let uid, let flags, let keywords, let modSeq):
                 guard mailboxID == sel.id, modSeq.rawValue > sel.snapshotModSeq, wantFlags,
-                    let i = sel.index(of: uid.rawValue)
+                    !sel.ownModSeqs.contains(modSeq.rawValue), let i = sel.index(of: uid.rawValue)
                 else { continue }
                 if let reported = sel.reported[uid.rawValue], reported >= modSeq.rawValue { continue }
                 sel.reported[uid.rawValue] = modSeq.rawValue
@@ -492,68 +499,84 @@ extension IMAPConnection {
         if command.unchangedSince != nil { await self.enableCondstore() }
         let indexes = sel.indexes(command.set, uid: command.uid, saved: self.savedResult)
         guard !indexes.isEmpty else { return .ok("store completed") }
+        let change: FlagChange
+        switch command.mode {
+        case .add: change = .add(flags, keywords: keywords)
+        case .remove: change = .remove(flags, keywords: keywords)
+        case .replace: change = .replace(flags, keywords: keywords)
+        }
+        let result: FlagStoreResult
         do {
-            let messages = try await account.messages(in: sel.id, uidRanges: sel.uidRanges(indexes))
-            var allowed = messages
-            var modified: [UInt32] = []
-            if let since = command.unchangedSince {
-                allowed = messages.filter { $0.modSeq.rawValue <= Int64(since) }
-                modified = messages.filter { $0.modSeq.rawValue > Int64(since) }.map {
-                    command.uid ? $0.uid.rawValue : UInt32((sel.index(of: $0.uid.rawValue) ?? 0) + 1)
-                }
-            }
-            let change: FlagChange
-            switch command.mode {
-            case .add: change = .add(flags, keywords: keywords)
-            case .remove: change = .remove(flags, keywords: keywords)
-            case .replace: change = .replace(flags, keywords: keywords)
-            }
-            let changed = try await account.setFlags(in: sel.id, uids: allowed.map(\.uid), change)
-            var byUID: [UInt32: MessageFlagsEntry] = [:]
-            for c in changed { byUID[c.uid.rawValue] = c }
-            var current = self.selected ?? sel
-            // Most messages share a few flag combinations: their text is made once.
-            var flagText: [Int64: String] = [:]
-            for m in allowed {
-                guard let i = current.index(of: m.uid.rawValue) else { continue }
-                let entry = byUID[m.uid.rawValue]
-                current.noteReported(m.uid.rawValue, entry?.modSeq.rawValue ?? m.modSeq.rawValue)
-                // RFC 9051 6.4.6: .SILENT leaves out the FETCH responses, except that with
-                // UNCHANGEDSINCE changed messages still report their new MODSEQ (RFC 7162 3.1.3).
-                if command.silent && !(command.unchangedSince != nil && entry != nil) { continue }
-                var item = self.fetchStart(seq: i + 1, uid: m.uid.rawValue, withUID: command.uid || self.qresync)
-                if !command.silent {
-                    let f = entry.map { ($0.flags, $0.keywords) } ?? (m.flags, m.keywords)
-                    self.announceKeywords(f.1, &current)
-                    let recent = current.recent.contains(m.uid.rawValue)
-                    let text: String
-                    if f.1.isEmpty {
-                        let key = f.0.rawValue << 1 | (recent ? 1 : 0)
-                        if let cached = flagText[key] {
-                            text = cached
-                        } else {
-                            text = self.flagNames(f.0, [], recent: recent)
-                            flagText[key] = text
-                        }
-                    } else {
-                        text = self.flagNames(f.0, f.1, recent: recent)
-                    }
-                    item += "FLAGS (" + text + ")"
-                }
-                if self.condstore {
-                    if !command.silent { item += " " }
-                    item += "MODSEQ (\(entry?.modSeq.rawValue ?? m.modSeq.rawValue))"
-                }
-                self.line(item.hasSuffix(" ") ? String(item.dropLast()) + ")" : item + ")")
-            }
-            self.selected = current
-            if !modified.isEmpty {
-                return .ok("conditional store completed", code: "MODIFIED \(IMAPSequenceSet(numbers: modified))")
-            }
-            return .ok("store completed")
+            // The UNCHANGEDSINCE test runs in the store's transaction, atomically with the change.
+            result = try await account.storeFlags(
+                in: sel.id,
+                uidRanges: sel.uidRanges(indexes),
+                change,
+                unchangedSince: command.unchangedSince.map { Int64(clamping: $0) }
+            )
         } catch {
             return self.storeFailure(error, "store")
         }
+        // The view is taken out while it changes, so its arrays are not copied.
+        var current = self.selected ?? sel
+        self.selected = nil
+        if let own = result.modSeq { current.ownModSeqs.append(own.rawValue) }
+        let withUID = command.uid || self.qresync
+        // New keywords are announced (FLAGS) once, before any FETCH that shows them.
+        if !command.silent {
+            var keywords = Set<String>()
+            for entry in result.entries where !entry.keywords.isEmpty { keywords.formUnion(entry.keywords) }
+            if !keywords.isEmpty { self.announceKeywords(Array(keywords), &current) }
+        }
+        // The encoder is moved out while the responses are written, as FETCH does (no
+        // exclusivity check of the connection's property at every small write).
+        var out = self.out
+        self.out = IMAPResponseEncoder()
+        // Entries and the view are both in UID order: one walk finds each message's number.
+        var i = 0
+        for entry in result.entries {
+            let uid = entry.uid.rawValue
+            while i < current.uids.count && current.uids[i] < uid { i += 1 }
+            guard i < current.uids.count, current.uids[i] == uid else { continue }
+            if !entry.changed { current.noteReported(uid, entry.modSeq.rawValue) }
+            // RFC 9051 6.4.6: .SILENT leaves out the FETCH responses, except that with
+            // UNCHANGEDSINCE changed messages still report their new MODSEQ (RFC 7162 3.1.3).
+            if command.silent && !(command.unchangedSince != nil && entry.changed) { continue }
+            out.bytes += "* ".utf8
+            if self.uidOnly {
+                out.writeNumber(uid)
+                out.bytes += " UIDFETCH (".utf8
+            } else {
+                out.writeNumber(i + 1)
+                out.bytes += " FETCH (".utf8
+                if withUID {
+                    out.bytes += "UID ".utf8
+                    out.writeNumber(uid)
+                    out.bytes.append(UInt8(ascii: " "))
+                }
+            }
+            if !command.silent {
+                out.bytes += "FLAGS (".utf8
+                out.write(self.flagNames(entry.flags, entry.keywords, recent: current.recent.contains(uid)))
+                out.bytes.append(UInt8(ascii: ")"))
+                if self.condstore { out.bytes.append(UInt8(ascii: " ")) }
+            }
+            if self.condstore {
+                out.bytes += "MODSEQ (".utf8
+                out.writeNumber(entry.modSeq.rawValue)
+                out.bytes.append(UInt8(ascii: ")"))
+            }
+            out.bytes += ")\r\n".utf8
+        }
+        self.out = out
+        self.selected = current
+        if !result.modified.isEmpty {
+            let numbers = result.modified.map {
+                command.uid ? $0.rawValue : UInt32((current.index(of: $0.rawValue) ?? 0) + 1)
+            }
+            return .ok("conditional store completed", code: "MODIFIED \(IMAPSequenceSet(numbers: numbers))")
+        }
+        return .ok("store completed")
     }
 
     // MARK: - COPY, MOVE

@@ -108,53 +108,118 @@ extension Account {
     ) async throws(StoreError)
         -> [MessageFlagsEntry]
     {
+        let result = try await self.storeFlags(in: mailbox, uidRanges: Self.ranges(uids), change)
+        return result.entries.lazy.filter(\.changed).map {
+            MessageFlagsEntry(uid: $0.uid, id: $0.id, flags: $0.flags, keywords: $0.keywords, modSeq: $0.modSeq)
+        }
+    }
+
+    /// Changes flags and keywords of the live messages with UIDs in `ranges`, as IMAP STORE
+    /// does: messages that change get the transaction's new MODSEQ; with `unchangedSince`,
+    /// messages whose MODSEQ is above it are left alone and listed in `modified`, tested in the
+    /// same transaction as the change (RFC 7162 3.1.3).
+    /// - SeeAlso: RFC 9051 6.4.6, RFC 7162 3.1.3
+    public func storeFlags(
+        in mailbox: MailboxID,
+        uidRanges ranges: [ClosedRange<UInt32>],
+        _ change: FlagChange,
+        unchangedSince: Int64? = nil
+    ) async throws(StoreError) -> FlagStoreResult {
         let account = self.name
-        let ranges = Self.ranges(uids)
         return try await self.write("changing flags") { db, events in
             var box = try Self.mailboxRecord(db, mailbox, account: account)
             var counts = box.counts
-            var modSeq: Int64?
-            var changed: [MessageFlagsEntry] = []
-            // Only the columns needed, by position, and one cached UPDATE: STORE 1:* on a large
-            // mailbox touches every row.
-            var rows: [(id: Int64, uid: Int64, flags: Int64, keywords: String, size: Int64)] = []
-            for range in ranges {
-                let cursor = try Row.fetchCursor(
-                    db,
-                    sql: """
-                        SELECT id, uid, flags, keywords, size FROM message
-                        WHERE mailboxID = ? AND expunged = 0 AND uid >= ? AND uid <= ? ORDER BY uid
-                        """,
-                    arguments: [mailbox.rawValue, Int64(range.lowerBound), Int64(range.upperBound)]
-                )
-                while let row = try cursor.next() {
-                    rows.append((row[0], row[1], row[2], row[3], row[4]))
-                }
-            }
-            let update = try db.cachedStatement(sql: "UPDATE message SET flags = ?, keywords = ?, modSeq = ? WHERE id = ?")
+            var result = FlagStoreResult()
             let (changeFlags, changeKeywords): (MessageFlags, [String])
             switch change {
             case .add(let f, let k), .remove(let f, let k), .replace(let f, let k):
                 let (kf, kw) = Self.normalizedKeywords(k)
                 (changeFlags, changeKeywords) = (f.union(kf), kw)
             }
+            let replacementKeywords = changeKeywords.joined(separator: " ")
+            // STORE 1:* on a large mailbox touches every row: the rows are read and written
+            // through SQLite's C API, and keywords are only split when they take part.
+            var rows: [(id: Int64, uid: Int64, flags: Int64, keywords: String, size: Int64, modSeq: Int64)] = []
+            let select = RawStatement(
+                try db.cachedStatement(
+                    sql: """
+                        SELECT id, uid, flags, keywords, size, modSeq FROM message
+                        WHERE mailboxID = ? AND expunged = 0 AND uid >= ? AND uid <= ? ORDER BY uid
+                        """
+                ),
+                db
+            )
+            defer { select.reset() }
+            for range in ranges {
+                select.reset()
+                select.bind(1, mailbox.rawValue)
+                select.bind(2, Int64(range.lowerBound))
+                select.bind(3, Int64(range.upperBound))
+                while try select.step() {
+                    rows.append((select.int64(0), select.int64(1), select.int64(2), select.text(3), select.int64(4), select.int64(5)))
+                }
+            }
+            let updateFlags = RawStatement(
+                try db.cachedStatement(sql: "UPDATE message SET flags = ?, modSeq = ? WHERE id = ?"),
+                db
+            )
+            let updateBoth = RawStatement(
+                try db.cachedStatement(sql: "UPDATE message SET flags = ?, keywords = ?, modSeq = ? WHERE id = ?"),
+                db
+            )
+            // When the change is the same for every row (flags only, or a replacement), one UPDATE
+            // per UID range makes it inside SQLite, with the same test for "changes" as below;
+            // keyword additions and removals differ per row and are written row by row.
+            let bulkSQL: String?
+            let matchAll = "mailboxID = ?3 AND expunged = 0 AND uid >= ?4 AND uid <= ?5 AND modSeq <= ?6"
+            switch change {
+            case .add where changeKeywords.isEmpty:
+                bulkSQL = "UPDATE message SET flags = flags | ?1, modSeq = ?2 WHERE \(matchAll) AND (flags & ?1) != ?1"
+            case .remove where changeKeywords.isEmpty:
+                bulkSQL = "UPDATE message SET flags = flags & ~?1, modSeq = ?2 WHERE \(matchAll) AND (flags & ?1) != 0"
+            case .replace:
+                bulkSQL =
+                    "UPDATE message SET flags = ?1, keywords = ?7, modSeq = ?2 WHERE \(matchAll) AND (flags != ?1 OR keywords != ?7)"
+            default:
+                bulkSQL = nil
+            }
+            var changedCount = 0
+            var modSeq: Int64?
+            result.entries.reserveCapacity(rows.count)
             for row in rows {
+                let uid = UID(UInt32(truncatingIfNeeded: row.uid))
+                if let unchangedSince, row.modSeq > unchangedSince {
+                    result.modified.append(uid)
+                    continue
+                }
                 let oldFlags = MessageFlags(rawValue: row.flags)
-                let oldKeywords = row.keywords.isEmpty ? [] : row.keywords.split(separator: " ").map(String.init)
                 var flags = oldFlags
-                var newKeywords: [String]
+                var keywords = row.keywords
                 switch change {
                 case .add:
                     flags.formUnion(changeFlags)
-                    newKeywords = changeKeywords.isEmpty ? oldKeywords : Set(oldKeywords).union(changeKeywords).sorted()
+                    if !changeKeywords.isEmpty {
+                        keywords = Set(Self.split(row.keywords)).union(changeKeywords).sorted().joined(separator: " ")
+                    }
                 case .remove:
                     flags.subtract(changeFlags)
-                    newKeywords = changeKeywords.isEmpty ? oldKeywords : Set(oldKeywords).subtracting(changeKeywords).sorted()
+                    if !changeKeywords.isEmpty && !row.keywords.isEmpty {
+                        keywords = Set(Self.split(row.keywords)).subtracting(changeKeywords).sorted().joined(separator: " ")
+                    }
                 case .replace:
                     flags = changeFlags
-                    newKeywords = changeKeywords
+                    keywords = replacementKeywords
                 }
-                if flags == oldFlags && newKeywords == oldKeywords { continue }
+                let keywordsChanged = keywords != row.keywords
+                guard flags != oldFlags || keywordsChanged else {
+                    result.entries.append(
+                        FlagStoreEntry(
+                            uid: uid, id: MessageID(row.id), flags: flags, keywords: Self.split(keywords),
+                            modSeq: ModSeq(row.modSeq), changed: false
+                        )
+                    )
+                    continue
+                }
                 let seq: Int64
                 if let modSeq {
                     seq = modSeq
@@ -164,29 +229,67 @@ extension Account {
                 }
                 counts.subtract(.of(flags: oldFlags, size: row.size))
                 counts.add(.of(flags: flags, size: row.size))
-                try update.execute(arguments: [flags.rawValue, newKeywords.joined(separator: " "), seq, row.id])
-                let uid = UID(UInt32(truncatingIfNeeded: row.uid))
-                changed.append(
-                    MessageFlagsEntry(uid: uid, id: MessageID(row.id), flags: flags, keywords: newKeywords, modSeq: ModSeq(seq))
-                )
-                events.append(
-                    .flagsChanged(
-                        mailboxID: mailbox,
-                        uid: uid,
-                        flags: flags,
-                        keywords: newKeywords,
-                        modSeq: ModSeq(seq)
+                changedCount += 1
+                if bulkSQL != nil {
+                    // Written below, by range.
+                } else if keywordsChanged {
+                    updateBoth.bind(1, flags.rawValue)
+                    updateBoth.bind(2, keywords)
+                    updateBoth.bind(3, seq)
+                    updateBoth.bind(4, row.id)
+                    try updateBoth.run()
+                } else {
+                    updateFlags.bind(1, flags.rawValue)
+                    updateFlags.bind(2, seq)
+                    updateFlags.bind(3, row.id)
+                    try updateFlags.run()
+                }
+                let keywordList = Self.split(keywords)
+                result.entries.append(
+                    FlagStoreEntry(
+                        uid: uid, id: MessageID(row.id), flags: flags, keywords: keywordList, modSeq: ModSeq(seq),
+                        changed: true
                     )
                 )
+                events.append(
+                    .flagsChanged(mailboxID: mailbox, uid: uid, flags: flags, keywords: keywordList, modSeq: ModSeq(seq))
+                )
+            }
+            if let modSeq, let bulkSQL {
+                let update = RawStatement(try db.cachedStatement(sql: bulkSQL), db)
+                var written = 0
+                for range in ranges {
+                    update.bind(1, changeFlags.rawValue)
+                    update.bind(2, modSeq)
+                    update.bind(3, mailbox.rawValue)
+                    update.bind(4, Int64(range.lowerBound))
+                    update.bind(5, Int64(range.upperBound))
+                    update.bind(6, unchangedSince ?? Int64.max)
+                    if case .replace = change { update.bind(7, replacementKeywords) }
+                    try update.run()
+                    written += update.changes
+                }
+                // The rows were read in this transaction, so the UPDATE must find exactly those.
+                guard written == changedCount else {
+                    throw StoreError(
+                        .database, account: account, "changing flags: \(written) rows written, \(changedCount) expected"
+                    )
+                }
             }
             if let modSeq {
                 box.counts = counts
                 box.modSeq = modSeq
                 try box.update(db)
                 events.append(.mailboxCounts(mailbox, counts))
+                result.modSeq = ModSeq(modSeq)
             }
-            return changed
+            return result
         }
+    }
+
+    /// A stored keyword list (space-separated) as an array; no work for the usual empty one.
+    static func split(_ keywords: String) -> [String] {
+        keywords.isEmpty ? [] : keywords.split(separator: " ").map(String.init)
     }
 
     /// Sorted UIDs as closed ranges of consecutive numbers.

@@ -20,7 +20,8 @@ final class OtherProcessChanges: Sendable {
         for event in events {
             switch event {
             case .messageAdded(_, _, _, _, _, let m), .messagesRemoved(_, _, let m), .flagsChanged(_, _, _, _, let m):
-                seqs.append(m.rawValue)
+                // A transaction's events share its MODSEQ: STORE 1:* gives thousands of one value.
+                if seqs.last != m.rawValue { seqs.append(m.rawValue) }
             default:
                 continue
             }

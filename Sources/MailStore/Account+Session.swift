@@ -5,23 +5,54 @@ import Synchronization
 /// A mailbox's state read in one transaction: what a session needs when it opens the mailbox
 /// (IMAP SELECT), and the account's MODSEQ at that moment, so that change events it receives
 /// afterwards can be told apart: those with a MODSEQ at or below `highestModSeq` are already in
-/// `messages`.
+/// `uids`.
 public struct MailboxSnapshot: Sendable {
     public var mailbox: Mailbox
-    public var messages: [MessageFlagsEntry]
+    /// The live messages' UIDs, ascending.
+    public var uids: [UID]
+    /// The keywords set on any of them.
+    public var keywords: Set<String>
+    /// The index in `uids` of the first message without `\Seen`.
+    public var firstUnseen: Int?
     public var highestModSeq: ModSeq
 }
 
 extension Account {
-    /// The mailbox, its messages' UIDs and flags, and the account's MODSEQ, from one read
-    /// transaction.
+    /// The mailbox, its messages' UIDs, their keywords and first unseen message, and the
+    /// account's MODSEQ, from one read transaction. This runs over every message of the
+    /// mailbox at each IMAP SELECT, so it reads through SQLite's C API and keeps no per-message
+    /// flags.
     public func snapshot(of mailbox: MailboxID) async throws(StoreError) -> MailboxSnapshot {
         let account = self.name
         return try await self.read("reading mailbox") { db in
             let box = try Self.mailboxRecord(db, mailbox, account: account).value
-            let entries = try Self.flagEntries(db, mailbox, capacity: Int(box.counts.total + box.counts.deleted))
+            let rows = RawStatement(
+                try db.cachedStatement(
+                    sql: "SELECT uid, flags, keywords FROM message WHERE mailboxID = ? AND expunged = 0 ORDER BY uid"
+                ),
+                db
+            )
+            defer { rows.reset() }
+            rows.bind(1, mailbox.rawValue)
+            var uids: [UID] = []
+            uids.reserveCapacity(Int(box.counts.total + box.counts.deleted))
+            var keywords = Set<String>()
+            var lastKeywords = ""
+            var firstUnseen: Int?
+            let seen = MessageFlags.seen.rawValue
+            while try rows.step() {
+                if firstUnseen == nil && rows.int64(1) & seen == 0 { firstUnseen = uids.count }
+                uids.append(UID(UInt32(truncatingIfNeeded: rows.int64(0))))
+                let text = rows.text(2)
+                if !text.isEmpty && text != lastKeywords {
+                    keywords.formUnion(Self.split(text))
+                    lastKeywords = text
+                }
+            }
             let highest = try Int64.fetchOne(db, sql: "SELECT highestModSeq FROM syncState WHERE id = 1") ?? 0
-            return MailboxSnapshot(mailbox: box, messages: entries, highestModSeq: ModSeq(highest))
+            return MailboxSnapshot(
+                mailbox: box, uids: uids, keywords: keywords, firstUnseen: firstUnseen, highestModSeq: ModSeq(highest)
+            )
         }
     }
 
@@ -76,12 +107,14 @@ extension Account {
     /// What IMAP FETCH needs of the live messages with UIDs in `ranges`, in UID order, in one
     /// query: UID, flags, keywords, MODSEQ, internal date and size (no delivery metadata), and
     /// the parts of their stored ``MessageStructure`` asked for (for messages that have one; a
-    /// part not asked for is left empty).
+    /// part not asked for is left empty). With `changedSince`, only messages whose MODSEQ is
+    /// above it (RFC 7162 3.1.4.1, CHANGEDSINCE).
     public func fetchRows(
         in mailbox: MailboxID,
         uidRanges ranges: [ClosedRange<UInt32>],
         envelopes: Bool,
-        bodyStructures: Bool
+        bodyStructures: Bool,
+        changedSince: Int64? = nil
     ) async throws(StoreError) -> (messages: [StoredMessage], structures: [UInt32: MessageStructure]) {
         guard !ranges.isEmpty else { return ([], [:]) }
         return try await self.read("listing messages") { db in
@@ -97,9 +130,10 @@ extension Account {
                     sql: """
                         SELECT m.id, m.uid, m.modSeq, m.flags, m.keywords, m.received, m.size, m.saveDate\(columns)
                         FROM message m \(join)
-                        WHERE m.mailboxID = ? AND m.expunged = 0 AND m.uid >= ? AND m.uid <= ? ORDER BY m.uid
+                        WHERE m.mailboxID = ? AND m.expunged = 0 AND m.uid >= ? AND m.uid <= ? AND m.modSeq > ?
+                        ORDER BY m.uid
                         """,
-                    arguments: [mailbox.rawValue, Int64(range.lowerBound), Int64(range.upperBound)]
+                    arguments: [mailbox.rawValue, Int64(range.lowerBound), Int64(range.upperBound), changedSince ?? -1]
                 )
                 while let row = try rows.next() {
                     let uid = UInt32(truncatingIfNeeded: row[1] as Int64)

@@ -194,6 +194,27 @@ public enum FlagChange: Hashable, Sendable {
     case replace(MessageFlags, keywords: [String] = [])
 }
 
+/// One message of a flag change's set, after the change.
+public struct FlagStoreEntry: Hashable, Sendable {
+    public var uid: UID
+    public var id: MessageID
+    public var flags: MessageFlags
+    public var keywords: [String]
+    public var modSeq: ModSeq
+    /// Whether this change altered the message (and gave it the new MODSEQ).
+    public var changed: Bool
+}
+
+/// What ``Account/storeFlags(in:uidRanges:_:unchangedSince:)`` did.
+public struct FlagStoreResult: Sendable {
+    /// The live messages of the set that passed the UNCHANGEDSINCE test, in UID order.
+    public var entries: [FlagStoreEntry] = []
+    /// Messages left alone because their MODSEQ was above UNCHANGEDSINCE (RFC 7162 3.1.3).
+    public var modified: [UID] = []
+    /// The MODSEQ the changed messages got; nil when nothing changed.
+    public var modSeq: ModSeq?
+}
+
 /// One change in an account, published in commit order to every subscriber.
 public enum ChangeEvent: Hashable, Sendable {
     case mailboxAdded(Mailbox)

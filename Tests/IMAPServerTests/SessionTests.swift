@@ -314,6 +314,36 @@ import Testing
         #expect(r[2].untagged == ["* 1 FETCH (UID 1)", "* 2 FETCH (UID 3)"])
     }
 
+    /// A session's own flag changes (STORE, and FETCH of BODY[] setting \Seen) are shown once,
+    /// in the command's responses, and not again when their change events come back; another
+    /// session sees each of them.
+    @Test func ownFlagChangesAreNotShownTwice() async throws {
+        let server = try await TestServer.start()
+        let port = server.port
+        let r = try await withClient(port: port) { a in
+            _ = a.login()
+            _ = a.append("INBOX", testMessage(subject: "first"))
+            _ = a.append("INBOX", testMessage(subject: "second"))
+            let b = try TestClient(port: port)
+            defer { b.close() }
+            _ = b.login()
+            _ = b.command("SELECT INBOX")
+            _ = a.command("SELECT INBOX")
+            let store = a.command("STORE 1:2 +FLAGS (\\Flagged)")
+            let fetch = a.command("FETCH 2 (BODY[])")
+            Thread.sleep(forTimeInterval: 0.2)
+            let noop = a.command("NOOP")
+            let other = b.command("NOOP")
+            return [store, fetch, noop, other]
+        }
+        await server.stop()
+        #expect(r[0].untagged == ["* 1 FETCH (FLAGS (\\Flagged))", "* 2 FETCH (FLAGS (\\Flagged))"])
+        #expect(r[1].untagged.contains { $0.contains("\\Seen") })
+        #expect(!r[2].untagged.contains { $0.contains("FETCH") })
+        #expect(r[3].untagged.contains("* 1 FETCH (UID 1 FLAGS (\\Recent \\Flagged))"))
+        #expect(r[3].untagged.contains("* 2 FETCH (UID 2 FLAGS (\\Recent \\Seen \\Flagged))"))
+    }
+
     @Test func idleSeesADeliveryAtOnce() async throws {
         let server = try await TestServer.start()
         let backend = server.backend

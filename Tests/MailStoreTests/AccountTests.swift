@@ -155,6 +155,94 @@ import Testing
         #expect(since.vanished == [b.uid])
     }
 
+    /// storeFlags against a model of what each change must do: the changes made inside SQLite
+    /// (flags only, replacements) and those written row by row (keyword additions and removals)
+    /// give the same flags, keywords, MODSEQs and counts, and UNCHANGEDSINCE leaves newer
+    /// messages alone.
+    @Test func storeFlagsMatchesModel() async throws {
+        let dir = try TemporaryDirectory()
+        let account = try await makeAccount(dir)
+        let box = try await inbox(account)
+        struct Model: Equatable {
+            var flags: MessageFlags
+            var keywords: [String]
+            var modSeq: ModSeq
+        }
+        var model: [UID: Model] = [:]
+        let starts: [(MessageFlags, [String])] = [([], []), ([.seen], ["work"]), ([.flagged], []), ([.seen, .deleted], ["a", "b"])]
+        for n in 0..<8 {
+            let (flags, keywords) = starts[n % starts.count]
+            let d = try await account.deliver(sampleMessage(n), to: box, flags: flags, keywords: keywords, received: 0)
+            model[d.uid] = Model(flags: flags, keywords: keywords, modSeq: d.modSeq)
+        }
+        let all = [UInt32(1)...UInt32(8)]
+        let steps: [(FlagChange, [ClosedRange<UInt32>], Bool)] = [
+            (.add([.seen]), all, false),
+            (.remove([.seen]), [2...3, 6...7], false),
+            (.add([.answered], keywords: ["Work", "new"]), all, false),
+            (.remove([], keywords: ["work"]), [1...4], false),
+            (.replace([.flagged], keywords: ["z", "a"]), [5...8], false),
+            (.add([.flagged]), all, false),
+            (.remove([.flagged, .answered]), all, true),
+            (.replace([], keywords: []), [1...2], true),
+        ]
+        for (step, (change, ranges, conditional)) in steps.enumerated() {
+            let before = try await account.highestModSeq()
+            // Messages 1-4 are "modified" for the conditional steps: they are changed just before.
+            var since: Int64?
+            if conditional {
+                since = before.rawValue
+                let marker: MessageFlags = step % 2 == 0 ? [.draft] : [.draft, .seen]
+                let touched = try await account.setFlags(in: box, uids: (1...4).map { UID($0) }, .replace(marker))
+                #expect(touched.count == 4, "step \(step)")
+                for entry in touched { model[entry.uid] = Model(flags: marker, keywords: [], modSeq: entry.modSeq) }
+            }
+            let result = try await account.storeFlags(in: box, uidRanges: ranges, change, unchangedSince: since)
+            let uids = ranges.flatMap { $0 }.map { UID($0) }
+            var expectedModified: [UID] = []
+            var expectedChanged: [UID] = []
+            for uid in uids {
+                guard var m = model[uid] else { continue }
+                if let since, m.modSeq.rawValue > since {
+                    expectedModified.append(uid)
+                    continue
+                }
+                var flags = m.flags
+                var keywords = m.keywords
+                switch change {
+                case .add(let f, let k):
+                    flags.formUnion(f)
+                    keywords = Set(keywords).union(k.map { $0.lowercased() }).sorted()
+                case .remove(let f, let k):
+                    flags.subtract(f)
+                    keywords = Set(keywords).subtracting(k.map { $0.lowercased() }).sorted()
+                case .replace(let f, let k):
+                    flags = f
+                    keywords = Set(k.map { $0.lowercased() }).sorted()
+                }
+                if flags != m.flags || keywords != m.keywords {
+                    expectedChanged.append(uid)
+                    m.flags = flags
+                    m.keywords = keywords
+                    m.modSeq = try #require(result.modSeq, "step \(step)")
+                    model[uid] = m
+                }
+            }
+            #expect(result.modified == expectedModified, "step \(step)")
+            #expect(result.entries.filter(\.changed).map(\.uid) == expectedChanged, "step \(step)")
+            #expect(result.entries.count + result.modified.count == uids.count, "step \(step)")
+            #expect((result.modSeq == nil) == expectedChanged.isEmpty, "step \(step)")
+            for entry in result.entries {
+                #expect(Model(flags: entry.flags, keywords: entry.keywords, modSeq: entry.modSeq) == model[entry.uid], "step \(step)")
+            }
+            let stored = try await account.messageFlags(in: box)
+            for entry in stored {
+                #expect(Model(flags: entry.flags, keywords: entry.keywords, modSeq: entry.modSeq) == model[entry.uid], "step \(step) \(entry.uid)")
+            }
+            try await self.expectExactCounts(account, [box])
+        }
+    }
+
     private func expectExactCounts(_ account: Account, _ boxes: [MailboxID]) async throws {
         for box in boxes {
             let stored = try await account.mailbox(box).counts
