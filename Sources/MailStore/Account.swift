@@ -70,14 +70,6 @@ public final class Account: Sendable {
             config.maximumReaderCount = 3
             config.prepareDatabase { db in
                 try db.execute(sql: "PRAGMA cache_size = -1024")
-                if !db.configuration.readonly {
-                    // The writer keeps a large transaction's changed pages in memory until the
-                    // commit instead of spilling them to the WAL whenever the 1 MB cache fills:
-                    // STORE 1:* on a large mailbox otherwise writes the pages it keeps changing
-                    // (the MODSEQ index's last ones) to the WAL again and again. The cache shrinks
-                    // back to its size once the pages are clean.
-                    try db.execute(sql: "PRAGMA cache_spill = OFF")
-                }
                 // A commit is on disk when it returns: the WAL is fsynced at every commit.
                 try db.execute(sql: "PRAGMA synchronous = FULL")
             }
