@@ -191,10 +191,13 @@ extension Account {
                     // One I/O call per slice: its reads run back to back on one queue.
                     let read: [[UInt8]?] = await withCheckedContinuation { continuation in
                         io.async {
+                            let root = FileIO.openDirectory(layout.messageRoot)
+                            defer { FileIO.closeDirectory(root) }
                             continuation.resume(
                                 returning: slice.indices.map { i in
                                     let hint = hints.isEmpty ? 0 : Int(clamping: hints[i])
-                                    return try? FileIO.readAll(layout.messagePath(slice[i]), sizeHint: hint)
+                                    if root < 0 { return try? FileIO.readAll(layout.messagePath(slice[i]), sizeHint: hint) }
+                                    return try? FileIO.readMessage(slice[i], in: root, sizeHint: hint)
                                 }
                             )
                         }

@@ -49,6 +49,44 @@ struct AccountLayout: Sendable {
     func messagePath(_ id: MessageID) -> String {
         self.bucketDir(id) + "/" + String(id.rawValue)
     }
+
+    /// `<bucket>/<id>`, the message's path relative to `messageRoot`, as a NUL-terminated C
+    /// string for openat(2), made without Strings: FETCH of a large mailbox opens one per
+    /// message. `body` gets a pointer valid only during the call.
+    static func withRelativeMessagePath<T>(_ id: MessageID, _ body: (UnsafePointer<CChar>) -> T) -> T {
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 48) { buffer in
+            var n = 0
+            func put(_ c: UInt8) {
+                buffer[n] = CChar(bitPattern: c)
+                n += 1
+            }
+            // The bucket: hexadecimal, at least four digits.
+            let bucket = UInt64(id.rawValue / Self.filesPerBucket)
+            var width = 4
+            while width < 16 && bucket >> (4 * UInt64(width)) != 0 { width += 1 }
+            for shift in stride(from: width - 1, through: 0, by: -1) {
+                let d = UInt8((bucket >> (4 * UInt64(shift))) & 0xF)
+                put(d < 10 ? UInt8(ascii: "0") + d : UInt8(ascii: "a") + d - 10)
+            }
+            put(UInt8(ascii: "/"))
+            // The id: decimal.
+            var v = UInt64(id.rawValue)
+            if v == 0 { put(UInt8(ascii: "0")) }
+            let start = n
+            while v > 0 {
+                put(UInt8(ascii: "0") + UInt8(v % 10))
+                v /= 10
+            }
+            var (i, j) = (start, n - 1)
+            while i < j {
+                buffer.swapAt(i, j)
+                i += 1
+                j -= 1
+            }
+            put(0)
+            return body(UnsafePointer(buffer.baseAddress!))
+        }
+    }
 }
 
 /// Thin, throwing wrappers over the POSIX calls the store needs for durable files.
@@ -172,6 +210,30 @@ enum FileIO {
             throw Failure(operation: "open", path: path, errno: errno)
         }
         defer { close(fd) }
+        return try self.readAll(fd: fd, path, sizeHint: sizeHint)
+    }
+
+    /// A message file, opened relative to the open directory `messageRoot` (openat(2), so the
+    /// kernel walks two path components instead of the whole path).
+    static func readMessage(_ id: MessageID, in messageRoot: Int32, sizeHint: Int) throws(Failure) -> [UInt8] {
+        let fd = AccountLayout.withRelativeMessagePath(id) { openat(messageRoot, $0, O_RDONLY | O_CLOEXEC) }
+        if fd < 0 {
+            throw Failure(operation: "open", path: "message \(id.rawValue)", errno: errno)
+        }
+        defer { close(fd) }
+        return try self.readAll(fd: fd, "message \(id.rawValue)", sizeHint: sizeHint)
+    }
+
+    /// A directory opened for openat(2); -1 when it cannot be opened.
+    static func openDirectory(_ path: String) -> Int32 {
+        open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+    }
+
+    static func closeDirectory(_ fd: Int32) {
+        if fd >= 0 { close(fd) }
+    }
+
+    private static func readAll(fd: Int32, _ path: @autoclosure () -> String, sizeHint: Int) throws(Failure) -> [UInt8] {
         var capacity = max(sizeHint + 1, 4096)
         var result: [UInt8] = []
         var count = 0
@@ -199,10 +261,14 @@ enum FileIO {
                 break
             }
             if n == 0 { break }
+            let asked = result.count - count
             count += n
+            // A regular file read short ends there: with the file exactly the stored size, the
+            // second read that would return 0 is skipped (files never change once written).
+            if n < asked && sizeHint > 0 && count == sizeHint { break }
         }
         if failure != 0 {
-            throw Failure(operation: "read", path: path, errno: failure)
+            throw Failure(operation: "read", path: path(), errno: failure)
         }
         result.removeSubrange(count...)
         return result

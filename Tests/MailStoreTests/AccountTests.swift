@@ -77,6 +77,28 @@ import Testing
     func messagePathScheme(id: Int64, bucket: String) {
         let layout = AccountLayout(dataDir: "/d", name: "a")
         #expect(layout.messagePath(MessageID(id)) == "/d/accounts/a/msg/\(bucket)/\(id)")
+        // The relative form FETCH opens with openat(2) names the same file.
+        let relative = AccountLayout.withRelativeMessagePath(MessageID(id)) { String(cString: $0) }
+        #expect(relative == "\(bucket)/\(id)")
+    }
+
+    /// Message files read by FETCH (openat under msg/, with the stored size as a hint) come back
+    /// whole whether the hint is right, too small, too large or missing.
+    @Test(arguments: [0, 1, 4095, 4096, 4097, 70_000])
+    func messageFilesReadWhole(size: Int) throws {
+        let dir = try TemporaryDirectory()
+        let layout = AccountLayout(dataDir: dir.path, name: "a")
+        let id = MessageID(4097)
+        try FileIO.makeDirectories(layout.bucketDir(id))
+        let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        try FileIO.writeSynced(layout.messagePath(id), bytes)
+        let root = FileIO.openDirectory(layout.messageRoot)
+        defer { FileIO.closeDirectory(root) }
+        #expect(root >= 0)
+        for hint in [0, size, max(0, size - 1), size + 1, size * 2] {
+            #expect(try FileIO.readMessage(id, in: root, sizeHint: hint) == bytes, "hint \(hint)")
+        }
+        #expect(throws: FileIO.Failure.self) { try FileIO.readMessage(MessageID(5), in: root, sizeHint: 0) }
     }
 
     @Test func uidsIncreaseAndAreNeverReused() async throws {
