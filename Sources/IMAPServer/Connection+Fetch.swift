@@ -96,7 +96,9 @@ extension IMAPConnection {
                         }
                     }
                     // This FETCH shows every message it changed: the change's events are not shown again.
-                    if let own = changed.first?.modSeq { self.selected?.ownModSeqs.append(own.rawValue) }
+                    if let own = changed.first?.modSeq {
+                        self.selected?.noteOwnFlagChange(own.rawValue, changed.map(\.uid.rawValue))
+                    }
                 } catch {
                     return self.storeFailure(error, "fetch")
                 }

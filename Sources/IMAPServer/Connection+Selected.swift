@@ -25,10 +25,40 @@ struct SelectedMailbox {
     /// The keywords the client was told of in the last FLAGS response (RFC 9051 7.3.5).
     var keywords: Set<String> = []
 
-    /// The MODSEQs of this session's own flag changes (STORE, FETCH setting `\Seen`) whose
-    /// events have not come back yet: the client was shown (or, with .SILENT, set) every flag
-    /// they changed, so those events are skipped. One entry per command, not per message.
-    var ownModSeqs: [Int64] = []
+    /// This session's own flag changes (STORE, FETCH setting `\Seen`) whose events may not all
+    /// have come back yet: the MODSEQ each gave and the UIDs it changed, as ranges. The client
+    /// was shown (or, with .SILENT, set) those states, so a flag event for one of those UIDs at
+    /// or below that MODSEQ is old news: the change's own event, or another session's earlier
+    /// one still queued, which must not show a lower MODSEQ after the higher one (RFC 7162 3.1).
+    /// One entry per command, not per message.
+    var ownFlagChanges: [(modSeq: Int64, uids: [ClosedRange<UInt32>])] = []
+
+    /// Records an own flag change of the (ascending) `uids` at `modSeq`.
+    mutating func noteOwnFlagChange(_ modSeq: Int64, _ uids: some Sequence<UInt32>) {
+        var ranges: [ClosedRange<UInt32>] = []
+        for uid in uids {
+            if let last = ranges.last, last.upperBound &+ 1 == uid {
+                ranges[ranges.count - 1] = last.lowerBound...uid
+            } else {
+                ranges.append(uid...uid)
+            }
+        }
+        if !ranges.isEmpty { self.ownFlagChanges.append((modSeq, ranges)) }
+    }
+
+    /// Whether an own flag change already showed `uid` in a state as new as `modSeq`.
+    func shownByOwnFlagChange(_ uid: UInt32, _ modSeq: Int64) -> Bool {
+        for change in self.ownFlagChanges where change.modSeq >= modSeq {
+            var lo = 0
+            var hi = change.uids.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if change.uids[mid].upperBound < uid { lo = mid + 1 } else { hi = mid }
+            }
+            if lo < change.uids.count && change.uids[lo].contains(uid) { return true }
+        }
+        return false
+    }
 
     /// The MODSEQ of the last change event taken from the queue: events come in commit order, so
     /// `reported` entries at or below it can no longer suppress anything.
@@ -259,8 +289,9 @@ extension IMAPConnection {
                 if let reported = self.selected?.reported, !reported.isEmpty {
                     self.selected?.reported = reported.filter { $0.value > last }
                 }
-                if self.selected?.ownModSeqs.isEmpty == false {
-                    self.selected?.ownModSeqs.removeAll { $0 <= last }
+                // Every event at or below `last` has been taken (they come in commit order).
+                if self.selected?.ownFlagChanges.isEmpty == false {
+                    self.selected?.ownFlagChanges.removeAll { $0.modSeq <= last }
                 }
             }
         }
@@ -295,7 +326,7 @@ extension IMAPConnection {
                 self.expungeFromView(&sel, present.map(\.rawValue))
             case .flagsChanged(let mailboxID, let uid, let flags, let keywords, let modSeq):
                 guard mailboxID == sel.id, modSeq.rawValue > sel.snapshotModSeq, wantFlags,
-                    !sel.ownModSeqs.contains(modSeq.rawValue), let i = sel.index(of: uid.rawValue)
+                    !sel.shownByOwnFlagChange(uid.rawValue, modSeq.rawValue), let i = sel.index(of: uid.rawValue)
                 else { continue }
                 if let reported = sel.reported[uid.rawValue], reported >= modSeq.rawValue { continue }
                 sel.reported[uid.rawValue] = modSeq.rawValue
@@ -520,7 +551,9 @@ extension IMAPConnection {
         // The view is taken out while it changes, so its arrays are not copied.
         var current = self.selected ?? sel
         self.selected = nil
-        if let own = result.modSeq { current.ownModSeqs.append(own.rawValue) }
+        if let own = result.modSeq {
+            current.noteOwnFlagChange(own.rawValue, result.entries.lazy.filter(\.changed).map(\.uid.rawValue))
+        }
         let withUID = command.uid || self.qresync
         // New keywords are announced (FLAGS) once, before any FETCH that shows them.
         if !command.silent {

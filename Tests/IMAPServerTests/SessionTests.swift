@@ -344,6 +344,48 @@ import Testing
         #expect(r[3].untagged.contains("* 2 FETCH (UID 2 FLAGS (\\Recent \\Seen \\Flagged))"))
     }
 
+    /// Another session's change still queued when this session changes the same message is not
+    /// shown after the newer state: MODSEQ never goes down for a message (RFC 7162 3.1; imaptest's
+    /// QRESYNC stress found it). Two sessions change one message as fast as they can; the one
+    /// watched must see its MODSEQs only rise.
+    @Test func queuedOlderChangeDoesNotFollowOwnNewerOne() async throws {
+        let server = try await TestServer.start()
+        let port = server.port
+        let lines = try await withClient(port: port) { a in
+            _ = a.login()
+            _ = a.append("INBOX", testMessage(subject: "first"))
+            _ = a.command("SELECT INBOX (CONDSTORE)")
+            let b = try TestClient(port: port)
+            _ = b.login()
+            _ = b.command("SELECT INBOX (CONDSTORE)")
+            let done = DispatchSemaphore(value: 0)
+            let other = Thread {
+                for i in 0..<300 {
+                    _ = b.command(i % 2 == 0 ? "STORE 1 +FLAGS.SILENT (\\Answered)" : "STORE 1 -FLAGS.SILENT (\\Answered)")
+                }
+                b.close()
+                done.signal()
+            }
+            other.start()
+            var seen: [String] = []
+            for i in 0..<300 {
+                seen += a.command(i % 2 == 0 ? "STORE 1 +FLAGS (\\Flagged)" : "STORE 1 -FLAGS (\\Flagged)").untagged
+            }
+            done.wait()
+            seen += a.command("NOOP").untagged
+            return seen
+        }
+        await server.stop()
+        let shown = lines.compactMap { line -> Int? in
+            guard line.hasPrefix("* 1 FETCH"), let open = line.range(of: "MODSEQ (") else { return nil }
+            return Int(line[open.upperBound...].prefix { $0.isNumber })
+        }
+        #expect(shown.count >= 300)
+        let drops = zip(shown, shown.dropFirst()).filter { $0.1 < $0.0 }
+        let dropCount = drops.count
+        #expect(dropCount == 0, "MODSEQ went down for message 1: \(Array(drops.prefix(5)))")
+    }
+
     @Test func idleSeesADeliveryAtOnce() async throws {
         let server = try await TestServer.start()
         let backend = server.backend
