@@ -40,7 +40,7 @@ extension IMAPConnection {
         }
         let useStructures = onlyCached && !self.utf8Accept
         var messages: [StoredMessage]
-        var structures: [UInt32: MessageStructure] = [:]
+        var structures: [MessageStructure?] = []
         do {
             (messages, structures) = try await account.fetchRows(
                 in: sel.id,
@@ -116,41 +116,47 @@ extension IMAPConnection {
         if !itemsWithFlags.contains(.flags) { itemsWithFlags.append(.flags) }
         if self.condstore && !itemsWithFlags.contains(.modSeq) { itemsWithFlags.append(.modSeq) }
         // Files are read a chunk ahead, while the previous chunk is encoded and sent.
+        let rows = messages
+        let stored = structures
+        // `structures` is aligned with `rows`, or empty when no structure was asked for.
+        func structure(_ j: Int) -> MessageStructure? { stored.isEmpty ? nil : stored[j] }
         let chunkSize = 256
-        let chunks = stride(from: 0, to: messages.count, by: chunkSize).map {
-            messages[$0..<min(messages.count, $0 + chunkSize)]
-        }
+        let chunks = stride(from: 0, to: rows.count, by: chunkSize).map { $0..<min(rows.count, $0 + chunkSize) }
         func startReading(_ k: Int) -> Task<[[UInt8]?], Never>? {
             guard needsFile, k < chunks.count else { return nil }
-            let wanted = chunks[k].filter { structures[$0.uid.rawValue] == nil }
+            let wanted = chunks[k].filter { structure($0) == nil }
             guard !wanted.isEmpty else { return nil }
-            let ids = wanted.map(\.id)
-            let sizes = wanted.map(\.size)
+            let ids = wanted.map { rows[$0].id }
+            let sizes = wanted.map { rows[$0].size }
             return Task { await account.readMessageFiles(ids, sizes: sizes) }
         }
+        // Rows and the view are both in UID order: one walk finds each message's number.
+        let view = sel.uids
+        var position = 0
         var nextRead = startReading(0)
-        for (k, chunk) in chunks.enumerated() {
-            let uncached = chunk.filter { structures[$0.uid.rawValue] == nil }
+        for k in chunks.indices {
             let reading = nextRead
             nextRead = startReading(k + 1)
+            // One entry per row of the chunk without a stored structure, in order.
             let read: [[UInt8]?] = await reading?.value ?? []
-            var files: [UInt32: [UInt8]] = [:]
-            for (m, bytes) in zip(uncached, read) {
-                files[m.uid.rawValue] = bytes
-            }
-            for m in chunk {
-                guard let i = self.selected?.index(of: m.uid.rawValue) else { continue }
+            var nextFile = 0
+            for j in chunks[k] {
+                let m = rows[j]
+                let structure = structure(j)
                 var bytes: [UInt8] = []
-                let structure = structures[m.uid.rawValue]
+                var missing = false
                 if needsFile && structure == nil {
-                    // Gone meanwhile: expunged by another session; its EXPUNGE comes later.
-                    guard let b = files[m.uid.rawValue] else { continue }
-                    bytes = b
+                    // nil: gone meanwhile, expunged by another session; its EXPUNGE comes later.
+                    if let b = read[nextFile] { bytes = b } else { missing = true }
+                    nextFile += 1
                 }
+                let uid = m.uid.rawValue
+                while position < view.count && view[position] < uid { position += 1 }
+                guard !missing, position < view.count, view[position] == uid else { continue }
                 let message = needsParse && structure == nil ? Message(parsing: bytes) : nil
-                let addFlags = !seenChanged.isEmpty && seenChanged.contains(m.uid.rawValue)
+                let addFlags = !seenChanged.isEmpty && seenChanged.contains(uid)
                 if let error = self.writeFetch(
-                    seq: i + 1,
+                    seq: position + 1,
                     m,
                     bytes,
                     message,
@@ -186,7 +192,9 @@ extension IMAPConnection {
             // (Mutated in place: a copy of the view per message would cost quadratic time.)
             self.selected?.noteReported(m.uid.rawValue, m.modSeq.rawValue)
         }
-        let recent = self.selected?.recent.contains(m.uid.rawValue) ?? false
+        // (Most views have no \Recent message: no hashing then.)
+        var recent = false
+        if let set = self.selected?.recent, !set.isEmpty { recent = set.contains(m.uid.rawValue) }
         // The encoder is moved out while this response is written: the connection's property
         // would be checked for exclusive access at every one of the many small writes.
         var out = self.out

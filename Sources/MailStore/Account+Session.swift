@@ -106,56 +106,62 @@ extension Account {
 
     /// What IMAP FETCH needs of the live messages with UIDs in `ranges`, in UID order, in one
     /// query: UID, flags, keywords, MODSEQ, internal date and size (no delivery metadata), and
-    /// the parts of their stored ``MessageStructure`` asked for (for messages that have one; a
-    /// part not asked for is left empty). With `changedSince`, only messages whose MODSEQ is
-    /// above it (RFC 7162 3.1.4.1, CHANGEDSINCE).
+    /// the parts of their stored ``MessageStructure`` asked for (`structures[i]` belongs to
+    /// `messages[i]`; nil for a message stored without one, and a part not asked for is left
+    /// empty; the array is empty when no part is asked for). With `changedSince`, only messages
+    /// whose MODSEQ is above it (RFC 7162 3.1.4.1, CHANGEDSINCE). FETCH 1:* of a large mailbox
+    /// reads every row, so this goes through SQLite's C API.
     public func fetchRows(
         in mailbox: MailboxID,
         uidRanges ranges: [ClosedRange<UInt32>],
         envelopes: Bool,
         bodyStructures: Bool,
         changedSince: Int64? = nil
-    ) async throws(StoreError) -> (messages: [StoredMessage], structures: [UInt32: MessageStructure]) {
-        guard !ranges.isEmpty else { return ([], [:]) }
+    ) async throws(StoreError) -> (messages: [StoredMessage], structures: [MessageStructure?]) {
+        guard !ranges.isEmpty else { return ([], []) }
         return try await self.read("listing messages") { db in
             var messages: [StoredMessage] = []
-            var found: [UInt32: MessageStructure] = [:]
+            var found: [MessageStructure?] = []
             let structures = envelopes || bodyStructures
             let columns =
                 structures ? ", s.rowid, " + (envelopes ? "s.envelope" : "NULL") + ", " + (bodyStructures ? "s.bodyStructure" : "NULL") : ""
             let join = structures ? "LEFT JOIN messageStructure s ON s.rowid = m.id" : ""
-            for range in ranges {
-                let rows = try Row.fetchCursor(
-                    db,
+            let rows = RawStatement(
+                try db.cachedStatement(
                     sql: """
                         SELECT m.id, m.uid, m.modSeq, m.flags, m.keywords, m.received, m.size, m.saveDate\(columns)
                         FROM message m \(join)
                         WHERE m.mailboxID = ? AND m.expunged = 0 AND m.uid >= ? AND m.uid <= ? AND m.modSeq > ?
                         ORDER BY m.uid
-                        """,
-                    arguments: [mailbox.rawValue, Int64(range.lowerBound), Int64(range.upperBound), changedSince ?? -1]
-                )
-                while let row = try rows.next() {
-                    let uid = UInt32(truncatingIfNeeded: row[1] as Int64)
-                    let keywords: String = row[4]
+                        """
+                ),
+                db
+            )
+            defer { rows.reset() }
+            for range in ranges {
+                rows.reset()
+                rows.bind(1, mailbox.rawValue)
+                rows.bind(2, Int64(range.lowerBound))
+                rows.bind(3, Int64(range.upperBound))
+                rows.bind(4, changedSince ?? -1)
+                while try rows.step() {
                     messages.append(
                         StoredMessage(
-                            id: MessageID(row[0]),
+                            id: MessageID(rows.int64(0)),
                             mailboxID: mailbox,
-                            uid: UID(uid),
-                            modSeq: ModSeq(row[2]),
-                            flags: MessageFlags(rawValue: row[3]),
-                            keywords: keywords.isEmpty ? [] : keywords.split(separator: " ").map(String.init),
-                            received: row[5],
-                            size: row[6],
-                            saveDate: row[7]
+                            uid: UID(UInt32(truncatingIfNeeded: rows.int64(1))),
+                            modSeq: ModSeq(rows.int64(2)),
+                            flags: MessageFlags(rawValue: rows.int64(3)),
+                            keywords: Self.split(rows.text(4)),
+                            received: rows.int64(5),
+                            size: rows.int64(6),
+                            saveDate: rows.isNull(7) ? nil : rows.int64(7)
                         )
                     )
-                    if structures, !row.hasNull(atIndex: 8) {
-                        func bytes(_ i: Int) throws -> [UInt8] {
-                            try row.withUnsafeData(atIndex: i) { data in data.map { [UInt8]($0) } ?? [] }
-                        }
-                        found[uid] = MessageStructure(envelope: try bytes(9), bodyStructure: try bytes(10))
+                    if structures {
+                        found.append(
+                            rows.isNull(8) ? nil : MessageStructure(envelope: rows.blob(9), bodyStructure: rows.blob(10))
+                        )
                     }
                 }
             }

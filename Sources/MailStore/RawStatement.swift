@@ -58,6 +58,17 @@ struct RawStatement {
         sqlite3_column_int64(self.handle, column)
     }
 
+    func isNull(_ column: Int32) -> Bool {
+        sqlite3_column_type(self.handle, column) == SQLITE_NULL
+    }
+
+    /// A blob column's bytes; empty for an empty or NULL value.
+    func blob(_ column: Int32) -> [UInt8] {
+        guard let bytes = sqlite3_column_blob(self.handle, column) else { return [] }
+        let count = Int(sqlite3_column_bytes(self.handle, column))
+        return [UInt8](UnsafeRawBufferPointer(start: bytes, count: count))
+    }
+
     /// A text column; "" for an empty or NULL value without allocating.
     func text(_ column: Int32) -> String {
         // The pointer first, then its length (SQLite's documented order).

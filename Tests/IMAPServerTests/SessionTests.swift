@@ -386,6 +386,37 @@ import Testing
         #expect(dropCount == 0, "MODSEQ went down for message 1: \(Array(drops.prefix(5)))")
     }
 
+    /// FETCH takes ENVELOPE from the structure stored at APPEND and reads the file of a message
+    /// stored without one (delivered by another writer); a message whose file is gone is left
+    /// out and the others are still answered.
+    @Test func fetchMixesStoredStructuresAndFiles() async throws {
+        let server = try await TestServer.start()
+        let backend = server.backend
+        let r = try await withClient(port: server.port) { c in
+            _ = c.login()
+            _ = c.append("INBOX", testMessage(subject: "appended one"))
+            _ = c.append("INBOX", testMessage(subject: "appended two"))
+            storeChange(backend, deliverTo("Inbox", subject: "delivered three"))
+            storeChange(backend) { account in
+                let box = try #require(try await account.mailbox(named: "Inbox"))
+                let gone = try await account.deliver(Array(testMessage(subject: "gone").utf8), to: box.id, received: 0)
+                let path = backend.dataDir + "/accounts/mox/msg/0000/\(gone.id.rawValue)"
+                #expect(unlink(path) == 0)
+            }
+            _ = c.command("SELECT INBOX")
+            return [c.command("FETCH 1:* (ENVELOPE)"), c.command("FETCH 1:* (BODY.PEEK[HEADER.FIELDS (SUBJECT)])")]
+        }
+        await server.stop()
+        let envelopes = r[0].untagged.filter { $0.contains(" FETCH (ENVELOPE (") }
+        #expect(envelopes.count == 3)
+        for (n, subject) in ["appended one", "appended two", "delivered three"].enumerated() {
+            #expect(envelopes.contains { $0.hasPrefix("* \(n + 1) FETCH") && $0.contains("\"\(subject)\"") }, "\(subject)")
+        }
+        #expect(r[0].tagged.contains("OK"))
+        #expect(r[1].untagged.filter { $0.contains(" FETCH (BODY[HEADER.FIELDS (SUBJECT)]") }.count == 3)
+        #expect(!r[1].untagged.contains { $0.hasPrefix("* 4 FETCH") })
+    }
+
     @Test func idleSeesADeliveryAtOnce() async throws {
         let server = try await TestServer.start()
         let backend = server.backend
