@@ -130,11 +130,7 @@ extension IMAPConnection {
     /// The client's TLS certificate, after the handshake, and the user its public key logs in
     /// as (none for a key no account has).
     func readClientCertificate() async {
-        let channel = self.channel
-        let der: [UInt8]? = try? await channel.eventLoop.submit {
-            try channel.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self).peerCertificate?.toDERBytes()
-        }.get()
-        guard let der, let certificate = try? ClientCertificate(der: der) else { return }
+        guard let certificate = await ClientCertificate.presented(on: self.channel) else { return }
         self.clientCertificate = certificate
         self.certificateUser = await self.backend.tlsClientUser(fingerprint: certificate.fingerprint)
     }

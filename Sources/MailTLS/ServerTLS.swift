@@ -148,6 +148,16 @@ public struct ClientCertificate: Sendable, Hashable {
         self.commonName = commonName
     }
 
+    /// The certificate the client presented in the TLS handshake on `channel` (whose pipeline
+    /// has the server's TLS handler, after the handshake), or nil when it sent none.
+    public static func presented(on channel: any Channel) async -> ClientCertificate? {
+        let der: [UInt8]? = try? await channel.eventLoop.submit {
+            try channel.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self).peerCertificate?.toDERBytes()
+        }.get()
+        guard let der else { return nil }
+        return try? ClientCertificate(der: der)
+    }
+
     /// The certificate in a PEM file's first CERTIFICATE block, as DER.
     public static func der(fromPEM text: String) throws(TLSSetupError) -> [UInt8] {
         do {

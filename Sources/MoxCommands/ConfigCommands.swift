@@ -63,9 +63,10 @@ public struct ConfigTLSPublicKey: ParsableCommand {
         commandName: "tlspubkey",
         abstract: "List, add and remove TLS public keys for TLS client certificate authentication.",
         discussion: """
-            A TLS public key logs in to an account as one of its addresses: an IMAP client that \
-            presents a certificate with that key during the TLS handshake can authenticate with SASL \
-            EXTERNAL, and on IMAPS (port 993) it starts out logged in (the PREAUTH greeting). Only the \
+            A TLS public key logs in to an account as one of its addresses: an IMAP or SMTP \
+            submission client that presents a certificate with that key during the TLS handshake can \
+            authenticate with SASL EXTERNAL, and on IMAPS (port 993) it starts out logged in (the \
+            PREAUTH greeting). Only the \
             public key counts, not who signed the certificate, so self-signed certificates are the usual \
             kind. Keys are kept in auth.db in the data directory; a running server uses a key from the \
             next connection on. Listeners ask for client certificates unless their TLS section sets \

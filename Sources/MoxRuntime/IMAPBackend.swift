@@ -12,10 +12,6 @@ import Synchronization
 
 public struct StoreIMAPBackend: IMAPBackend {
     let smtp: StoreSMTPBackend
-    /// auth.db, opened at the first connection with a client certificate and kept open: the
-    /// command line's changes to it are seen through SQLite.
-    private let tlsKeys = TLSKeysOnce()
-
     public init(_ smtp: StoreSMTPBackend) {
         self.smtp = smtp
     }
@@ -50,23 +46,8 @@ public struct StoreIMAPBackend: IMAPBackend {
     /// A key in the data directory's auth.db (`mox config tlspubkey add`) logs in as its
     /// address, if that address still belongs to the key's account and may log in.
     public func tlsClientUser(fingerprint: String) async -> (user: IMAPUser, preauth: Bool)? {
-        let dataDir = self.smtp.config.dataDirPath(".")
-        do {
-            let keys = try self.tlsKeys.store.withLock { open throws(StoreError) in
-                if let open { return open }
-                let keys = try TLSPublicKeyStore.open(dataDir: dataDir)
-                open = keys
-                return keys
-            }
-            guard let key = try keys.key(fingerprint: fingerprint),
-                self.smtp.accountForLogin(key.loginAddress) == key.account
-            else {
-                return nil
-            }
-            return (IMAPUser(account: key.account, username: key.loginAddress), !key.noIMAPPreauth)
-        } catch {
-            self.smtp.log.error("looking up tls public key", ["error": "\(error)"])
-            return nil
+        self.smtp.tlsPublicKey(fingerprint: fingerprint).map {
+            (IMAPUser(account: $0.user.account, username: $0.user.username), $0.imapPreauth)
         }
     }
 

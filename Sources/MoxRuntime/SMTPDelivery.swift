@@ -16,6 +16,9 @@ public final class StoreSMTPBackend: SMTPBackend {
     let accounts: AccountRegistry
     let localserve: Bool
     let log: Logger
+    /// auth.db, opened at the first connection with a client certificate and kept open: the
+    /// command line's changes to it are seen through SQLite.
+    let tlsKeys = TLSKeysOnce()
 
     public init(config: Config, accounts: AccountRegistry, localserve: Bool, log: Logger) {
         self.configuration = Mutex(config)
@@ -87,6 +90,36 @@ public final class StoreSMTPBackend: SMTPBackend {
             self.log.error("verifying cram-md5", ["account": name, "error": "\(error)"])
             return nil
         }
+    }
+
+    /// The key registered with `mox config tlspubkey add` under this fingerprint, with its login
+    /// address still belonging to the key's account, and whether IMAP may log it in at once.
+    func tlsPublicKey(fingerprint: String) -> (user: SMTPAuthenticatedUser, imapPreauth: Bool)? {
+        let dataDir = self.config.dataDirPath(".")
+        do {
+            let keys = try self.tlsKeys.store.withLock { open throws(StoreError) in
+                if let open { return open }
+                let keys = try TLSPublicKeyStore.open(dataDir: dataDir)
+                open = keys
+                return keys
+            }
+            guard let key = try keys.key(fingerprint: fingerprint), self.accountForLogin(key.loginAddress) == key.account
+            else {
+                return nil
+            }
+            return (SMTPAuthenticatedUser(account: key.account, username: key.loginAddress), !key.noIMAPPreauth)
+        } catch {
+            self.log.error("looking up tls public key", ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    public func tlsClientUser(fingerprint: String) async -> SMTPAuthenticatedUser? {
+        self.tlsPublicKey(fingerprint: fingerprint)?.user
+    }
+
+    public func user(address: String) async -> SMTPAuthenticatedUser? {
+        self.accountForLogin(address).map { SMTPAuthenticatedUser(account: $0, username: address) }
     }
 
     // MARK: - MAIL FROM, RCPT TO

@@ -73,6 +73,12 @@ public protocol SMTPBackend: Sendable {
     func scramKeys(username: String, hash: SCRAMHash) async -> (SMTPAuthenticatedUser, SCRAMServerKeys)?
     /// Checks a CRAM-MD5 answer.
     func verifyCRAMMD5(username: String, challenge: [UInt8], digest: [UInt8]) async -> SMTPAuthenticatedUser?
+    /// The user whose TLS public key has this fingerprint (base64url SHA-256 of the
+    /// SubjectPublicKeyInfo, as `mox config tlspubkey` keeps them), for AUTH EXTERNAL; nil for
+    /// a key nobody has.
+    func tlsClientUser(fingerprint: String) async -> SMTPAuthenticatedUser?
+    /// The user of a login address, for EXTERNAL's authorization identity.
+    func user(address: String) async -> SMTPAuthenticatedUser?
 
     /// MAIL FROM: nil accepts, a reply refuses.
     func checkMailFrom(_ client: SMTPClientInfo, _ path: ReversePath, _ parameters: MailParameters) async -> SMTPReply?
@@ -89,4 +95,10 @@ public protocol SMTPBackend: Sendable {
     /// Stores the message (with the Received header already on top) for each recipient durably, and
     /// returns one result per recipient, in order. Only returns success once the message is on disk.
     func deliver(_ client: SMTPClientInfo, _ envelope: SMTPEnvelope, message: [UInt8]) async -> [SMTPDeliveryResult]
+}
+
+extension SMTPBackend {
+    /// Without a key store no client certificate logs in.
+    public func tlsClientUser(fingerprint: String) async -> SMTPAuthenticatedUser? { nil }
+    public func user(address: String) async -> SMTPAuthenticatedUser? { nil }
 }

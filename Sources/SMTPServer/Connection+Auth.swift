@@ -18,6 +18,9 @@ extension SMTPConnection {
             self.reply(refusal)
             throw .closed
         }
+        if name.uppercased() == "EXTERNAL" && self.clientCertificate != nil {
+            return try await self.authenticateExternal(initialResponse: initialResponse)
+        }
         guard let mechanism = SASLMechanism(name: name), self.mechanisms.contains(mechanism) else {
             // RFC 4954 4: 504 for an unsupported mechanism.
             return self.session.authFailed(SMTPReply(504, .invalidArguments, "mechanism \(name) not supported"))
@@ -59,13 +62,7 @@ extension SMTPConnection {
         }
         switch outcome {
         case .authenticated(let user, let username):
-            self.client.account = user.account
-            self.client.username = username
-            // RFC 4954 6: 235 2.7.0
-            return self.session.authSucceeded(
-                user: username,
-                reply: SMTPReply(235, EnhancedCode(class: 2, subject: 7, detail: 0), "nice")
-            )
+            return self.loggedIn(account: user.account, username: username)
         case .failed(let error):
             switch error.kind {
             case .cancelled:
@@ -74,23 +71,78 @@ extension SMTPConnection {
             case .malformed:
                 return self.session.authFailed(SMTPReply(501, .syntaxError, error.reason))
             case .authenticationFailed:
-                self.authFailures += 1
-                self.options.rateLimits.recordAuthFailure(ip: self.client.remoteIP)
-                // RFC 4954 6: 535 5.7.8
-                let failed = self.session.authFailed(SMTPReply(535, .authCredentialsInvalid, "bad user/pass"))
-                if self.authFailures >= self.options.maxAuthFailures {
-                    try self.perform(failed)
-                    self.reply(
-                        SMTPReply(
-                            421,
-                            EnhancedCode(class: 4, subject: 7, detail: 0),
-                            "too many authentication failures, closing"
-                        )
-                    )
-                    throw .closed
-                }
-                return failed
+                return try self.credentialsRefused("bad user/pass")
             }
         }
+    }
+
+    /// RFC 4422 appendix A: EXTERNAL, the identity of the TLS client certificate's public key
+    /// (`mox config tlspubkey`). The authorization identity may be empty (the key's own login
+    /// address) or another address of the same account.
+    func authenticateExternal(initialResponse: String?) async throws(SessionEnd) -> SMTPSessionAction {
+        let sent: [UInt8]
+        if let initialResponse {
+            sent = Array(initialResponse.utf8)
+        } else {
+            // RFC 4954 4: an empty challenge.
+            self.reply(.authChallenge(""))
+            sent = try await self.nextLine()
+        }
+        if sent == Array("*".utf8) {
+            return self.session.authFailed(.authCancelled)
+        }
+        let authzid: [UInt8]
+        do {
+            authzid = try SASLBase64.decodeClientResponse(sent, initial: initialResponse != nil)
+        } catch {
+            return self.session.authFailed(SMTPReply(501, .syntaxError, error.reason))
+        }
+        guard let user = self.certificateUser else {
+            return try self.credentialsRefused("unknown tls public key")
+        }
+        let requested = String(decoding: authzid, as: UTF8.self)
+        if requested.isEmpty || requested.lowercased() == user.username.lowercased() {
+            return self.loggedIn(account: user.account, username: user.username)
+        }
+        guard let other = await self.backend.user(address: requested), other.account == user.account else {
+            return try self.credentialsRefused("the tls public key belongs to another account")
+        }
+        return self.loggedIn(account: other.account, username: other.username)
+    }
+
+    /// The client's TLS certificate, after the handshake, and the user its key logs in as.
+    func readClientCertificate() async {
+        guard let certificate = await ClientCertificate.presented(on: self.channel) else { return }
+        self.clientCertificate = certificate
+        self.certificateUser = await self.backend.tlsClientUser(fingerprint: certificate.fingerprint)
+    }
+
+    func loggedIn(account: String, username: String) -> SMTPSessionAction {
+        self.client.account = account
+        self.client.username = username
+        // RFC 4954 6: 235 2.7.0
+        return self.session.authSucceeded(
+            user: username,
+            reply: SMTPReply(235, EnhancedCode(class: 2, subject: 7, detail: 0), "nice")
+        )
+    }
+
+    /// RFC 4954 6: 535 5.7.8, counted against the connection and the address; too many close it.
+    func credentialsRefused(_ text: String) throws(SessionEnd) -> SMTPSessionAction {
+        self.authFailures += 1
+        self.options.rateLimits.recordAuthFailure(ip: self.client.remoteIP)
+        let failed = self.session.authFailed(SMTPReply(535, .authCredentialsInvalid, text))
+        if self.authFailures >= self.options.maxAuthFailures {
+            try self.perform(failed)
+            self.reply(
+                SMTPReply(
+                    421,
+                    EnhancedCode(class: 4, subject: 7, detail: 0),
+                    "too many authentication failures, closing"
+                )
+            )
+            throw .closed
+        }
+        return failed
     }
 }

@@ -72,6 +72,10 @@ final class SMTPConnection: @unchecked Sendable {
     var session: SMTPSession
 
     var authFailures = 0
+    /// The client's TLS certificate on a submission listener (RFC 4422 appendix A, EXTERNAL),
+    /// and the user its public key logs in as (nil for a key nobody has).
+    var clientCertificate: ClientCertificate?
+    var certificateUser: SMTPAuthenticatedUser?
     var commands = 0
     /// The backend's routes of the accepted recipients, in the transaction's order.
     var routes: [String] = []
@@ -121,7 +125,8 @@ final class SMTPConnection: @unchecked Sendable {
         if self.options.listener.isSubmission {
             e.dsn = true
             if self.authAllowed {
-                e.authMechanisms = self.mechanisms.map(\.rawValue)
+                // EXTERNAL only when the client presented a certificate, as mox does.
+                e.authMechanisms = (self.clientCertificate != nil ? ["EXTERNAL"] : []) + self.mechanisms.map(\.rawValue)
             }
         }
         return e
@@ -151,6 +156,8 @@ final class SMTPConnection: @unchecked Sendable {
         do {
             if self.options.listener == .submissions {
                 try await self.waitForTLS()
+                await self.readClientCertificate()
+                self.session.config.extensions = self.extensions
             }
             if let refusal = self.options.rateLimits.connectionRefusal(ip: self.client.remoteIP) {
                 self.reply(refusal)
@@ -344,6 +351,9 @@ final class SMTPConnection: @unchecked Sendable {
         // RFC 3207 4.2: the session starts over; the client must send EHLO again.
         self.client.tls = true
         self.client.hello = ""
+        if self.options.listener.isSubmission {
+            await self.readClientCertificate()
+        }
         self.session.tlsStarted()
         self.session.config.extensions = self.extensions
     }

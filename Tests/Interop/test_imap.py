@@ -1627,7 +1627,8 @@ class IMAPTest(unittest.TestCase):
 
     def test_tls_client_certificate_external_and_preauth(self):
         # RFC 4422 appendix A (EXTERNAL), RFC 9051 7.1.4 (PREAUTH): a key added with
-        # `mox config tlspubkey add` logs in; an unknown one gets AUTH=EXTERNAL but no login.
+        # `mox config tlspubkey add` logs in over IMAP and SMTP submission; an unknown one is
+        # offered EXTERNAL but not logged in.
         # The key and certificate from `mox config tlspubkey gen`, as a mox user makes them.
         conf = os.path.join(self.dir, "mox.conf")
         cert, key, generated = self.tls_client_certificate("laptop")
@@ -1675,6 +1676,41 @@ class IMAPTest(unittest.TestCase):
         self.assertTrue(greeting.startswith(b"* OK ") and b"AUTH=EXTERNAL" in greeting, greeting)
         u.sendall(b"u1 AUTHENTICATE EXTERNAL =\r\n")
         self.assertTrue(uf.readline().startswith(b"u1 NO [AUTHENTICATIONFAILED]"))
+
+        # SMTP submission (RFC 4954, RFC 4422 appendix A): with the certificate, EHLO offers
+        # EXTERNAL and it logs in, with an initial response on 1465 and after an empty 334
+        # challenge with STARTTLS on 1587; the message then goes through.
+        def with_certificate(c, k):
+            ctx = tls_context()
+            ctx.load_cert_chain(c, k)
+            return ctx
+        with smtplib.SMTP_SSL(HOST, SUBMISSIONS_PORT, context=with_certificate(cert, key), timeout=30) as smtp:
+            smtp.ehlo("client.example")
+            self.assertIn("EXTERNAL", smtp.esmtp_features.get("auth", "").split())
+            code, text = smtp.docmd("AUTH", "EXTERNAL =")
+            self.assertEqual(code, 235, text)
+            refused = smtp.sendmail("mox@localhost", ["mox@localhost"],
+                                    b"From: mox@localhost\r\nTo: mox@localhost\r\n"
+                                    b"Subject: sent with a certificate\r\n\r\nEXTERNAL\r\n")
+            self.assertEqual(refused, {})
+        with smtplib.SMTP(HOST, SUBMISSION_PORT, timeout=30) as smtp:
+            smtp.starttls(context=with_certificate(cert, key))
+            smtp.ehlo("client.example")
+            code, text = smtp.docmd("AUTH", "EXTERNAL")
+            self.assertEqual(code, 334, text)
+            code, text = smtp.docmd("")
+            self.assertEqual(code, 235, text)
+        # Without a certificate there is no EXTERNAL; with an unknown key it is refused.
+        with smtplib.SMTP_SSL(HOST, SUBMISSIONS_PORT, context=tls_context(), timeout=30) as smtp:
+            smtp.ehlo("client.example")
+            self.assertNotIn("EXTERNAL", smtp.esmtp_features.get("auth", "").split())
+            code, _ = smtp.docmd("AUTH", "EXTERNAL =")
+            self.assertEqual(code, 504)
+        with smtplib.SMTP_SSL(HOST, SUBMISSIONS_PORT, context=with_certificate(other_cert, other_key),
+                              timeout=30) as smtp:
+            smtp.ehlo("client.example")
+            code, text = smtp.docmd("AUTH", "EXTERNAL =")
+            self.assertEqual(code, 535, text)
 
         r = subprocess.run([MOX, "-config", conf, "config", "tlspubkey", "rm", fingerprint],
                            capture_output=True, text=True)
