@@ -151,10 +151,7 @@ extension Account {
             )
             defer { select.reset() }
             for range in ranges {
-                select.reset()
-                select.bind(1, mailbox.rawValue)
-                select.bind(2, Int64(range.lowerBound))
-                select.bind(3, Int64(range.upperBound))
+                select.start(mailbox: mailbox, uids: range)
                 while try select.step() {
                     rows.append((select.int64(0), select.int64(1), select.int64(2), select.text(3), select.int64(4), select.int64(5)))
                 }

@@ -139,10 +139,7 @@ extension Account {
             )
             defer { rows.reset() }
             for range in ranges {
-                rows.reset()
-                rows.bind(1, mailbox.rawValue)
-                rows.bind(2, Int64(range.lowerBound))
-                rows.bind(3, Int64(range.upperBound))
+                rows.start(mailbox: mailbox, uids: range)
                 rows.bind(4, changedSince ?? -1)
                 while try rows.step() {
                     messages.append(

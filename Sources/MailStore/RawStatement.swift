@@ -30,6 +30,15 @@ struct RawStatement {
         }
     }
 
+    /// Starts the statement over for one UID range of a mailbox: ?1 is the mailbox, ?2 and ?3
+    /// the range's first and last UID (the shape of the per-range queries over `message`).
+    func start(mailbox: MailboxID, uids range: ClosedRange<UInt32>) {
+        sqlite3_reset(self.handle)
+        self.bind(1, mailbox.rawValue)
+        self.bind(2, Int64(range.lowerBound))
+        self.bind(3, Int64(range.upperBound))
+    }
+
     /// Steps once: true for a row, false when the statement is done.
     func step() throws -> Bool {
         let code = sqlite3_step(self.handle)
