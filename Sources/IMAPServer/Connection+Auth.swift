@@ -160,8 +160,7 @@ extension IMAPConnection {
             }
             return try self.loginFailed()
         }
-        let authzid = String(decoding: response, as: UTF8.self)
-        if authzid.isEmpty || authzid.lowercased() == user.username.lowercased() {
+        guard let authzid = SASLExternal.otherIdentity(response, certificateLogin: user.username) else {
             return await self.loggedIn(user)
         }
         guard let other = await self.backend.user(address: authzid), other.account == user.account else {

@@ -151,8 +151,7 @@ extension IMAPConnection {
                     nextFile += 1
                 }
                 let uid = m.uid.rawValue
-                while position < view.count && view[position] < uid { position += 1 }
-                guard !missing, position < view.count, view[position] == uid else { continue }
+                guard SelectedMailbox.seek(uid, in: view, from: &position), !missing else { continue }
                 let message = needsParse && structure == nil ? Message(parsing: bytes) : nil
                 let addFlags = !seenChanged.isEmpty && seenChanged.contains(uid)
                 if let error = self.writeFetch(
@@ -192,24 +191,13 @@ extension IMAPConnection {
             // (Mutated in place: a copy of the view per message would cost quadratic time.)
             self.selected?.noteReported(m.uid.rawValue, m.modSeq.rawValue)
         }
-        // (Most views have no \Recent message: no hashing then.)
-        var recent = false
-        if let set = self.selected?.recent, !set.isEmpty { recent = set.contains(m.uid.rawValue) }
+        let recent = self.selected?.isRecent(m.uid.rawValue) ?? false
         // The encoder is moved out while this response is written: the connection's property
         // would be checked for exclusive access at every one of the many small writes.
         var out = self.out
         self.out = IMAPResponseEncoder()
         defer { self.out = out }
-        // "* n FETCH (", or "* uid UIDFETCH (" with UIDONLY, written without building strings:
-        // a large FETCH writes thousands of these.
-        out.bytes += "* ".utf8
-        if self.uidOnly {
-            out.writeNumber(m.uid.rawValue)
-            out.bytes += " UIDFETCH (".utf8
-        } else {
-            out.writeNumber(seq)
-            out.bytes += " FETCH (".utf8
-        }
+        self.writeFetchStart(&out, seq: seq, uid: m.uid.rawValue)
         var first = true
         func itemText(_ name: String) {
             if !first { out.bytes.append(UInt8(ascii: " ")) }

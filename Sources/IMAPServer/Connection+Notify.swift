@@ -257,7 +257,7 @@ extension IMAPConnection {
             for message in added {
                 guard let i = sel.index(of: message.uid), i < sel.announced else { continue }
                 var item = self.fetchStart(seq: i + 1, uid: message.uid) + "FLAGS ("
-                item += self.flagNames(message.flags, message.keywords, recent: sel.recent.contains(message.uid)) + ")"
+                item += self.flagNames(message.flags, message.keywords, recent: sel.isRecent(message.uid)) + ")"
                 if self.condstore { item += " MODSEQ (\(message.modSeq))" }
                 self.line(item + ")")
             }

@@ -72,6 +72,18 @@ struct SelectedMailbox {
         self.reported[uid] = modSeq
     }
 
+    /// Whether `uid` is \Recent in this session (most views have none: no hashing then).
+    func isRecent(_ uid: UInt32) -> Bool {
+        !self.recent.isEmpty && self.recent.contains(uid)
+    }
+
+    /// For a walk over messages in ascending UID order: moves `position` in `uids` (ascending)
+    /// up to `uid` and says whether it is there. One walk costs one pass over the view.
+    static func seek(_ uid: UInt32, in uids: [UInt32], from position: inout Int) -> Bool {
+        while position < uids.count && uids[position] < uid { position += 1 }
+        return position < uids.count && uids[position] == uid
+    }
+
     /// The index of `uid` in `uids`, by binary search.
     func index(of uid: UInt32) -> Int? {
         let i = self.lowerBound(uid)
@@ -247,7 +259,7 @@ extension IMAPConnection {
             if let known, !known.contains(m.uid.rawValue, max: max(last, m.uid.rawValue)) { continue }
             self.announceKeywords(m.keywords, &current)
             current.noteReported(m.uid.rawValue, m.modSeq.rawValue)
-            let flags = self.flagNames(m.flags, m.keywords, recent: current.recent.contains(m.uid.rawValue))
+            let flags = self.flagNames(m.flags, m.keywords, recent: current.isRecent(m.uid.rawValue))
             self.line(self.fetchStart(seq: i + 1, uid: m.uid.rawValue) + "FLAGS (\(flags)) MODSEQ (\(m.modSeq.rawValue)))")
         }
         self.selected = current
@@ -335,7 +347,7 @@ extension IMAPConnection {
                 }
                 self.announceKeywords(keywords, &sel)
                 var item = self.fetchStart(seq: i + 1, uid: uid.rawValue) + "FLAGS ("
-                item += self.flagNames(flags, keywords, recent: sel.recent.contains(uid.rawValue)) + ")"
+                item += self.flagNames(flags, keywords, recent: sel.isRecent(uid.rawValue)) + ")"
                 if self.condstore { item += " MODSEQ (\(modSeq.rawValue))" }
                 self.line(item + ")")
             case .mailboxRemoved(let id, _):
@@ -363,9 +375,22 @@ extension IMAPConnection {
 
     /// The start of an untagged FETCH response, with the UID item when wanted; with UIDONLY it is
     /// a UIDFETCH response numbered by the UID instead (RFC 9586 3.3).
-    func fetchStart(seq: Int, uid: UInt32, withUID: Bool = true) -> String {
+    func fetchStart(seq: Int, uid: UInt32) -> String {
         if self.uidOnly { return "* \(uid) UIDFETCH (" }
-        return withUID ? "* \(seq) FETCH (UID \(uid) " : "* \(seq) FETCH ("
+        return "* \(seq) FETCH (UID \(uid) "
+    }
+
+    /// "* n FETCH (", or "* uid UIDFETCH (" with UIDONLY (RFC 9586 3.3), written without
+    /// building strings: a large FETCH or STORE writes thousands of these.
+    func writeFetchStart(_ out: inout IMAPResponseEncoder, seq: Int, uid: UInt32) {
+        out.bytes += "* ".utf8
+        if self.uidOnly {
+            out.writeNumber(uid)
+            out.bytes += " UIDFETCH (".utf8
+        } else {
+            out.writeNumber(seq)
+            out.bytes += " FETCH (".utf8
+        }
     }
 
     /// The FLAGS response and PERMANENTFLAGS, with the mailbox's keywords (RFC 9051 7.3.5).
@@ -569,28 +594,20 @@ extension IMAPConnection {
         var i = 0
         for entry in result.entries {
             let uid = entry.uid.rawValue
-            while i < current.uids.count && current.uids[i] < uid { i += 1 }
-            guard i < current.uids.count, current.uids[i] == uid else { continue }
+            guard SelectedMailbox.seek(uid, in: current.uids, from: &i) else { continue }
             if !entry.changed { current.noteReported(uid, entry.modSeq.rawValue) }
             // RFC 9051 6.4.6: .SILENT leaves out the FETCH responses, except that with
             // UNCHANGEDSINCE changed messages still report their new MODSEQ (RFC 7162 3.1.3).
             if command.silent && !(command.unchangedSince != nil && entry.changed) { continue }
-            out.bytes += "* ".utf8
-            if self.uidOnly {
+            self.writeFetchStart(&out, seq: i + 1, uid: uid)
+            if withUID && !self.uidOnly {
+                out.bytes += "UID ".utf8
                 out.writeNumber(uid)
-                out.bytes += " UIDFETCH (".utf8
-            } else {
-                out.writeNumber(i + 1)
-                out.bytes += " FETCH (".utf8
-                if withUID {
-                    out.bytes += "UID ".utf8
-                    out.writeNumber(uid)
-                    out.bytes.append(UInt8(ascii: " "))
-                }
+                out.bytes.append(UInt8(ascii: " "))
             }
             if !command.silent {
                 out.bytes += "FLAGS (".utf8
-                out.write(self.flagNames(entry.flags, entry.keywords, recent: current.recent.contains(uid)))
+                out.write(self.flagNames(entry.flags, entry.keywords, recent: current.isRecent(uid)))
                 out.bytes.append(UInt8(ascii: ")"))
                 if self.condstore { out.bytes.append(UInt8(ascii: " ")) }
             }

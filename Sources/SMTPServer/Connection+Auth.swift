@@ -100,8 +100,7 @@ extension SMTPConnection {
         guard let user = self.certificateUser else {
             return try self.credentialsRefused("unknown tls public key")
         }
-        let requested = String(decoding: authzid, as: UTF8.self)
-        if requested.isEmpty || requested.lowercased() == user.username.lowercased() {
+        guard let requested = SASLExternal.otherIdentity(authzid, certificateLogin: user.username) else {
             return self.loggedIn(account: user.account, username: user.username)
         }
         guard let other = await self.backend.user(address: requested), other.account == user.account else {

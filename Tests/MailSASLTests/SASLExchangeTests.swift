@@ -44,3 +44,15 @@ import Testing
         #expect(malformed.kind == .malformed)
     }
 }
+
+/// RFC 4422 appendix A: EXTERNAL's authorization identity.
+@Suite struct SASLExternalTests {
+    @Test func otherIdentity() {
+        #expect(SASLExternal.otherIdentity([], certificateLogin: "mjl@example.org") == nil)
+        #expect(SASLExternal.otherIdentity(Array("MJL@Example.org".utf8), certificateLogin: "mjl@example.org") == nil)
+        #expect(
+            SASLExternal.otherIdentity(Array("other@example.org".utf8), certificateLogin: "mjl@example.org")
+                == "other@example.org"
+        )
+    }
+}
