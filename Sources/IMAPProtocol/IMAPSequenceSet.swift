@@ -139,6 +139,24 @@ public enum IMAPSequenceSet: Hashable, Sendable, CustomStringConvertible {
         return out
     }
 
+    /// The first message sequence number the set names that a mailbox of `count` messages does
+    /// not have ("*" in an empty mailbox names message 0), or nil when every number exists.
+    /// - SeeAlso: RFC 9051 9 "seq-number": a sequence number above the number of messages, or
+    ///   "*" in an empty mailbox, gets a tagged BAD (UIDs outside the mailbox are not an error).
+    public func sequenceNumberBeyond(count: UInt32) -> IMAPSequenceNumber? {
+        guard case .ranges(let ranges) = self else { return nil }
+        for range in ranges {
+            for end in [range.first, range.last] {
+                switch end {
+                case .last where count == 0: return .last
+                case .number(let n) where n > count: return end
+                default: continue
+                }
+            }
+        }
+        return nil
+    }
+
     /// Whether `n` is in the set, "*" taken as `max`. Unlike `normalized`, numbers beyond `max`
     /// count when the client named them (useful for UIDs that are not in the mailbox).
     public func contains(_ n: UInt32, max: UInt32) -> Bool {

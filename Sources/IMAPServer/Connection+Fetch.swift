@@ -9,6 +9,7 @@ import MailStore
 extension IMAPConnection {
     func fetch(_ command: IMAPFetchCommand) async -> Completion {
         guard let sel = self.selected, let account = self.account else { return .bad("no mailbox selected") }
+        if let refusal = sel.sequenceRefusal(command.set, uid: command.uid) { return refusal }
         let attributes = command.attributes
         if command.changedSince != nil || attributes.contains(.modSeq) {
             // RFC 7162 3.1: a CONDSTORE-enabling command.

@@ -125,6 +125,19 @@ struct SelectedMailbox {
         return set.normalized(max: UInt32(count)).flatMap { $0 }.map { Int($0) - 1 }
     }
 
+    /// The tagged BAD for a set of sequence numbers that names a message the client does not
+    /// know of; nil for UID sets, "$" and sets within the mailbox.
+    /// - SeeAlso: RFC 9051 9 "seq-number"
+    func sequenceRefusal(_ set: IMAPSequenceSet, uid: Bool) -> Completion? {
+        guard !uid else { return nil }
+        let count = UInt32(clamping: min(self.announced, self.uids.count))
+        switch set.sequenceNumberBeyond(count: count) {
+        case nil: return nil
+        case .last: return .bad("invalid sequence set: * in an empty mailbox")
+        case .number(let n): return .bad("message sequence number \(n) not in mailbox (\(count) messages)")
+        }
+    }
+
     /// UID ranges covering the given (sorted) indexes.
     func uidRanges(_ indexes: [Int]) -> [ClosedRange<UInt32>] {
         var out: [ClosedRange<UInt32>] = []
@@ -552,6 +565,7 @@ extension IMAPConnection {
         guard let sel = self.selected, let account = self.account else { return .bad("no mailbox selected") }
         if sel.readOnly { return .no("mailbox is read-only", code: "READ-ONLY") }
         guard let (flags, keywords) = Self.parseFlags(command.flags) else { return .bad("invalid flag") }
+        if let refusal = sel.sequenceRefusal(command.set, uid: command.uid) { return refusal }
         if command.unchangedSince != nil { await self.enableCondstore() }
         let indexes = sel.indexes(command.set, uid: command.uid, saved: self.savedResult)
         guard !indexes.isEmpty else { return .ok("store completed") }
@@ -635,6 +649,7 @@ extension IMAPConnection {
     func copyOrMove(uid: Bool, set: IMAPSequenceSet, to name: String, move: Bool) async -> Completion {
         guard let sel = self.selected, let account = self.account else { return .bad("no mailbox selected") }
         if move && sel.readOnly { return .no("mailbox is read-only", code: "READ-ONLY") }
+        if let refusal = sel.sequenceRefusal(set, uid: uid) { return refusal }
         let destination: Mailbox
         switch await self.lookupMailbox(name) {
         case .success(let m): destination = m

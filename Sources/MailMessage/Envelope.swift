@@ -94,15 +94,15 @@ public indirect enum BodyStructure: Sendable, Equatable {
         }
     }
 
-    public init(_ part: Part) {
+    public init<P: MIMEPartShape>(_ part: P) {
         let params = part.contentType.parameters.map { Parameter(name: $0.name, value: $0.value) }
         let disposition = part.disposition.map {
             Disposition(type: $0.type, parameters: $0.parameters.map { Parameter(name: $0.name, value: $0.value) })
         }
-        if part.isMultipart && !part.parts.isEmpty {
+        if part.contentType.type == "multipart" && !part.childParts.isEmpty {
             self = .multipart(
                 Multipart(
-                    parts: part.parts.map { BodyStructure($0) },
+                    parts: part.childParts.map { BodyStructure($0) },
                     subtype: part.contentType.subtype,
                     parameters: params,
                     disposition: disposition,
@@ -131,11 +131,36 @@ public indirect enum BodyStructure: Sendable, Equatable {
         if part.contentType.type == "text" {
             single.lines = part.bodyLines
         }
-        if let m = part.message {
+        if let m = part.encapsulatedMessage {
             single.lines = part.bodyLines
             single.envelope = Envelope(header: m.header)
             single.body = BodyStructure(m)
         }
         self = .single(single)
     }
+}
+
+/// What IMAP's body structure needs of a MIME part: implemented by the in-memory parser's `Part`
+/// and the streaming parser's `PartOutline`, so both give the same BODYSTRUCTURE.
+public protocol MIMEPartShape {
+    var header: Header { get }
+    var contentType: ContentType { get }
+    var transferEncoding: String { get }
+    var contentID: String? { get }
+    var contentDescription: String? { get }
+    var contentMD5: String? { get }
+    var contentLocation: String? { get }
+    var disposition: ContentDisposition? { get }
+    var languages: [String] { get }
+    var bodySize: Int { get }
+    var bodyLines: Int { get }
+    /// The parts of a multipart, in order.
+    var childParts: [Self] { get }
+    /// The message inside a message/rfc822 or message/global part.
+    var encapsulatedMessage: Self? { get }
+}
+
+extension Part: MIMEPartShape {
+    public var childParts: [Part] { self.parts }
+    public var encapsulatedMessage: Part? { self.message }
 }

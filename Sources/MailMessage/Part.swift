@@ -118,35 +118,22 @@ struct PartParser {
     mutating func parse(start: Int, end: Int, depth: Int, defaultType: ContentType) -> Part {
         self.partCount += 1
         let (header, bodyStart) = Header.parse(self.bytes, start: start, limit: end, limits: self.limits)
-        var ct = defaultType
-        var hasCT = false
-        if let v = header.first("content-type") {
-            hasCT = true
-            if let parsed = ContentType(parsing: v) {
-                ct = parsed
-            } else {
-                // RFC 2045 5.2 suggests the text/plain default for an invalid Content-Type; like mox,
-                // use application/octet-stream so unreadable content is not shown as text.
-                ct = ContentType(type: "application", subtype: "octet-stream")
-            }
-        }
-        let cte = header.first("content-transfer-encoding").map { asciiLowercased(trimmedWhitespace($0)) } ?? "7bit"
+        let fields = PartFields(header: header, defaultType: defaultType)
+        let ct = fields.contentType
         var part = Part(
             header: header,
             headerStart: start,
             bodyStart: bodyStart,
             end: end,
             contentType: ct,
-            hasContentType: hasCT,
-            transferEncoding: cte.isEmpty ? "7bit" : cte,
-            contentID: header.first("content-id"),
-            contentDescription: header.first("content-description"),
-            contentMD5: header.first("content-md5"),
-            contentLocation: header.first("content-location"),
-            disposition: header.first("content-disposition").flatMap { ContentDisposition(parsing: $0) },
-            languages: header.first("content-language").map { v in
-                v.split(separator: ",").map { String(trimmedWhitespace($0)) }.filter { !$0.isEmpty }
-            } ?? [],
+            hasContentType: fields.hasContentType,
+            transferEncoding: fields.transferEncoding,
+            contentID: fields.contentID,
+            contentDescription: fields.contentDescription,
+            contentMD5: fields.contentMD5,
+            contentLocation: fields.contentLocation,
+            disposition: fields.disposition,
+            languages: fields.languages,
             parts: [],
             encapsulated: [],
             bodyLines: Self.countLines(self.bytes, bodyStart, end),
@@ -157,7 +144,7 @@ struct PartParser {
         // Past the limits, parts are kept whole as leaves.
         let descend = depth < self.limits.maxDepth && self.partCount < self.limits.maxParts
         if ct.type == "multipart" {
-            if descend, let boundary = ct.parameter("boundary"), !boundary.isEmpty {
+            if descend, let boundary = fields.boundary {
                 self.splitMultipart(&part, boundary: Array(boundary.utf8), depth: depth)
             }
             if part.parts.isEmpty {
@@ -170,9 +157,7 @@ struct PartParser {
                     parameters: ct.parameters
                 )
             }
-        } else if descend, ct.type == "message", ct.subtype == "rfc822" || ct.subtype == "global",
-            part.transferEncoding == "7bit" || part.transferEncoding == "8bit" || part.transferEncoding == "binary"
-        {
+        } else if descend, fields.encapsulatesMessage {
             // RFC 2046 5.2.1: message/rfc822 bodies are not encoded, so the inner message is parsed in place.
             let inner = self.parse(start: bodyStart, end: end, depth: depth + 1, defaultType: ContentType.defaultType)
             part.encapsulated = [inner]
@@ -188,7 +173,7 @@ struct PartParser {
     /// Boundary lines may end in linear whitespace. A missing close-delimiter ends the last part at
     /// the end of the enclosing body.
     mutating func splitMultipart(_ part: inout Part, boundary: [UInt8], depth: Int) {
-        let defaultType = part.contentType.subtype == "digest" ? ContentType.digestDefault : ContentType.defaultType
+        let defaultType = PartFields.childDefaultType(of: part.contentType)
         var ranges: [Range<Int>] = []
         var currentStart: Int?
         var pos = part.bodyStart
@@ -272,5 +257,68 @@ struct PartParser {
             n += 1
         }
         return n
+    }
+}
+
+/// What a part's header says about it: the fields the part tree and IMAP's body structure read.
+/// Shared by the in-memory parser (`Message`) and the streaming one (`MessageScanner`).
+struct PartFields {
+    var contentType: ContentType
+    var hasContentType: Bool
+    var transferEncoding: String
+    var contentID: String?
+    var contentDescription: String?
+    var contentMD5: String?
+    var contentLocation: String?
+    var disposition: ContentDisposition?
+    var languages: [String]
+
+    init(header: Header, defaultType: ContentType) {
+        var ct = defaultType
+        var hasCT = false
+        if let v = header.first("content-type") {
+            hasCT = true
+            if let parsed = ContentType(parsing: v) {
+                ct = parsed
+            } else {
+                // RFC 2045 5.2 suggests the text/plain default for an invalid Content-Type; like mox,
+                // use application/octet-stream so unreadable content is not shown as text.
+                ct = ContentType(type: "application", subtype: "octet-stream")
+            }
+        }
+        let cte = header.first("content-transfer-encoding").map { asciiLowercased(trimmedWhitespace($0)) } ?? "7bit"
+        self.contentType = ct
+        self.hasContentType = hasCT
+        self.transferEncoding = cte.isEmpty ? "7bit" : cte
+        self.contentID = header.first("content-id")
+        self.contentDescription = header.first("content-description")
+        self.contentMD5 = header.first("content-md5")
+        self.contentLocation = header.first("content-location")
+        self.disposition = header.first("content-disposition").flatMap { ContentDisposition(parsing: $0) }
+        self.languages =
+            header.first("content-language").map { v in
+                v.split(separator: ",").map { String(trimmedWhitespace($0)) }.filter { !$0.isEmpty }
+            } ?? []
+    }
+
+    /// A multipart's boundary parameter, when it has a usable one.
+    var boundary: String? {
+        guard self.contentType.type == "multipart", let b = self.contentType.parameter("boundary"), !b.isEmpty else {
+            return nil
+        }
+        return b
+    }
+
+    /// RFC 2046 5.2.1: message/rfc822 (and RFC 6532 message/global) bodies are not encoded, so
+    /// the inner message is parsed in place; with another transfer encoding it stays a leaf.
+    var encapsulatesMessage: Bool {
+        self.contentType.type == "message"
+            && (self.contentType.subtype == "rfc822" || self.contentType.subtype == "global")
+            && (self.transferEncoding == "7bit" || self.transferEncoding == "8bit" || self.transferEncoding == "binary")
+    }
+
+    /// RFC 2046 5.1.5: in multipart/digest the parts default to message/rfc822.
+    static func childDefaultType(of multipart: ContentType) -> ContentType {
+        multipart.subtype == "digest" ? ContentType.digestDefault : ContentType.defaultType
     }
 }

@@ -647,3 +647,38 @@ import Testing
         #expect(r[8].tagged.hasPrefix("t13 BAD [UIDREQUIRED]"))
     }
 }
+
+@Suite struct SequenceNumberTests {
+    /// RFC 9051 9 "seq-number": a sequence number beyond the mailbox, or "*" in an empty one, is a
+    /// tagged BAD; UIDs beyond it simply match nothing.
+    @Test func sequenceNumbersBeyondTheMailboxAreBad() async throws {
+        let server = try await TestServer.start()
+        let r = try await withClient(port: server.port) { c in
+            _ = c.login()
+            _ = c.command("CREATE Empty")
+            let empty = c.command("SELECT Empty")
+            let starEmpty = c.command("FETCH * FLAGS")
+            let uidStarEmpty = c.command("UID FETCH * FLAGS")
+            _ = empty
+            _ = c.append("INBOX", testMessage(subject: "one"))
+            _ = c.append("INBOX", testMessage(subject: "two"))
+            _ = c.command("SELECT INBOX")
+            return [
+                starEmpty, uidStarEmpty,
+                c.command("FETCH 3 FLAGS"), c.command("FETCH 1:3 FLAGS"), c.command("STORE 5 +FLAGS (\\Seen)"),
+                c.command("COPY 2:9 Empty"), c.command("MOVE 7 Empty"),
+                c.command("UID FETCH 99 FLAGS"), c.command("FETCH 2:* FLAGS"), c.command("FETCH 1,2 FLAGS"),
+            ]
+        }
+        await server.stop()
+        #expect(r[0].status == "BAD")
+        #expect(r[1].status == "OK")
+        #expect(r[2].tagged.contains("BAD message sequence number 3 not in mailbox"))
+        for i in 3...6 { #expect(r[i].status == "BAD", "\(r[i].tagged)") }
+        #expect(r[7].status == "OK")
+        #expect(r[7].untagged.isEmpty)
+        #expect(r[8].status == "OK")
+        #expect(r[9].status == "OK")
+        #expect(r[9].lines("* 2 FETCH").count == 1)
+    }
+}
