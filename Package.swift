@@ -51,6 +51,7 @@ let package = Package(
         ),
 
         // MARK: - Storage (files + SQLite; no NIO)
+        .target(name: "MailSpool", dependencies: ["MailMessage"], swiftSettings: strict),
         .target(
             name: "MailStore",
             dependencies: [
@@ -60,6 +61,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 "MailSASL",
+                "MailSpool",
             ],
             swiftSettings: strict
         ),
@@ -87,7 +89,7 @@ let package = Package(
         .target(
             name: "SMTPServer",
             dependencies: [
-                "SMTPProtocol", "MailSASL", "MailTLS", "MailMessage", "MailAddress", "MailNetwork",
+                "SMTPProtocol", "MailSASL", "MailTLS", "MailMessage", "MailAddress", "MailNetwork", "MailSpool",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -98,7 +100,7 @@ let package = Package(
         .target(
             name: "IMAPServer",
             dependencies: [
-                "IMAPProtocol", "MailStore", "MailSASL", "MailTLS", "MailMessage", "MailNetwork", "CZlib",
+                "IMAPProtocol", "MailStore", "MailSASL", "MailTLS", "MailMessage", "MailNetwork", "MailSpool", "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -110,7 +112,7 @@ let package = Package(
             name: "MoxRuntime",
             dependencies: [
                 "MailConfig", "MailStore", "MailMessage", "MailAddress", "MailTLS", "SMTPServer", "SMTPProtocol",
-                "MailSASL", "IMAPServer",
+                "MailSASL", "IMAPServer", "MailSpool",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

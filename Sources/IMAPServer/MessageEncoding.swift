@@ -10,11 +10,20 @@ import MailStore
 /// clients without UTF8=ACCEPT; sessions with it compute theirs from the message.
 public enum IMAPMessageStructure {
     public static func of(_ message: Message) -> MessageStructure {
-        var envelope = IMAPResponseEncoder()
-        MessageEncoding.writeEnvelope(message.envelope, into: &envelope)
+        Self.of(envelope: message.envelope, bodyStructure: message.bodyStructure)
+    }
+
+    /// The same for a message parsed as it streamed in.
+    public static func of(_ message: ScannedMessage) -> MessageStructure {
+        Self.of(envelope: message.envelope, bodyStructure: message.bodyStructure)
+    }
+
+    static func of(envelope: Envelope, bodyStructure: BodyStructure) -> MessageStructure {
+        var e = IMAPResponseEncoder()
+        MessageEncoding.writeEnvelope(envelope, into: &e)
         var body = IMAPResponseEncoder()
-        MessageEncoding.writeBody(message.bodyStructure, extended: true, into: &body)
-        return MessageStructure(envelope: envelope.bytes, bodyStructure: body.bytes)
+        MessageEncoding.writeBody(bodyStructure, extended: true, into: &body)
+        return MessageStructure(envelope: e.bytes, bodyStructure: body.bytes)
     }
 }
 

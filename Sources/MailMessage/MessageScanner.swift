@@ -673,3 +673,25 @@ extension PartOutline {
         )
     }
 }
+
+extension ScannedMessage {
+    /// The message as stored with header lines put in front of it (Received and other trace
+    /// fields the server adds without rewriting the file): the root header gains them and every
+    /// offset moves by their length.
+    public func prefixed(with prefix: [UInt8], limits: MessageLimits = .default) -> ScannedMessage {
+        guard !prefix.isEmpty else { return self }
+        var copy = self
+        copy.root = MessageScanner.shifted(self.root, by: prefix.count)
+        copy.root.headerStart = 0
+        let bytes = prefix + self.root.header.bytes
+        let header = Header.parse(bytes, start: 0, limit: bytes.count, limits: limits).0
+        copy.root.header = header
+        copy.size += prefix.count
+        return copy
+    }
+
+    /// The text the full-text index keeps for the message: its header and its text parts.
+    public var searchText: String {
+        String(decoding: self.root.header.bytes, as: UTF8.self) + "\n" + self.text
+    }
+}

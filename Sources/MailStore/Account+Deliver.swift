@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MailSpool
 
 /// A message written to its place under `msg/`, waiting for the committer to insert its row.
 struct PendingDelivery: Sendable {
@@ -18,6 +19,23 @@ struct PendingDelivery: Sendable {
     var indexNow: Bool
     /// The most the account's messages may add up to, in bytes, with this one; nil for no limit.
     var quota: Int64?
+    /// Header lines stored in the row, in front of the file's bytes (see `MessageRecord.prefix`).
+    var prefix: [UInt8] = []
+}
+
+/// The bytes of a message to store: in memory, or a received file to link into place with header
+/// lines to put in front of it.
+public enum MessageSource: Sendable {
+    case bytes([UInt8])
+    case spooled(SpooledMessage, prefix: [UInt8])
+
+    /// The stored message's size: prefix and file together.
+    public var size: Int {
+        switch self {
+        case .bytes(let b): return b.count
+        case .spooled(let m, let prefix): return prefix.count + m.size
+        }
+    }
 }
 
 /// Group commit: deliveries that arrive while a batch is being committed wait together and are
@@ -92,9 +110,40 @@ extension Account {
         indexNow: Bool = false,
         quota: Int64? = nil
     ) async throws(StoreError) -> Delivered {
+        try await self.deliver(
+            .bytes(messageBytes),
+            to: mailbox,
+            flags: flags,
+            keywords: keywords,
+            received: received,
+            metadata: metadata,
+            searchText: searchText,
+            structure: structure,
+            indexNow: indexNow,
+            quota: quota
+        )
+    }
+
+    /// Stores a message as ``deliver(_:to:flags:keywords:received:metadata:searchText:structure:indexNow:quota:)``
+    /// does, from bytes in memory or from a received file: the file gets a second name under
+    /// `msg/` (a hard link, or a copy where links are not possible), its header lines go in the
+    /// row, so a message delivered to several recipients is written to disk once.
+    public func deliver(
+        _ source: MessageSource,
+        to mailbox: MailboxID,
+        flags: MessageFlags = [],
+        keywords: [String] = [],
+        received: Int64,
+        metadata: DeliveryMetadata = DeliveryMetadata(),
+        searchText: String = "",
+        structure: MessageStructure? = nil,
+        indexNow: Bool = false,
+        quota: Int64? = nil
+    ) async throws(StoreError) -> Delivered {
         let id = try await self.idReserver.next(self)
         let layout = self.layout
         let path = layout.messagePath(id)
+        var prefix: [UInt8] = []
         do {
             // Where the filesystem can be synced as a whole, the committer does that once per batch
             // instead of one fsync per file here.
@@ -105,8 +154,21 @@ extension Account {
                     try FileIO.makeDirectories(directory)
                     try FileIO.syncDirectory(layout.messageRoot)
                 }
-                try FileIO.write(path, messageBytes, sync: !FileIO.canSyncFilesystem)
+                switch source {
+                case .bytes(let bytes):
+                    try FileIO.write(path, bytes, sync: !FileIO.canSyncFilesystem)
+                case .spooled(let message, _):
+                    if !FileIO.canSyncFilesystem {
+                        do throws(SpoolError) {
+                            try message.sync()
+                        } catch {
+                            throw FileIO.Failure(operation: "fsync", path: message.path, errno: error.errno)
+                        }
+                    }
+                    try FileIO.linkOrCopy(message.path, path)
+                }
             }
+            if case .spooled(_, let p) = source { prefix = p }
         } catch {
             FileIO.remove(path)
             throw StoreError(.io, account: self.name, "writing message: \(error)")
@@ -119,12 +181,13 @@ extension Account {
             flags: flags.union(keywordFlags),
             keywords: otherKeywords,
             received: received,
-            size: Int64(messageBytes.count),
+            size: Int64(source.size),
             metadata: metadata,
             searchText: searchText,
             structure: structure,
             indexNow: indexNow,
-            quota: quota
+            quota: quota,
+            prefix: prefix
         )
         do {
             return try await self.committer.submit(delivery, to: self)
@@ -287,7 +350,8 @@ extension Account {
             mailFrom: delivery.metadata.mailFrom,
             authResults: delivery.metadata.authResults,
             expunged: false,
-            saveDate: FileIO.now()
+            saveDate: FileIO.now(),
+            prefix: delivery.prefix.isEmpty ? nil : Data(delivery.prefix)
         )
         try record.insert(db)
         let rowID = delivery.id.rawValue

@@ -1,21 +1,26 @@
+import Foundation
 import GRDB
 import Synchronization
 
 extension Account {
     // MARK: - Reading
 
-    /// The bytes of a stored message, exactly as delivered.
+    /// The bytes of a stored message, exactly as delivered: the header lines kept in its row in
+    /// front of its file's bytes.
     public func messageBytes(_ id: MessageID) async throws(StoreError) -> [UInt8] {
         let account = self.name
-        let live = try await self.read("looking up message") { db in
-            try Bool.fetchOne(db, sql: "SELECT expunged = 0 FROM message WHERE id = ?", arguments: [id.rawValue])
+        let row: (live: Bool, prefix: [UInt8])? = try await self.read("looking up message") { db in
+            try Row.fetchOne(db, sql: "SELECT expunged = 0, prefix FROM message WHERE id = ?", arguments: [id.rawValue])
+                .map { row in (row[0] as Bool, (row[1] as Data?).map { [UInt8]($0) } ?? []) }
         }
-        guard live == true else {
+        guard let row, row.live else {
             throw StoreError(.notFound, account: account, "no \(id)")
         }
+        let prefix = row.prefix
         let path = self.layout.messagePath(id)
         do {
-            return try await self.runIO { () throws(FileIO.Failure) in try FileIO.readAll(path) }
+            let file = try await self.runIO { () throws(FileIO.Failure) in try FileIO.readAll(path) }
+            return prefix.isEmpty ? file : prefix + file
         } catch {
             throw StoreError(.io, account: account, "reading \(id): \(error)")
         }

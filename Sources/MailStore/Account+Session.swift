@@ -166,20 +166,49 @@ extension Account {
         }
     }
 
-    /// The bytes of a message listed moments ago, read from its file without asking the database
-    /// first. Throws `notFound` when the file is gone (the message was expunged meanwhile).
-    public func readMessageFile(_ id: MessageID) async throws(StoreError) -> [UInt8] {
-        let path = self.layout.messagePath(id)
-        do {
-            return try await self.runIO { () throws(FileIO.Failure) in try FileIO.readAll(path) }
-        } catch {
-            throw StoreError(.notFound, account: self.name, "reading \(id): \(error)")
+    /// The header lines kept in the rows of these messages in front of their files' bytes (see
+    /// `MessageRecord.prefix`), for those that have them.
+    func prefixes(of ids: [MessageID]) async -> [Int64: [UInt8]] {
+        guard !ids.isEmpty else { return [:] }
+        let result: [Int64: [UInt8]]? = try? await self.read("reading message prefixes") { db in
+            var out: [Int64: [UInt8]] = [:]
+            for start in stride(from: 0, to: ids.count, by: 500) {
+                let slice = ids[start..<min(ids.count, start + 500)]
+                let marks = Array(repeating: "?", count: slice.count).joined(separator: ",")
+                let rows = try Row.fetchCursor(
+                    db,
+                    sql: "SELECT id, prefix FROM message WHERE prefix IS NOT NULL AND id IN (\(marks))",
+                    arguments: StatementArguments(slice.map(\.rawValue))
+                )
+                while let row = try rows.next() {
+                    if let data = row[1] as Data? { out[row[0]] = [UInt8](data) }
+                }
+            }
+            return out
         }
+        return result ?? [:]
     }
 
-    /// Reads many message files at once, on several I/O queues, in the order given; a missing
-    /// file gives nil.
+    /// Reads many messages at once, on several I/O queues, in the order given: each file's bytes
+    /// with the header lines its row keeps in front of them. A missing file gives nil.
     public func readMessageFiles(_ ids: [MessageID], sizes: [Int64] = []) async -> [[UInt8]?] {
+        let prefixes = await self.prefixes(of: ids)
+        var sizes = sizes
+        if !prefixes.isEmpty, sizes.count == ids.count {
+            for (i, id) in ids.enumerated() {
+                if let p = prefixes[id.rawValue] { sizes[i] -= Int64(p.count) }
+            }
+        }
+        var files = await self.readFiles(ids, sizes: sizes)
+        if !prefixes.isEmpty {
+            for (i, id) in ids.enumerated() {
+                if let p = prefixes[id.rawValue], let file = files[i] { files[i] = p + file }
+            }
+        }
+        return files
+    }
+
+    func readFiles(_ ids: [MessageID], sizes: [Int64]) async -> [[UInt8]?] {
         let layout = self.layout
         let io = self.io
         let width = 4

@@ -180,11 +180,41 @@ enum FileIO {
         }
     }
 
-    /// Makes `to` a second name for `from`, or a copy where hard links are not possible.
+    /// Makes `to` a second name for `from`, or a copy (fsynced, copied in pieces so memory stays
+    /// small) where hard links are not possible.
     static func linkOrCopy(_ from: String, _ to: String) throws(Failure) {
         if link(from, to) == 0 { return }
-        let bytes = try self.readAll(from)
-        try self.writeSynced(to, bytes)
+        let input = open(from, O_RDONLY | O_CLOEXEC)
+        if input < 0 {
+            throw Failure(operation: "open", path: from, errno: errno)
+        }
+        defer { close(input) }
+        let output = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
+        if output < 0 {
+            throw Failure(operation: "create", path: to, errno: errno)
+        }
+        defer { close(output) }
+        var buffer = [UInt8](repeating: 0, count: 256 * 1024)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { posixRead(input, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw Failure(operation: "read", path: from, errno: errno)
+            }
+            if n == 0 { break }
+            var done = 0
+            while done < n {
+                let w = buffer.withUnsafeBytes { posixWrite(output, $0.baseAddress! + done, n - done) }
+                if w < 0 {
+                    if errno == EINTR { continue }
+                    throw Failure(operation: "write", path: to, errno: errno)
+                }
+                done += w
+            }
+        }
+        if fsync(output) != 0 {
+            throw Failure(operation: "fsync", path: to, errno: errno)
+        }
     }
 
     static func remove(_ path: String) {

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 // One record type per table. These stay internal: the public API speaks in the types of
@@ -84,6 +85,10 @@ struct MessageRecord: Codable, FetchableRecord, MutablePersistableRecord, Sendab
     /// When the message was saved in its mailbox (delivered, appended, copied or moved there),
     /// seconds since 1970; nil for messages stored before this was kept (IMAP SAVEDATE, RFC 8514).
     var saveDate: Int64?
+    /// Header lines the server put in front of the message file's bytes when it stored it
+    /// (Received and other trace fields), so the file received from the network is linked into
+    /// place as it is; nil when the file is the whole message. `size` includes them.
+    var prefix: Data?
 
     mutating func didInsert(_ inserted: InsertionSuccess) {
         self.id = inserted.rowID
@@ -292,6 +297,9 @@ enum Schema {
             // and QRESYNC, look at one mailbox, which the (mailboxID, uid) index finds; SELECT
             // already reads all of its rows.
             try db.execute(sql: "DROP INDEX IF EXISTS message_mailbox_modseq")
+        }
+        migrator.registerMigration("v9-message-prefix") { db in
+            try db.execute(sql: "ALTER TABLE message ADD COLUMN prefix BLOB")
         }
         return migrator
     }

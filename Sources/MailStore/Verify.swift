@@ -115,6 +115,8 @@ public enum DataVerifier {
         var flags: Int64
         var size: Int64
         var expunged: Bool
+        /// Length of the header lines kept in the row in front of the file (see `MessageRecord.prefix`).
+        var prefixLength: Int64
     }
 
     private struct Snapshot {
@@ -139,7 +141,7 @@ public enum DataVerifier {
             snapshot.mailboxes = try MailboxRecord.fetchAll(db)
             let rows = try Row.fetchCursor(
                 db,
-                sql: "SELECT id, mailboxID, uid, modSeq, createSeq, flags, size, expunged FROM message ORDER BY id"
+                sql: "SELECT id, mailboxID, uid, modSeq, createSeq, flags, size, expunged, COALESCE(length(prefix), 0) FROM message ORDER BY id"
             )
             while let row = try rows.next() {
                 snapshot.messages.append(
@@ -151,7 +153,8 @@ public enum DataVerifier {
                         createSeq: row[4],
                         flags: row[5],
                         size: row[6],
-                        expunged: row[7]
+                        expunged: row[7],
+                        prefixLength: row[8]
                     )
                 )
             }
@@ -386,14 +389,16 @@ public enum DataVerifier {
             if let size = self.fileSize(path) {
                 report.files += 1
                 report.bytes += size
-                if size != message.size {
+                if size + message.prefixLength != message.size {
                     problem(
                         .sizeMismatch,
                         mailbox: mailboxName,
                         id: message.id,
                         uid: message.uid,
                         path: path,
-                        "file has \(size) bytes, database says \(message.size)"
+                        message.prefixLength == 0
+                            ? "file has \(size) bytes, database says \(message.size)"
+                            : "file has \(size) bytes and \(message.prefixLength) more are kept in the database, which says \(message.size)"
                     )
                 }
             } else if stillLive(message.id) {

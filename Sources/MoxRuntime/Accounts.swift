@@ -3,6 +3,7 @@
 
 import IMAPServer
 import MailMessage
+import MailSpool
 import MailStore
 
 public actor AccountRegistry {
@@ -48,6 +49,53 @@ public actor AccountRegistry {
         metadata: DeliveryMetadata,
         quota: Int64? = nil
     ) async throws -> Delivered {
+        let parsed = Message(parsing: message)
+        return try await self.deliver(
+            .bytes(message),
+            account: name,
+            mailbox: mailbox,
+            received: received,
+            metadata: metadata,
+            searchText: SearchText.of(parsed),
+            structure: IMAPMessageStructure.of(parsed),
+            quota: quota
+        )
+    }
+
+    /// Stores a received message file with `prefix` (header lines) in front of it: the search
+    /// text and IMAP structure come from what the scanner found while it streamed in.
+    public nonisolated func deliver(
+        _ message: SpooledMessage,
+        prefix: [UInt8],
+        account name: String,
+        mailbox: String,
+        received: Int64,
+        metadata: DeliveryMetadata,
+        quota: Int64? = nil
+    ) async throws -> Delivered {
+        let scanned = message.scanned.prefixed(with: prefix)
+        return try await self.deliver(
+            .spooled(message, prefix: prefix),
+            account: name,
+            mailbox: mailbox,
+            received: received,
+            metadata: metadata,
+            searchText: scanned.searchText,
+            structure: IMAPMessageStructure.of(scanned),
+            quota: quota
+        )
+    }
+
+    nonisolated func deliver(
+        _ source: MessageSource,
+        account name: String,
+        mailbox: String,
+        received: Int64,
+        metadata: DeliveryMetadata,
+        searchText: String,
+        structure: MessageStructure,
+        quota: Int64?
+    ) async throws -> Delivered {
         let account = try await self.account(name)
         let mailboxName = mailbox.isEmpty ? "Inbox" : mailbox
         let target: MailboxID
@@ -62,14 +110,13 @@ public actor AccountRegistry {
                 target = created.id
             }
         }
-        let parsed = Message(parsing: message)
         return try await account.deliver(
-            message,
+            source,
             to: target,
             received: received,
             metadata: metadata,
-            searchText: SearchText.of(parsed),
-            structure: IMAPMessageStructure.of(parsed),
+            searchText: searchText,
+            structure: structure,
             quota: quota
         )
     }

@@ -6,10 +6,15 @@ import MailAddress
 import MailConfig
 import MailMessage
 import MailSASL
+import MailSpool
 import MailStore
 import SMTPProtocol
 import SMTPServer
 import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 public final class StoreSMTPBackend: SMTPBackend {
     private let configuration: Mutex<Config>
@@ -259,10 +264,14 @@ public final class StoreSMTPBackend: SMTPBackend {
 
     // MARK: - The message
 
-    public func checkMessage(_ client: SMTPClientInfo, _ envelope: SMTPEnvelope, message: [UInt8]) async -> SMTPReply? {
+    public func makeSpool() throws(SpoolError) -> MessageSpool {
+        try MessageSpool(directory: self.config.dataDirPath("tmp"))
+    }
+
+    public func checkMessage(_ client: SMTPClientInfo, _ envelope: SMTPEnvelope, message: SpooledMessage) async -> SMTPReply? {
         guard client.listener.isSubmission, let account = client.account else { return nil }
         // mox: on submission the message's From must also be an address of the account.
-        let header = Message(parsing: message).header
+        let header = message.scanned.header
         guard let from = header.first("From") else {
             return SMTPReply(550, EnhancedCode(class: 5, subject: 6, detail: 0), "message has no From header")
         }
@@ -279,7 +288,8 @@ public final class StoreSMTPBackend: SMTPBackend {
     public func deliver(
         _ client: SMTPClientInfo,
         _ envelope: SMTPEnvelope,
-        message: [UInt8]
+        message: SpooledMessage,
+        received trace: SMTPReceivedTrace
     ) async -> [SMTPDeliveryResult] {
         let received = Int64(WallClock.seconds())
         let metadata = DeliveryMetadata(
@@ -287,10 +297,23 @@ public final class StoreSMTPBackend: SMTPBackend {
             ehloDomain: client.hello,
             mailFrom: envelope.mailFrom.mailbox?.formatted ?? ""
         )
+        let added = client.listener.isSubmission
+            ? Self.submissionHeaders(message.scanned.header, hostname: self.config.staticConfig.hostname)
+            : ""
         return await withTaskGroup(of: (Int, SMTPDeliveryResult).self) { group in
             for (index, recipient) in envelope.recipients.enumerated() {
+                // RFC 9228 4 (Delivered-To) and RFC 5321 4.4 (Return-Path) for the local delivery,
+                // then the trace header naming this recipient, as mox orders them.
+                let prefix =
+                    "Delivered-To: \(recipient.path.mailbox?.formatted ?? "postmaster")\r\n"
+                    + "Return-Path: \(envelope.mailFrom.formatted)\r\n"
+                    + trace.header(for: recipient.path)
+                    + added
                 group.addTask {
-                    (index, await self.deliverOne(message, recipient, received: received, metadata: metadata))
+                    (
+                        index,
+                        await self.deliverOne(message, prefix: Array(prefix.utf8), recipient, received: received, metadata: metadata)
+                    )
                 }
             }
             var results = [SMTPDeliveryResult](repeating: nil, count: envelope.recipients.count)
@@ -301,8 +324,52 @@ public final class StoreSMTPBackend: SMTPBackend {
         }
     }
 
+    /// RFC 6409 8.3, RFC 5322 3.6: a submitted message without Message-ID or Date gets them, as
+    /// mox adds them (a random id at the host name; the date in the server's time zone).
+    static func submissionHeaders(_ header: Header, hostname: String, now: Int64 = Int64(WallClock.seconds())) -> String {
+        var out = ""
+        if header.first("Message-ID") == nil {
+            var rng = SystemRandomNumberGenerator()
+            let random = (0..<16).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            out += "Message-Id: <\(Self.base64URL(random))@\(hostname)>\r\n"
+        }
+        if header.first("Date") == nil {
+            out += "Date: \(MessageDate(unixTime: now, zoneMinutes: Self.localZoneMinutes(now)).formatted)\r\n"
+        }
+        return out
+    }
+
+    static func base64URL(_ bytes: [UInt8]) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+        var out: [UInt8] = []
+        var i = 0
+        while i + 2 < bytes.count {
+            let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
+            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)], alphabet[Int(n & 63)]]
+            i += 3
+        }
+        let rest = bytes.count - i
+        if rest == 1 {
+            let n = UInt32(bytes[i]) << 16
+            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)]]
+        } else if rest == 2 {
+            let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
+            out += [alphabet[Int(n >> 18 & 63)], alphabet[Int(n >> 12 & 63)], alphabet[Int(n >> 6 & 63)]]
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The local time zone's offset from UTC at `time`, in minutes.
+    static func localZoneMinutes(_ time: Int64) -> Int {
+        var t = time_t(time)
+        var parts = tm()
+        guard localtime_r(&t, &parts) != nil else { return 0 }
+        return Int(parts.tm_gmtoff) / 60
+    }
+
     func deliverOne(
-        _ message: [UInt8],
+        _ message: SpooledMessage,
+        prefix: [UInt8],
         _ recipient: SMTPAcceptedRecipient,
         received: Int64,
         metadata: DeliveryMetadata
@@ -314,9 +381,11 @@ public final class StoreSMTPBackend: SMTPBackend {
         {
             return failure
         }
+        let size = prefix.count + message.size
         do {
             let delivered = try await self.accounts.deliver(
                 message,
+                prefix: prefix,
                 account: route.account,
                 mailbox: route.mailbox,
                 received: received,
@@ -327,12 +396,12 @@ public final class StoreSMTPBackend: SMTPBackend {
                 "delivered",
                 [
                     "account": route.account, "rcpt": recipient.path.formatted, "uid": "\(delivered.uid)",
-                    "size": "\(message.count)",
+                    "size": "\(size)",
                 ]
             )
             return nil
         } catch let error as StoreError where error.kind == .quotaExceeded {
-            self.log.info("account over quota", ["account": route.account, "size": "\(message.count)"])
+            self.log.info("account over quota", ["account": route.account, "size": "\(size)"])
             // RFC 3463 X.2.2, mox's reply: a temporary failure, the account may be cleaned up.
             return SMTPReply(452, EnhancedCode(class: 4, subject: 2, detail: 2), "account storage full")
         } catch {

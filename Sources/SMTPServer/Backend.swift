@@ -3,6 +3,7 @@
 // and the store; tests implement it in memory.
 
 import MailSASL
+import MailSpool
 import SMTPProtocol
 
 /// The listener a connection came in on; it decides what is offered and allowed.
@@ -89,12 +90,20 @@ public protocol SMTPBackend: Sendable {
         _ parameters: RcptParameters,
         mailFrom: ReversePath
     ) async -> SMTPRecipientDecision
+    /// A new temporary file for a message about to be received (DATA, or the first BDAT chunk).
+    func makeSpool() throws(SpoolError) -> MessageSpool
     /// After the message is received, before delivery: nil continues, a reply refuses the whole
     /// message (e.g. a From header the authenticated account may not use).
-    func checkMessage(_ client: SMTPClientInfo, _ envelope: SMTPEnvelope, message: [UInt8]) async -> SMTPReply?
-    /// Stores the message (with the Received header already on top) for each recipient durably, and
-    /// returns one result per recipient, in order. Only returns success once the message is on disk.
-    func deliver(_ client: SMTPClientInfo, _ envelope: SMTPEnvelope, message: [UInt8]) async -> [SMTPDeliveryResult]
+    func checkMessage(_ client: SMTPClientInfo, _ envelope: SMTPEnvelope, message: SpooledMessage) async -> SMTPReply?
+    /// Stores the message for each recipient durably, with the trace header `received` makes for
+    /// that recipient (and whatever else the backend adds) in front of it, and returns one result
+    /// per recipient, in order. Only returns success once the message is on disk.
+    func deliver(
+        _ client: SMTPClientInfo,
+        _ envelope: SMTPEnvelope,
+        message: SpooledMessage,
+        received: SMTPReceivedTrace
+    ) async -> [SMTPDeliveryResult]
 }
 
 extension SMTPBackend {

@@ -6,6 +6,7 @@ import MailAddress
 import MailNetwork
 import MailMessage
 import MailSASL
+import MailSpool
 import MailTLS
 import NIOCore
 import NIOSSL
@@ -79,8 +80,11 @@ final class SMTPConnection: @unchecked Sendable {
     var commands = 0
     /// The backend's routes of the accepted recipients, in the transaction's order.
     var routes: [String] = []
-    /// The message being received (DATA, or the BDAT chunks so far).
-    var message: [UInt8] = []
+    /// The file the message being received goes into (DATA, or the BDAT chunks so far); nil
+    /// between transactions, and when it could not be created (the transaction then fails with
+    /// a 451 once the client's data has been read).
+    var spool: MessageSpool?
+    var spoolFailure: String?
 
     init(
         channel: any Channel,
@@ -295,13 +299,13 @@ final class SMTPConnection: @unchecked Sendable {
                 action = self.session.dataReceived(try await self.receiveData())
             case .receiveChunk(let size, _):
                 if self.session.transaction?.chunkedSize == 0 {
-                    self.message = []
+                    self.startSpool()
                 }
-                self.message += try await self.receiveChunk(size: size)
+                try await self.receiveChunk(size: size, into: self.spool)
                 action = self.session.chunkReceived()
             case .discardChunk(let size, let reply):
-                _ = try await self.receiveChunk(size: size)
-                self.message = []
+                try await self.receiveChunk(size: size, into: nil)
+                self.spool = nil
                 action = .reply(reply)
             case .startTLS(let reply):
                 try await self.startTLS(reply)
@@ -369,7 +373,7 @@ final class SMTPConnection: @unchecked Sendable {
             return self.session.senderRejected(refusal)
         }
         self.routes = []
-        self.message = []
+        self.spool = nil
         return self.session.senderAccepted(
             SMTPReply(250, EnhancedCode(class: 2, subject: 1, detail: 0), "looking good")
         )
@@ -392,15 +396,26 @@ final class SMTPConnection: @unchecked Sendable {
 
     // MARK: DATA, BDAT
 
-    /// Reads the message after DATA until the end marker; pipelined input after it stays for the
-    /// next commands.
+    /// A new temporary file for the message of this transaction.
+    func startSpool() {
+        self.spoolFailure = nil
+        do {
+            self.spool = try self.backend.makeSpool()
+        } catch {
+            self.spool = nil
+            self.spoolFailure = "\(error)"
+        }
+    }
+
+    /// Reads the message after DATA until the end marker into the transaction's file, as it
+    /// arrives; pipelined input after it stays for the next commands.
     func receiveData() async throws(SessionEnd) -> DataReceiver.Outcome {
         var receiver = self.session.makeDataReceiver()
-        self.message = []
+        self.startSpool()
         var input = self.lines.takeBuffered()
         while true {
             let out = receiver.feed(input)
-            self.message += out.data
+            self.spool?.append(out.data)
             if out.isComplete {
                 self.lines.append(out.leftover)
                 break
@@ -410,29 +425,32 @@ final class SMTPConnection: @unchecked Sendable {
         guard let outcome = receiver.outcome else {
             throw .closed
         }
+        if outcome.rejection != nil {
+            self.spool = nil
+        }
         return outcome
     }
 
-    /// Reads exactly `size` octets following a BDAT command (RFC 3030 2).
-    func receiveChunk(size: Int) async throws(SessionEnd) -> [UInt8] {
+    /// Reads exactly `size` octets following a BDAT command (RFC 3030 2) into `spool`, or drops
+    /// them when it is nil.
+    func receiveChunk(size: Int, into spool: MessageSpool?) async throws(SessionEnd) {
         var receiver = BDATReceiver(size: size)
-        var chunk: [UInt8] = []
         var input = self.lines.takeBuffered()
         while true {
             let out = receiver.feed(input)
-            chunk += out.data
+            spool?.append(out.data)
             if out.isComplete {
                 self.lines.append(out.leftover)
-                return chunk
+                return
             }
             input = try await self.nextBytes()
         }
     }
 
-    /// Adds the Received header, lets the backend check and deliver, and replies.
+    /// Lets the backend check and deliver the received message, and replies.
     func deliver(_ transaction: SMTPTransaction) async {
-        let body = self.message
-        self.message = []
+        let spool = self.spool
+        self.spool = nil
         let recipients = zip(transaction.recipients, self.routes).map {
             SMTPAcceptedRecipient(path: $0.path, parameters: $0.parameters, route: $1)
         }
@@ -442,18 +460,27 @@ final class SMTPConnection: @unchecked Sendable {
             mailParameters: transaction.parameters,
             recipients: recipients
         )
-        if let refusal = await self.backend.checkMessage(self.client, envelope, message: body) {
+        let message: SpooledMessage
+        do {
+            guard let spool else {
+                throw SpoolError(operation: "create", path: self.spoolFailure ?? "spool file", errno: 0)
+            }
+            message = try spool.finish()
+        } catch {
+            self.reply(SMTPReply(451, EnhancedCode(class: 4, subject: 3, detail: 0), "error storing message, try again later"))
+            return
+        }
+        if let refusal = await self.backend.checkMessage(self.client, envelope, message: message) {
             self.reply(refusal)
             return
         }
-        let header = ReceivedHeader.make(
+        let trace = SMTPReceivedTrace(
             client: self.client,
             hostname: self.options.hostname,
             smtputf8: transaction.parameters.smtputf8,
-            extended: self.session.isExtended,
-            recipient: recipients.count == 1 ? recipients[0].path : nil
+            extended: self.session.isExtended
         )
-        let results = await self.backend.deliver(self.client, envelope, message: Array(header.utf8) + body)
+        let results = await self.backend.deliver(self.client, envelope, message: message, received: trace)
         self.reply(Self.transactionReply(recipients, results))
     }
 

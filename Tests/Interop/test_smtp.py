@@ -106,7 +106,15 @@ def message(tok, subject=None, body="hello\r\n", sender=USER, extra_headers=""):
 
 
 def split_received(stored):
-    """Split a stored message into the Received header the server added (all its folded lines) and the rest."""
+    """Split a stored message into the Received header the server added (all its folded lines) and the rest.
+
+    Local delivery puts Delivered-To (RFC 9228) and Return-Path (RFC 5321 4.4) before it, as mox
+    does: they must be there, and are dropped here.
+    """
+    for name in (b"Delivered-To: ", b"Return-Path: <"):
+        if not stored.startswith(name):
+            raise AssertionError(f"stored message does not start with {name!r}: {stored[:200]!r}")
+        stored = stored[stored.index(b"\n") + 1:]
     if not stored.startswith(b"Received: "):
         raise AssertionError(f"stored message does not start with a Received header: {stored[:200]!r}")
     lines = stored.split(b"\n")

@@ -1,6 +1,7 @@
 import Foundation
 import MailAddress
 import MailSASL
+import MailSpool
 import NIOCore
 import NIOPosix
 import SMTPProtocol
@@ -58,11 +59,30 @@ final class MemoryBackend: SMTPBackend {
         return .accept(route: mailbox.localpart.value)
     }
 
-    func checkMessage(_ client: SMTPClientInfo, _ envelope: SMTPEnvelope, message: [UInt8]) async -> SMTPReply? {
+    /// Where spool files go: one directory per backend, so a test can check that none is left.
+    let spoolDirectory = NSTemporaryDirectory() + "smtp-spool-" + String(UInt64.random(in: 0...UInt64.max))
+
+    func makeSpool() throws(SpoolError) -> MessageSpool {
+        try MessageSpool(directory: self.spoolDirectory)
+    }
+
+    /// The files in the spool directory.
+    var spoolFiles: [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: self.spoolDirectory)) ?? []
+    }
+
+    func checkMessage(_ client: SMTPClientInfo, _ envelope: SMTPEnvelope, message: SpooledMessage) async -> SMTPReply? {
         nil
     }
 
-    func deliver(_ client: SMTPClientInfo, _ envelope: SMTPEnvelope, message: [UInt8]) async -> [SMTPDeliveryResult] {
+    func deliver(
+        _ client: SMTPClientInfo,
+        _ envelope: SMTPEnvelope,
+        message spooled: SpooledMessage,
+        received: SMTPReceivedTrace
+    ) async -> [SMTPDeliveryResult] {
+        let first = envelope.recipients.count == 1 ? envelope.recipients[0].path : nil
+        let message = Array(received.header(for: first).utf8) + ((try? spooled.readAll()) ?? [])
         var results: [SMTPDeliveryResult] = []
         for recipient in envelope.recipients {
             if recipient.route == "fail" {
