@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         // MARK: - Pure modules (no NIO, no I/O beyond what their callers hand them)
@@ -82,7 +83,9 @@ let package = Package(
             name: "MailNetwork",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
@@ -90,6 +93,7 @@ let package = Package(
             name: "SMTPServer",
             dependencies: [
                 "SMTPProtocol", "MailSASL", "MailTLS", "MailMessage", "MailAddress", "MailNetwork", "MailSpool",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -101,6 +105,7 @@ let package = Package(
             name: "IMAPServer",
             dependencies: [
                 "IMAPProtocol", "MailStore", "MailSASL", "MailTLS", "MailMessage", "MailNetwork", "MailSpool", "CZlib",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -112,7 +117,8 @@ let package = Package(
             name: "MoxRuntime",
             dependencies: [
                 "MailConfig", "MailStore", "MailMessage", "MailAddress", "MailTLS", "SMTPServer", "SMTPProtocol",
-                "MailSASL", "IMAPServer", "MailSpool",
+                "MailSASL", "IMAPServer", "MailSpool", "MailNetwork",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

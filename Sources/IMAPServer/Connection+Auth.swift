@@ -63,7 +63,7 @@ extension IMAPConnection {
         self.tagged(tag, .ok("DEFLATE active"))
         // The OK goes out uncompressed, and the handler is in place before the next read.
         try await self.sendThenInstall { pipeline in
-            let bridge = try pipeline.handler(type: InboundBridge.self)
+            let bridge = try pipeline.handler(type: ConnectionEventHandler.self)
             try pipeline.addHandler(handler, position: .before(bridge))
         }
         self.compressed = true
@@ -249,8 +249,8 @@ extension IMAPConnection {
             case .sendContinuation:
                 self.line("+ ")
             case .needMoreData:
-                if case .bytes(let bytes) = try await self.nextEvent() {
-                    self.reader.append(bytes)
+                if case .bytes(let buffer) = try await self.nextEvent() {
+                    self.reader.append(buffer.readableBytesView)
                 }
             case .error(let error):
                 try self.refused(error)

@@ -5,6 +5,7 @@
 import IMAPProtocol
 import MailNetwork
 import MailStore
+import NIOCore
 
 /// The session's view of the selected mailbox. Sequence number n is `uids[n-1]`. Changes by
 /// others are applied from the change queue; `announced` is the message count the client was
@@ -478,7 +479,7 @@ extension IMAPConnection {
                 self.line("+ ")
             case .needMoreData:
                 switch try await self.nextEvent() {
-                case .bytes(let bytes): self.reader.append(bytes)
+                case .bytes(let buffer): self.reader.append(buffer.readableBytesView)
                 default: continue
                 }
             }

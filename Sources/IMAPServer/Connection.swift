@@ -4,6 +4,7 @@
 // (or sooner, for large FETCH results), so pipelined commands share writes.
 
 import IMAPProtocol
+import Logging
 import MailNetwork
 import MailSASL
 import MailStore
@@ -79,11 +80,11 @@ final class IMAPConnection: @unchecked Sendable {
     }
 
     // Used only by the connection's own task.
-    let channel: any Channel
+    let connection: MailConnection
+    var channel: any Channel { self.connection.channel }
     let options: IMAPServerOptions
     let backend: any IMAPBackend
-    var events: AsyncStream<InboundEvent>.AsyncIterator
-    let continuation: AsyncStream<InboundEvent>.Continuation
+    var logger: Logger
     let remoteIP: String
     var reader: IMAPFrameReader
     var out: IMAPResponseEncoder
@@ -123,20 +124,14 @@ final class IMAPConnection: @unchecked Sendable {
     var lastInput = ContinuousClock.now
     var currentTimeout: Duration
 
-    init(
-        channel: any Channel,
-        events: AsyncStream<InboundEvent>,
-        continuation: AsyncStream<InboundEvent>.Continuation,
-        options: IMAPServerOptions,
-        backend: any IMAPBackend,
-        remoteIP: String
-    ) {
-        self.channel = channel
-        self.events = events.makeAsyncIterator()
-        self.continuation = continuation
+    init(connection: MailConnection, options: IMAPServerOptions, backend: any IMAPBackend, logger: Logger) {
+        self.connection = connection
         self.options = options
         self.backend = backend
-        self.remoteIP = remoteIP
+        var logger = logger
+        logger[metadataKey: "cid"] = "\(String(connection.id, radix: 16))"
+        self.logger = logger
+        self.remoteIP = connection.remoteIP
         self.reader = IMAPFrameReader(limits: options.limits)
         self.out = IMAPResponseEncoder()
         self.tls = options.implicitTLS
@@ -202,8 +197,15 @@ final class IMAPConnection: @unchecked Sendable {
 
     // MARK: - Running
 
-    func run() async {
+    func run(admission: Admission) async {
         do {
+            if admission != .admitted {
+                // mox's text when a network has too many connections open.
+                self.line("* BYE too many open connections from your ip or network")
+                await self.flush()
+                self.close()
+                return
+            }
             if self.options.implicitTLS {
                 try await self.waitForTLS()
                 await self.readClientCertificate()
@@ -258,7 +260,7 @@ final class IMAPConnection: @unchecked Sendable {
         // The buffer keeps its room up to a few MB, so a large FETCH does not grow it anew after
         // every flush.
         self.out.bytes.removeAll(keepingCapacity: self.out.bytes.count <= 4 * 1024 * 1024)
-        try? await self.channel.writeAndFlush(buffer)
+        await self.connection.write(buffer)
     }
 
     /// Writes what is queued when it has grown large, so a big FETCH streams.
@@ -280,9 +282,9 @@ final class IMAPConnection: @unchecked Sendable {
     // MARK: - Input
 
     /// The next event; queued output is written first. Store changes are kept for later.
-    func nextEvent() async throws(SessionEnd) -> InboundEvent {
+    func nextEvent() async throws(SessionEnd) -> ConnectionEvent {
         await self.flush()
-        guard let event = await self.events.next() else { throw .closed }
+        guard let event = await self.connection.next() else { throw .closed }
         if case .bytes = event { self.lastInput = ContinuousClock.now }
         switch event {
         case .idleTimeout:
@@ -296,8 +298,6 @@ final class IMAPConnection: @unchecked Sendable {
             throw .closed
         case .shutdown:
             self.line("* BYE server shutting down")
-            throw .closed
-        case .closed:
             throw .closed
         default:
             return event
@@ -315,8 +315,8 @@ final class IMAPConnection: @unchecked Sendable {
                 self.line("+ ")
             case .needMoreData:
                 switch try await self.nextEvent() {
-                case .bytes(let bytes):
-                    self.reader.append(bytes)
+                case .bytes(let buffer):
+                    self.reader.append(buffer.readableBytesView)
                 case .wakeup:
                     // RFC 5465 3.1: with NOTIFY the client listens between commands too.
                     await self.pushChangesBetweenCommands()
@@ -360,11 +360,11 @@ final class IMAPConnection: @unchecked Sendable {
 
     func waitForTLS() async throws(SessionEnd) {
         while true {
-            guard let event = await self.events.next() else { throw .closed }
+            guard let event = await self.connection.next() else { throw .closed }
             switch event {
             case .tlsReady: return
             case .bytes, .wakeup: continue
-            case .idleTimeout, .closed, .shutdown: throw .closed
+            case .idleTimeout, .shutdown: throw .closed
             }
         }
     }
@@ -600,11 +600,11 @@ final class IMAPConnection: @unchecked Sendable {
     /// Starts taking the account's changes into this session's queue, as they commit.
     func subscribeChanges(_ account: Account) {
         let queue = self.changes
-        let continuation = self.continuation
+        let connection = self.connection
         self.subscription = account.subscribeChanges { batch in
             // Wakes a session in IDLE (ignored otherwise), once until it takes the changes.
             if queue.append(batch) {
-                continuation.yield(.wakeup)
+                connection.signal(.wakeup)
             }
         }
     }

@@ -10,6 +10,7 @@ import IMAPProtocol
 import MailMessage
 import MailSASL
 import MailStore
+import MailNetwork
 import MailTLS
 import NIOCore
 
@@ -80,6 +81,8 @@ public struct IMAPServerOptions: Sendable {
     /// Command and literal sizes.
     public var limits = IMAPLimits()
     public var rateLimits: IMAPRateLimits
+    /// Open connections in total and per address (mox allows 30 from one address).
+    public var connectionLimits = ConnectionLimits()
 
     public init(hostname: String, tls: ServerTLS?, rateLimits: IMAPRateLimits = IMAPRateLimits()) {
         self.hostname = hostname

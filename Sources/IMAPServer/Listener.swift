@@ -1,26 +1,23 @@
-// Accepting IMAP connections: one listening socket per address and port, one task per
-// connection, and a clean stop. Between NIO's pipeline and a session's async code sits one
-// AsyncStream of events (MailNetwork's bridge), into which the account's changes also send a
-// wakeup, so a session waits on input and mailbox changes at once (IDLE).
+// Accepting IMAP connections: MailNetwork's listener with the IMAP pipeline (implicit TLS for
+// IMAPS, the idle timer, which login replaces) and an IMAP session per connection. The
+// account's changes reach a session through the same bounded event stream as its input, as a
+// wakeup signal, so a session waits on input and mailbox changes at once (IDLE).
 
+import Logging
 import MailNetwork
 import MailStore
 import MailTLS
 import NIOCore
 import NIOPosix
 import NIOSSL
-import NIOTLS
-import Synchronization
 
 public final class IMAPListener: Sendable {
     public let localAddress: SocketAddress?
-    private let channel: any Channel
-    private let connections: ConnectionSet
+    private let listener: MailListener
 
-    private init(channel: any Channel, connections: ConnectionSet) {
-        self.channel = channel
-        self.localAddress = channel.localAddress
-        self.connections = connections
+    private init(listener: MailListener) {
+        self.listener = listener
+        self.localAddress = listener.localAddress
     }
 
     /// Binds `host:port` and serves IMAP there until ``stop(grace:)``.
@@ -29,45 +26,40 @@ public final class IMAPListener: Sendable {
         port: Int,
         options: IMAPServerOptions,
         backend: any IMAPBackend,
-        group: any EventLoopGroup
+        group: any EventLoopGroup,
+        logger: Logger = Logger(label: "imapserver")
     ) async throws -> IMAPListener {
-        let connections = ConnectionSet()
-        let channel = try await ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 1024)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let (events, continuation) = AsyncStream<InboundEvent>.makeStream()
-                    let pipeline = channel.pipeline.syncOperations
-                    if options.implicitTLS {
-                        guard let tls = options.tls else {
-                            throw ChannelError.operationUnsupported
-                        }
-                        try pipeline.addHandler(tls.makeHandler())
-                    }
-                    try pipeline.addHandler(IdleStateHandler(readTimeout: options.preAuthTimeout), name: "idle")
-                    try pipeline.addHandler(InboundBridge(continuation: continuation))
-                    let connection = IMAPConnection(
-                        channel: channel,
-                        events: events,
-                        continuation: continuation,
-                        options: options,
-                        backend: backend,
-                        remoteIP: channel.remoteAddress?.ipAddress ?? ""
-                    )
-                    connections.start(channel: channel, continuation: continuation) { await connection.run() }
+        if options.implicitTLS && options.tls == nil {
+            throw ChannelError.operationUnsupported
+        }
+        let listener = try await MailListener.start(
+            host: host,
+            port: port,
+            group: group,
+            limits: options.connectionLimits,
+            backlog: 1024,
+            logger: logger,
+            configure: { channel in
+                let pipeline = channel.pipeline.syncOperations
+                if options.implicitTLS, let tls = options.tls {
+                    try pipeline.addHandler(tls.makeHandler())
                 }
+                try pipeline.addHandler(IdleStateHandler(readTimeout: options.preAuthTimeout), name: "idle")
+            },
+            session: { connection, admission in
+                let session = IMAPConnection(connection: connection, options: options, backend: backend, logger: logger)
+                await session.run(admission: admission)
             }
-            .bind(host: host, port: port)
-            .get()
-        return IMAPListener(channel: channel, connections: connections)
+        )
+        return IMAPListener(listener: listener)
     }
 
+    /// How many connections are open.
+    public var connectionCount: Int { self.listener.connectionCount }
+
     /// Stops accepting, tells every connection to finish (a BYE), waits up to `grace`, then
-    /// closes what is left and waits for their tasks to end.
+    /// closes what is left and waits for them to end.
     public func stop(grace: Duration = .seconds(3)) async {
-        try? await self.channel.close()
-        await self.connections.shutdown(grace: grace)
+        await self.listener.stop(grace: grace)
     }
 }

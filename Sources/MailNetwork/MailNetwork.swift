@@ -1,9 +1,14 @@
-/// MailNetwork: the pieces of SwiftNIO glue the SMTP and IMAP servers share: the bridge from a
-/// channel's pipeline to a connection's async session (one stream of events), the set of a
-/// listener's connections for a clean stop, and per-IP counting windows for rate limits.
-/// Protocol logic stays in the servers; this module knows nothing about SMTP or IMAP.
+/// MailNetwork: the one listener and connection layer the SMTP, IMAP and HTTP servers share. An
+/// accept loop over NIOAsyncChannel in a discarding task group; per connection a bounded inbound
+/// stream of events (reads stop while the session is behind: a flooding client costs a fixed
+/// amount of memory) and writes that wait until the socket took them (a client that does not read
+/// stops its session, not the server); limits on connections in total and per address; a clean
+/// stop; and a log line with the cause for every connection that ends on an error.
+/// Protocol logic stays in the servers; this module knows nothing about SMTP, IMAP or HTTP.
 
+import Logging
 import NIOCore
+import NIOPosix
 import NIOTLS
 import Synchronization
 
@@ -12,109 +17,336 @@ import Glibc
 #endif
 
 /// What a session reads from its connection.
-public enum InboundEvent: Sendable {
-    case bytes([UInt8])
+public enum ConnectionEvent: Sendable {
+    case bytes(ByteBuffer)
     /// The TLS handshake (after STARTTLS, or at the start with implicit TLS) has completed.
     case tlsReady
     /// No input for the idle timeout.
     case idleTimeout
-    /// The server is stopping: finish what is under way and close.
-    case shutdown
-    /// The peer closed the connection, or it failed.
-    case closed
     /// Something outside the connection wants the session's attention (IMAP: the account
     /// changed); what it is waits elsewhere.
     case wakeup
+    /// The server is stopping: finish what is under way and close.
+    case shutdown
 }
 
-/// Turns inbound bytes and pipeline events into `InboundEvent`s.
-public final class InboundBridge: ChannelInboundHandler, @unchecked Sendable {
+/// Sent into a connection's pipeline from outside, to arrive in order with its input.
+public enum ConnectionSignal: Sendable {
+    case wakeup
+    case shutdown
+}
+
+/// Turns reads and pipeline events into `ConnectionEvent`s for the connection's async stream,
+/// and keeps the error that ends the connection, for its log line.
+public final class ConnectionEventHandler: ChannelInboundHandler, @unchecked Sendable {
     public typealias InboundIn = ByteBuffer
+    public typealias InboundOut = ConnectionEvent
 
-    private let continuation: AsyncStream<InboundEvent>.Continuation
+    /// Set on the event loop, read after the connection ended.
+    let failure = Mutex<String?>(nil)
 
-    public init(continuation: AsyncStream<InboundEvent>.Continuation) {
-        self.continuation = continuation
-    }
+    public init() {}
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let buffer = Self.unwrapInboundIn(data)
-        self.continuation.yield(.bytes(Array(buffer.readableBytesView)))
+        context.fireChannelRead(Self.wrapInboundOut(.bytes(Self.unwrapInboundIn(data))))
     }
 
     public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls {
-            self.continuation.yield(.tlsReady)
+            self.deliver(.tlsReady, context)
         } else if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
-            self.continuation.yield(.idleTimeout)
+            self.deliver(.idleTimeout, context)
+        } else if let signal = event as? ConnectionSignal {
+            self.deliver(signal == .wakeup ? .wakeup : .shutdown, context)
+            return
         }
         context.fireUserInboundEventTriggered(event)
     }
 
-    public func channelInactive(context: ChannelHandlerContext) {
-        self.continuation.yield(.closed)
-        self.continuation.finish()
-        context.fireChannelInactive()
+    /// An event that is not a read: the async channel hands reads to the session at the end of
+    /// a read burst, so one is ended here.
+    private func deliver(_ event: ConnectionEvent, _ context: ChannelHandlerContext) {
+        context.fireChannelRead(Self.wrapInboundOut(event))
+        context.fireChannelReadComplete()
     }
 
     public func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // A TLS failure or reset: the session sees the connection as closed.
-        self.continuation.yield(.closed)
-        self.continuation.finish()
+        // A TLS failure or a reset: the session sees the end of its input.
+        self.failure.withLock { if $0 == nil { $0 = "\(error)" } }
         context.close(promise: nil)
     }
 }
 
-/// The connections of a listener, each running as a task, to stop them together.
-public final class ConnectionSet: Sendable {
-    private struct Entry {
-        var task: Task<Void, Never>
-        var continuation: AsyncStream<InboundEvent>.Continuation
-        var channel: any Channel
-    }
-    private struct State {
-        var nextID = 0
-        var entries: [Int: Entry] = [:]
-    }
-    private let state = Mutex(State())
+/// Process-wide connection ids, as mox makes them: a counter that starts at the time of start in
+/// milliseconds, so ids do not repeat across restarts; shown in hexadecimal in logs.
+public enum ConnectionID {
+    static let counter = Atomic<UInt64>(UInt64(Self.nowMilliseconds()))
 
-    public init() {}
+    public static func next() -> UInt64 {
+        counter.add(1, ordering: .relaxed).newValue
+    }
 
-    /// Runs a connection's session; it leaves the set when `run` returns.
-    public func start(
-        channel: any Channel,
-        continuation: AsyncStream<InboundEvent>.Continuation,
-        run: @escaping @Sendable () async -> Void
-    ) {
-        self.state.withLock { state in
-            let id = state.nextID
-            state.nextID += 1
-            let task = Task {
-                await run()
-                _ = self.state.withLock { $0.entries.removeValue(forKey: id) }
-            }
-            state.entries[id] = Entry(task: task, continuation: continuation, channel: channel)
+    static func nowMilliseconds() -> Int {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return ts.tv_sec * 1000 + ts.tv_nsec / 1_000_000
+    }
+}
+
+/// One accepted connection, as its session sees it. Read and written by the session's task;
+/// `signal` may be called from anywhere.
+public final class MailConnection: @unchecked Sendable {
+    public let id: UInt64
+    public let channel: any Channel
+    public let remoteIP: String
+    public let localIP: String
+    public let remotePort: Int
+    public let localPort: Int
+    private var iterator: NIOAsyncChannelInboundStream<ConnectionEvent>.AsyncIterator
+    private let handler: ConnectionEventHandler
+    /// Why the input ended, when it ended on an error.
+    public private(set) var readError: String?
+
+    init(channel: any Channel, inbound: NIOAsyncChannelInboundStream<ConnectionEvent>, handler: ConnectionEventHandler) {
+        self.id = ConnectionID.next()
+        self.channel = channel
+        self.iterator = inbound.makeAsyncIterator()
+        self.handler = handler
+        self.remoteIP = channel.remoteAddress?.ipAddress ?? ""
+        self.localIP = channel.localAddress?.ipAddress ?? ""
+        self.remotePort = channel.remoteAddress?.port ?? 0
+        self.localPort = channel.localAddress?.port ?? 0
+    }
+
+    /// The next event; nil once the peer closed the connection or it failed.
+    public func next() async -> ConnectionEvent? {
+        do {
+            return try await self.iterator.next()
+        } catch {
+            if self.readError == nil { self.readError = "\(error)" }
+            return nil
         }
     }
 
-    /// Tells every connection to finish, waits up to `grace` for them, then closes what is left
-    /// (cancelling sessions that wait on something else) and waits for their tasks to end.
-    public func shutdown(grace: Duration) async {
-        let current = self.state.withLock { Array($0.entries.values) }
-        for entry in current {
-            entry.continuation.yield(.shutdown)
+    /// Writes and flushes, returning once the socket has taken the bytes (so output waiting
+    /// for a slow reader is at most one write). False when the connection is gone.
+    @discardableResult
+    public func write(_ bytes: [UInt8]) async -> Bool {
+        guard !bytes.isEmpty else { return true }
+        return await self.write(self.channel.allocator.buffer(bytes: bytes))
+    }
+
+    @discardableResult
+    public func write(_ buffer: ByteBuffer) async -> Bool {
+        do {
+            try await self.channel.writeAndFlush(buffer)
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    public func close() {
+        self.channel.close(promise: nil)
+    }
+
+    /// Delivers a signal to the session, in order with its input.
+    public func signal(_ signal: ConnectionSignal) {
+        let channel = self.channel
+        channel.eventLoop.execute {
+            channel.pipeline.fireUserInboundEventTriggered(signal)
+        }
+    }
+
+    /// Why the connection ended, if it was an error rather than a close by either side.
+    public var failure: String? {
+        self.handler.failure.withLock { $0 } ?? self.readError
+    }
+}
+
+/// Whether a new connection may be served: over a limit, the session says so in its protocol and
+/// closes.
+public enum Admission: Sendable, Equatable {
+    case admitted
+    case tooManyConnections
+    case tooManyFromAddress
+}
+
+/// Connection limits of a listener.
+public struct ConnectionLimits: Sendable {
+    /// Open connections in total.
+    public var maxConnections: Int
+    /// Open connections from one address (IPv4) or one /64 (IPv6), as mox groups them.
+    public var maxConnectionsPerAddress: Int
+    /// Events buffered for a session that is behind before reads stop (each at most one read).
+    public var inboundHighWatermark: Int
+
+    public init(maxConnections: Int = 10_000, maxConnectionsPerAddress: Int = 30, inboundHighWatermark: Int = 8) {
+        self.maxConnections = maxConnections
+        self.maxConnectionsPerAddress = maxConnectionsPerAddress
+        self.inboundHighWatermark = inboundHighWatermark
+    }
+
+    public static let unlimited = ConnectionLimits(maxConnections: .max, maxConnectionsPerAddress: .max)
+}
+
+/// A listening socket and its connections.
+public final class MailListener: Sendable {
+    public let localAddress: SocketAddress?
+    let serverChannel: any Channel
+    let state = Mutex(State())
+    let limits: ConnectionLimits
+    let acceptLoop = Mutex<Task<Void, Never>?>(nil)
+    let logger: Logger
+
+    struct State {
+        var connections: [UInt64: MailConnection] = [:]
+        var perAddress: [String: Int] = [:]
+        var total = 0
+    }
+
+    private init(serverChannel: any Channel, limits: ConnectionLimits, logger: Logger) {
+        self.serverChannel = serverChannel
+        self.localAddress = serverChannel.localAddress
+        self.limits = limits
+        self.logger = logger
+    }
+
+    /// Binds `host:port` and runs `session` for every connection until ``stop(grace:)``.
+    /// `configure` adds the handlers that go first in each connection's pipeline (TLS for
+    /// implicit TLS, the idle timer).
+    public static func start(
+        host: String,
+        port: Int,
+        group: any EventLoopGroup,
+        limits: ConnectionLimits = ConnectionLimits(),
+        backlog: Int32 = 256,
+        logger: Logger,
+        configure: @escaping @Sendable (any Channel) throws -> Void,
+        session: @escaping @Sendable (MailConnection, Admission) async -> Void
+    ) async throws -> MailListener {
+        let watermark = max(2, limits.inboundHighWatermark)
+        let server = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: backlog)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try configure(channel)
+                    let handler = ConnectionEventHandler()
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                    let async = try NIOAsyncChannel<ConnectionEvent, Never>(
+                        wrappingChannelSynchronously: channel,
+                        configuration: .init(
+                            backPressureStrategy: .init(lowWatermark: 1, highWatermark: watermark)
+                        )
+                    )
+                    return (async, handler)
+                }
+            }
+        let listener = MailListener(serverChannel: server.channel, limits: limits, logger: logger)
+        let task = Task {
+            await withDiscardingTaskGroup { group in
+                do {
+                    try await server.executeThenClose { inbound in
+                        for try await (child, handler) in inbound {
+                            group.addTask { await listener.serve(child, handler, session) }
+                        }
+                    }
+                } catch {
+                    logger.error("accepting connections", metadata: ["err": "\(error)"])
+                }
+            }
+        }
+        listener.acceptLoop.withLock { $0 = task }
+        return listener
+    }
+
+    /// The key connections are counted under: the address, or the first four groups (its /64)
+    /// of an IPv6 address; an IPv4-mapped IPv6 address counts as its IPv4 address.
+    static func addressKey(_ ip: String) -> String {
+        guard ip.contains(":") else { return ip }
+        if let dot = ip.lastIndex(of: ":"), ip[ip.index(after: dot)...].contains(".") {
+            return String(ip[ip.index(after: dot)...])
+        }
+        let halves = ip.split(separator: "::", maxSplits: 1, omittingEmptySubsequences: false)
+        let head = halves[0].split(separator: ":").map(String.init)
+        let tail = halves.count > 1 ? halves[1].split(separator: ":").map(String.init) : []
+        var groups = head
+        if halves.count > 1 {
+            groups += Array(repeating: "0", count: max(0, 8 - head.count - tail.count)) + tail
+        }
+        let prefix = groups.prefix(4).map { g in String(Int(g, radix: 16) ?? 0, radix: 16) }
+        return prefix.joined(separator: ":") + "::/64"
+    }
+
+    func serve(
+        _ child: NIOAsyncChannel<ConnectionEvent, Never>,
+        _ handler: ConnectionEventHandler,
+        _ session: @Sendable (MailConnection, Admission) async -> Void
+    ) async {
+        do {
+            try await child.executeThenClose { inbound, _ in
+                let connection = MailConnection(channel: child.channel, inbound: inbound, handler: handler)
+                let key = Self.addressKey(connection.remoteIP)
+                let admission = self.state.withLock { state -> Admission in
+                    if state.total >= self.limits.maxConnections { return .tooManyConnections }
+                    if state.perAddress[key, default: 0] >= self.limits.maxConnectionsPerAddress {
+                        return .tooManyFromAddress
+                    }
+                    state.total += 1
+                    state.perAddress[key, default: 0] += 1
+                    state.connections[connection.id] = connection
+                    return .admitted
+                }
+                defer {
+                    if admission == .admitted {
+                        self.state.withLock { state in
+                            state.total -= 1
+                            state.perAddress[key, default: 1] -= 1
+                            if state.perAddress[key] == 0 { state.perAddress[key] = nil }
+                            state.connections[connection.id] = nil
+                        }
+                    }
+                }
+                await session(connection, admission)
+                if let failure = connection.failure {
+                    self.logger.info(
+                        "connection ended with an error",
+                        metadata: [
+                            "err": "\(failure)", "remote": "\(connection.remoteIP):\(connection.remotePort)",
+                            "cid": "\(String(connection.id, radix: 16))",
+                        ]
+                    )
+                }
+            }
+        } catch {
+            self.logger.debug("closing connection", metadata: ["err": "\(error)"])
+        }
+    }
+
+    /// How many connections are open.
+    public var connectionCount: Int {
+        self.state.withLock { $0.total }
+    }
+
+    /// Stops accepting, tells every connection to finish (each protocol says goodbye its own
+    /// way), waits up to `grace` for them, then closes what is left and waits for all to end.
+    public func stop(grace: Duration = .seconds(3)) async {
+        try? await self.serverChannel.close()
+        let current = self.state.withLock { Array($0.connections.values) }
+        for connection in current {
+            connection.signal(.shutdown)
         }
         let deadline = ContinuousClock.now + grace
-        while ContinuousClock.now < deadline, !self.state.withLock({ $0.entries.isEmpty }) {
+        while ContinuousClock.now < deadline, self.connectionCount > 0 {
             try? await Task.sleep(for: .milliseconds(20))
         }
-        for entry in self.state.withLock({ Array($0.entries.values) }) {
-            entry.channel.close(promise: nil)
-            entry.task.cancel()
+        for connection in self.state.withLock({ Array($0.connections.values) }) {
+            connection.close()
         }
-        for entry in current {
-            await entry.task.value
-        }
+        let task = self.acceptLoop.withLock { $0 }
+        await task?.value
     }
 }
 

@@ -5,6 +5,7 @@ import Dispatch
 import FoundationEssentials
 import IMAPServer
 import MailConfig
+import MailNetwork
 import MailTLS
 import NIOCore
 import NIOPosix
@@ -106,6 +107,7 @@ public final class MoxServer: Sendable {
                     rateLimits: self.localserve ? .unlimited : SMTPRateLimits()
                 )
                 options.pedantic = staticConfig.pedantic && !self.localserve
+                if self.localserve { options.connectionLimits = .unlimited }
                 options.offerCRAMMD5 = self.localserve
                 if listener.smtpMaxMessageSize > 0 {
                     options.maxMessageSize = Int(listener.smtpMaxMessageSize)
@@ -154,6 +156,7 @@ public final class MoxServer: Sendable {
                     rateLimits: self.localserve ? .unlimited : IMAPRateLimits()
                 )
                 options.implicitTLS = implicitTLS
+                if self.localserve { options.connectionLimits = .unlimited }
                 options.requireTLSForAuth = !listener.imap.noRequireSTARTTLS
                 options.offerCRAMMD5 = self.localserve
                 for ip in ips {

@@ -2,6 +2,7 @@
 // backend. The session is one async function per connection; the protocol rules (syntax,
 // reply codes, data framing) come from SMTPProtocol, the policy from the backend.
 
+import Logging
 import MailAddress
 import MailNetwork
 import MailMessage
@@ -46,6 +47,8 @@ public struct SMTPServerOptions: Sendable {
     /// Reject DATA with any bare LF, not only those around a lone dot.
     public var pedantic = false
     public var rateLimits: SMTPRateLimits
+    /// Open connections in total and per address (mox allows 30 from one address).
+    public var connectionLimits = ConnectionLimits()
 
     public init(hostname: String, listener: SMTPListenerKind, tls: ServerTLS?, rateLimits: SMTPRateLimits) {
         self.hostname = hostname
@@ -62,10 +65,11 @@ enum SessionEnd: Error {
 
 final class SMTPConnection: @unchecked Sendable {
     // Used only by the connection's own task: no other synchronisation needed.
-    let channel: any Channel
+    let connection: MailConnection
+    var channel: any Channel { self.connection.channel }
     let options: SMTPServerOptions
     let backend: any SMTPBackend
-    var events: AsyncStream<InboundEvent>.AsyncIterator
+    var logger: Logger
     var lines = SMTPLineReader()
     var output: [UInt8] = []
     var client: SMTPClientInfo
@@ -86,23 +90,18 @@ final class SMTPConnection: @unchecked Sendable {
     var spool: MessageSpool?
     var spoolFailure: String?
 
-    init(
-        channel: any Channel,
-        events: AsyncStream<InboundEvent>,
-        options: SMTPServerOptions,
-        backend: any SMTPBackend,
-        remoteIP: String,
-        localIP: String
-    ) {
-        self.channel = channel
-        self.events = events.makeAsyncIterator()
+    init(connection: MailConnection, options: SMTPServerOptions, backend: any SMTPBackend, logger: Logger) {
+        self.connection = connection
         self.options = options
         self.backend = backend
+        var logger = logger
+        logger[metadataKey: "cid"] = "\(String(connection.id, radix: 16))"
+        self.logger = logger
         let tls = options.listener == .submissions
         self.client = SMTPClientInfo(
             listener: options.listener,
-            remoteIP: remoteIP,
-            localIP: localIP,
+            remoteIP: connection.remoteIP,
+            localIP: connection.localIP,
             hello: "",
             tls: tls
         )
@@ -156,8 +155,18 @@ final class SMTPConnection: @unchecked Sendable {
 
     // MARK: - Running
 
-    func run() async {
+    func run(admission: Admission) async {
         do {
+            switch admission {
+            case .admitted:
+                break
+            case .tooManyConnections, .tooManyFromAddress:
+                // mox's reply when a network has too many connections open.
+                self.reply(SMTPReply(421, EnhancedCode(class: 4, subject: 7, detail: 0), "too many open connections from your ip or network"))
+                await self.flush()
+                self.close()
+                return
+            }
             if self.options.listener == .submissions {
                 try await self.waitForTLS()
                 await self.readClientCertificate()
@@ -198,19 +207,19 @@ final class SMTPConnection: @unchecked Sendable {
         guard !self.output.isEmpty else { return }
         let buffer = self.channel.allocator.buffer(bytes: self.output)
         self.output.removeAll(keepingCapacity: true)
-        try? await self.channel.writeAndFlush(buffer)
+        await self.connection.write(buffer)
     }
 
     /// The next input bytes; flushes queued replies first.
     func nextBytes() async throws(SessionEnd) -> [UInt8] {
         await self.flush()
         while true {
-            guard let event = await self.events.next() else {
+            guard let event = await self.connection.next() else {
                 throw .closed
             }
             switch event {
-            case .bytes(let bytes):
-                return bytes
+            case .bytes(let buffer):
+                return Array(buffer.readableBytesView)
             case .tlsReady, .wakeup:
                 continue
             case .idleTimeout:
@@ -221,8 +230,6 @@ final class SMTPConnection: @unchecked Sendable {
                 // RFC 5321 3.8: 421 when the service shuts down. A message being received is
                 // dropped whole: nothing is stored before all of it has arrived.
                 self.reply(.shuttingDown(hostname: self.options.hostname))
-                throw .closed
-            case .closed:
                 throw .closed
             }
         }
@@ -243,14 +250,14 @@ final class SMTPConnection: @unchecked Sendable {
 
     func waitForTLS() async throws(SessionEnd) {
         while true {
-            guard let event = await self.events.next() else { throw .closed }
+            guard let event = await self.connection.next() else { throw .closed }
             switch event {
             case .tlsReady:
                 return
             case .bytes, .wakeup:
-                // Bytes are not possible before the handshake: the TLS handler consumes them.
+                // Plaintext sent before the handshake (pipelined after STARTTLS) is dropped.
                 continue
-            case .idleTimeout, .closed, .shutdown:
+            case .idleTimeout, .shutdown:
                 throw .closed
             }
         }

@@ -1,22 +1,20 @@
-// Accepting SMTP connections: one listening socket per address and port, one task per
-// connection, and a clean stop.
+// Accepting SMTP connections: MailNetwork's listener with the SMTP pipeline (implicit TLS for
+// submissions, the idle timer) and an SMTP session per connection.
 
+import Logging
 import MailNetwork
 import MailTLS
 import NIOCore
 import NIOPosix
 import NIOSSL
-import Synchronization
 
 public final class SMTPListener: Sendable {
     public let localAddress: SocketAddress?
-    private let channel: any Channel
-    private let connections: ConnectionSet
+    private let listener: MailListener
 
-    private init(channel: any Channel, connections: ConnectionSet) {
-        self.channel = channel
-        self.localAddress = channel.localAddress
-        self.connections = connections
+    private init(listener: MailListener) {
+        self.listener = listener
+        self.localAddress = listener.localAddress
     }
 
     /// Binds `host:port` and serves SMTP there until ``stop(grace:)``.
@@ -25,45 +23,39 @@ public final class SMTPListener: Sendable {
         port: Int,
         options: SMTPServerOptions,
         backend: any SMTPBackend,
-        group: any EventLoopGroup
+        group: any EventLoopGroup,
+        logger: Logger = Logger(label: "smtpserver")
     ) async throws -> SMTPListener {
-        let connections = ConnectionSet()
-        let channel = try await ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 256)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let (events, continuation) = AsyncStream<InboundEvent>.makeStream()
-                    let pipeline = channel.pipeline.syncOperations
-                    if options.listener == .submissions {
-                        guard let tls = options.tls else {
-                            throw ChannelError.operationUnsupported
-                        }
-                        try pipeline.addHandler(tls.makeHandler())
-                    }
-                    try pipeline.addHandler(IdleStateHandler(readTimeout: options.idleTimeout))
-                    try pipeline.addHandler(InboundBridge(continuation: continuation))
-                    let connection = SMTPConnection(
-                        channel: channel,
-                        events: events,
-                        options: options,
-                        backend: backend,
-                        remoteIP: channel.remoteAddress?.ipAddress ?? "",
-                        localIP: channel.localAddress?.ipAddress ?? ""
-                    )
-                    connections.start(channel: channel, continuation: continuation) { await connection.run() }
+        if options.listener == .submissions && options.tls == nil {
+            throw ChannelError.operationUnsupported
+        }
+        let listener = try await MailListener.start(
+            host: host,
+            port: port,
+            group: group,
+            limits: options.connectionLimits,
+            logger: logger,
+            configure: { channel in
+                let pipeline = channel.pipeline.syncOperations
+                if options.listener == .submissions, let tls = options.tls {
+                    try pipeline.addHandler(tls.makeHandler())
                 }
+                try pipeline.addHandler(IdleStateHandler(readTimeout: options.idleTimeout))
+            },
+            session: { connection, admission in
+                let session = SMTPConnection(connection: connection, options: options, backend: backend, logger: logger)
+                await session.run(admission: admission)
             }
-            .bind(host: host, port: port)
-            .get()
-        return SMTPListener(channel: channel, connections: connections)
+        )
+        return SMTPListener(listener: listener)
     }
 
+    /// How many connections are open.
+    public var connectionCount: Int { self.listener.connectionCount }
+
     /// Stops accepting, tells every connection to finish (a 421 at its next command), waits up
-    /// to `grace` for them, then closes what is left and waits for their tasks to end.
+    /// to `grace` for them, then closes what is left and waits for them to end.
     public func stop(grace: Duration = .seconds(3)) async {
-        try? await self.channel.close()
-        await self.connections.shutdown(grace: grace)
+        await self.listener.stop(grace: grace)
     }
 }
