@@ -171,7 +171,7 @@ let package = Package(
         .testTarget(
             name: "SMTPServerTests",
             dependencies: [
-                "SMTPServer", "SMTPProtocol", "MailSASL", "MailAddress",
+                "SMTPServer", "SMTPProtocol", "MailSASL", "MailAddress", "MailSpool",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -197,7 +197,7 @@ let package = Package(
         .testTarget(
             name: "IMAPServerTests",
             dependencies: [
-                "IMAPServer", "IMAPProtocol", "MailStore", "MailSASL", "MailMessage",
+                "IMAPServer", "IMAPProtocol", "MailStore", "MailSASL", "MailMessage", "MailSpool",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -155,19 +155,24 @@ public struct IMAPAppendMessage: Hashable, Sendable {
     public var binary: Bool
     /// Sent as "UTF8 (~{n})" (RFC 6855 4): a message with UTF-8 headers.
     public var utf8: Bool
+    /// The message was too large to keep in the frame: it is the `streamed`-th literal handed
+    /// out as it arrived (counting from 0 in the command), and `data` is empty.
+    public var streamed: Int?
 
     public init(
         flags: [String] = [],
         internalDate: IMAPDateTime? = nil,
         data: [UInt8],
         binary: Bool = false,
-        utf8: Bool = false
+        utf8: Bool = false,
+        streamed: Int? = nil
     ) {
         self.flags = flags
         self.internalDate = internalDate
         self.data = data
         self.binary = binary
         self.utf8 = utf8
+        self.streamed = streamed
     }
 }
 

@@ -284,15 +284,15 @@ extension IMAPCursor {
         }
         if self.takeWord("UTF8 (") {
             guard self.peek() == UInt8(ascii: "~") else { throw self.error("expected literal8 after UTF8") }
-            let (data, _) = try self.literal(allowBinary: true)
+            let (data, _, streamed) = try self.messageLiteral(allowBinary: true)
             try self.expect(UInt8(ascii: ")"), ")")
-            return IMAPAppendMessage(flags: flags, internalDate: date, data: data, binary: true, utf8: true)
+            return IMAPAppendMessage(flags: flags, internalDate: date, data: data, binary: true, utf8: true, streamed: streamed)
         }
         if self.peek() != UInt8(ascii: "{") && self.peek() != UInt8(ascii: "~") {
             throw self.error("expected message literal")
         }
-        let (data, binary) = try self.literal(allowBinary: true)
-        return IMAPAppendMessage(flags: flags, internalDate: date, data: data, binary: binary)
+        let (data, binary, streamed) = try self.messageLiteral(allowBinary: true)
+        return IMAPAppendMessage(flags: flags, internalDate: date, data: data, binary: binary, streamed: streamed)
     }
 
     /// RFC 8508 3:

@@ -43,6 +43,8 @@ public enum IMAPCommandParser {
 struct IMAPCursor {
     let lines: [[UInt8]]
     let literals: [[UInt8]]
+    /// Literal indexes whose data was streamed out of the frame (see `IMAPFrame.streamed`).
+    let streamed: [Int]
     let options: IMAPParserOptions
     var line = 0
     var pos = 0
@@ -52,6 +54,7 @@ struct IMAPCursor {
     init(frame: IMAPFrame, options: IMAPParserOptions) {
         self.lines = frame.lines.isEmpty ? [[]] : frame.lines
         self.literals = frame.literals
+        self.streamed = frame.streamed
         self.options = options
     }
 
@@ -208,6 +211,14 @@ struct IMAPCursor {
     ///     literal  = "{" number64 ["+"] "}" CRLF *CHAR8
     ///     literal8 = "~{" number64 "}" CRLF *OCTET
     mutating func literal(allowBinary: Bool = false) throws(IMAPParseError) -> (data: [UInt8], binary: Bool) {
+        let (data, binary, streamed) = try self.messageLiteral(allowBinary: allowBinary)
+        if streamed != nil { throw self.error("literal too large") }
+        return (data, binary)
+    }
+
+    /// A literal that may be message data streamed out of the frame: then `streamed` is its
+    /// position among the streamed literals and `data` is empty.
+    mutating func messageLiteral(allowBinary: Bool) throws(IMAPParseError) -> (data: [UInt8], binary: Bool, streamed: Int?) {
         let binary = self.take(UInt8(ascii: "~"))
         if binary, !allowBinary { throw self.error("literal8 not allowed here") }
         // The announcement must be all that is left of the line: "{" digits ["+" / "-"] "}".
@@ -218,11 +229,12 @@ struct IMAPCursor {
             inner.allSatisfy(isDigit), self.line < self.literals.count
         else { throw self.error("bad literal") }
         let data = self.literals[self.line]
+        let streamed = self.streamed.firstIndex(of: self.line)
         self.line += 1
         self.pos = 0
         // RFC 9051 4.3: CHAR8 excludes NUL in a normal literal.
         if !binary, data.contains(0) { throw self.error("NUL in literal") }
-        return (data, binary)
+        return (data, binary, streamed)
     }
 
     ///     string = quoted / literal

@@ -7,10 +7,14 @@
 public struct IMAPFrame: Hashable, Sendable {
     public var lines: [[UInt8]]
     public var literals: [[UInt8]]
+    /// Indexes of the literals whose data was handed out as it arrived (`IMAPFrameReader.Next`'s
+    /// `.literalStart` and `.literalData`) instead of being kept here: their entry is empty.
+    public var streamed: [Int]
 
-    public init(lines: [[UInt8]], literals: [[UInt8]]) {
+    public init(lines: [[UInt8]], literals: [[UInt8]], streamed: [Int] = []) {
         self.lines = lines
         self.literals = literals
+        self.streamed = streamed
     }
 
     /// A frame of one line without literals.
@@ -66,6 +70,11 @@ public struct IMAPFrameReader: Sendable {
         case sendContinuation
         /// No complete command buffered yet.
         case needMoreData
+        /// A message literal larger than `IMAPLimits.maxInMemoryLiteral` begins; its data follows
+        /// in `.literalData` pieces (the frame will have an empty literal in its place).
+        case literalStart(size: Int)
+        /// The next piece of the literal being streamed.
+        case literalData([UInt8])
         /// Refused input; see `IMAPFrameError.isFatal`. After a fatal error the reader stays failed.
         case error(IMAPFrameError)
     }
@@ -78,6 +87,10 @@ public struct IMAPFrameReader: Sendable {
     private var literals: [[UInt8]] = []
     /// Bytes still to read for the current literal, or nil while reading a line.
     private var literalSize: Int?
+    /// The current literal is handed out as it arrives rather than kept.
+    private var streaming = false
+    private var streamStartPending = false
+    private var streamed: [Int] = []
     public private(set) var failedWith: IMAPFrameError?
 
     public init(limits: IMAPLimits = IMAPLimits()) {
@@ -107,6 +120,27 @@ public struct IMAPFrameReader: Sendable {
     public mutating func next() -> Next {
         if let e = self.failedWith { return .error(e) }
         while true {
+            if self.streamStartPending, let size = self.literalSize {
+                self.streamStartPending = false
+                return .literalStart(size: size)
+            }
+            if self.streaming, let size = self.literalSize {
+                let take = min(size, self.buffer.count - self.start)
+                guard take > 0 else { return .needMoreData }
+                let piece = Array(self.buffer[self.start..<(self.start + take)])
+                self.start += take
+                self.scanned = self.start
+                if take == size {
+                    self.literalSize = nil
+                    self.streaming = false
+                    self.streamed.append(self.literals.count)
+                    self.literals.append([])
+                } else {
+                    self.literalSize = size - take
+                }
+                self.compact()
+                return .literalData(piece)
+            }
             if let size = self.literalSize {
                 guard self.buffer.count - self.start >= size else { return .needMoreData }
                 self.literals.append(Array(self.buffer[self.start..<(self.start + size)]))
@@ -137,9 +171,10 @@ public struct IMAPFrameReader: Sendable {
             self.scanned = self.start
             self.lines.append(line)
             guard let announced = Self.literalAnnouncement(line) else {
-                let frame = IMAPFrame(lines: self.lines, literals: self.literals)
+                let frame = IMAPFrame(lines: self.lines, literals: self.literals, streamed: self.streamed)
                 self.lines = []
                 self.literals = []
+                self.streamed = []
                 self.compact()
                 return .frame(frame)
             }
@@ -151,11 +186,17 @@ public struct IMAPFrameReader: Sendable {
             if announced.minus, announced.size > 4096 {
                 return self.fail(.literalMinusTooLarge(tag: tag, size: announced.size))
             }
-            let max = Self.isAppend(self.lines[0]) ? self.limits.maxAppendLiteralSize : self.limits.maxLiteralSize
+            let carriesMessage = Self.isAppend(self.lines[0])
+            let max = carriesMessage ? self.limits.maxAppendLiteralSize : self.limits.maxLiteralSize
             guard announced.size <= UInt64(max) else {
                 return self.refuse(.literalTooLarge(tag: tag, size: announced.size, synchronizing: announced.sync))
             }
             self.literalSize = Int(announced.size)
+            if carriesMessage && announced.size > UInt64(self.limits.maxInMemoryLiteral) {
+                // A large message is handed out as it arrives, so it never sits here whole.
+                self.streaming = true
+                self.streamStartPending = true
+            }
             if announced.sync { return .sendContinuation }
         }
     }
@@ -170,6 +211,7 @@ public struct IMAPFrameReader: Sendable {
         if e.isFatal { return self.fail(e) }
         self.lines = []
         self.literals = []
+        self.streamed = []
         self.compact()
         return .error(e)
     }
@@ -216,6 +258,11 @@ public struct IMAPFrameReader: Sendable {
         return (n, sync, minus)
     }
 
+    /// The tag of a frame's command, if it has one.
+    public static func tag(of frame: IMAPFrame) -> String? {
+        frame.lines.first.flatMap { Self.tag($0) }
+    }
+
     /// The tag at the start of the first line, if it is one.
     static func tag(_ line: [UInt8]) -> String? {
         let word = line.prefix { $0 != UInt8(ascii: " ") }
@@ -223,11 +270,13 @@ public struct IMAPFrameReader: Sendable {
         return String(decoding: word, as: UTF8.self)
     }
 
-    /// APPEND data gets the larger literal limit.
+    /// Message data (APPEND, REPLACE and UID REPLACE, RFC 8508) gets the larger literal limit.
     static func isAppend(_ line: [UInt8]) -> Bool {
-        let words = line.split(separator: UInt8(ascii: " "), maxSplits: 2, omittingEmptySubsequences: false)
+        let words = line.split(separator: UInt8(ascii: " "), maxSplits: 3, omittingEmptySubsequences: false)
         guard words.count >= 2 else { return false }
-        return words[1].map(asciiUpper) == Array("APPEND".utf8)
+        let command = words[1].map(asciiUpper)
+        if command == Array("APPEND".utf8) || command == Array("REPLACE".utf8) { return true }
+        return command == Array("UID".utf8) && words.count >= 3 && words[2].map(asciiUpper) == Array("REPLACE".utf8)
     }
 }
 

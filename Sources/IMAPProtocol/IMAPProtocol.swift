@@ -17,6 +17,9 @@ public struct IMAPLimits: Hashable, Sendable {
     public var maxLiteralSize: Int
     /// Largest literal overall (APPEND message data); the server's APPENDLIMIT.
     public var maxAppendLiteralSize: Int
+    /// Message literals (APPEND, REPLACE) larger than this are handed out as they arrive
+    /// instead of being kept in the frame, so a connection's memory does not follow their size.
+    public var maxInMemoryLiteral: Int
     /// Most literals in one command (MULTIAPPEND sends several).
     public var maxLiteralsPerCommand: Int
     /// Deepest nesting of parenthesized search keys and lists.
@@ -26,12 +29,14 @@ public struct IMAPLimits: Hashable, Sendable {
         maxLineLength: Int = 64 * 1024,
         maxLiteralSize: Int = 64 * 1024,
         maxAppendLiteralSize: Int = 100 * 1024 * 1024,
+        maxInMemoryLiteral: Int = 256 * 1024,
         maxLiteralsPerCommand: Int = 1000,
         maxNesting: Int = 100
     ) {
         self.maxLineLength = maxLineLength
         self.maxLiteralSize = maxLiteralSize
         self.maxAppendLiteralSize = maxAppendLiteralSize
+        self.maxInMemoryLiteral = maxInMemoryLiteral
         self.maxLiteralsPerCommand = maxLiteralsPerCommand
         self.maxNesting = maxNesting
     }

@@ -248,6 +248,9 @@ extension IMAPConnection {
                 return frame.lines.first ?? []
             case .sendContinuation:
                 self.line("+ ")
+            case .literalStart, .literalData:
+                // Not SASL data; read and dropped.
+                continue
             case .needMoreData:
                 if case .bytes(let buffer) = try await self.nextEvent() {
                     self.reader.append(buffer.readableBytesView)

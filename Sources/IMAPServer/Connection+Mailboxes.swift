@@ -3,6 +3,7 @@
 
 import IMAPProtocol
 import MailMessage
+import MailSpool
 import MailStore
 
 extension IMAPConnection {
@@ -432,27 +433,25 @@ extension IMAPConnection {
             // RFC 9051 6.3.12: TRYCREATE when the mailbox does not exist.
             return c.code == "NONEXISTENT" ? .no("no such mailbox", code: "TRYCREATE") : c
         }
-        var parsed: [(MessageFlags, [String], Int64)] = []
+        var parsed: [(MessageFlags, [String], Int64, MessageSource)] = []
         for m in messages {
             guard let (flags, keywords) = Self.parseFlags(m.flags) else {
                 return .bad("invalid flag in APPEND")
             }
-            if m.data.isEmpty {
-                return .no("empty message", code: "CANNOT")
-            }
-            if m.data.contains(0) && !m.binary {
-                return .no("message contains NUL bytes", code: "CANNOT")
+            let source: MessageSource
+            switch self.appendSource(m) {
+            case .success(let s): source = s
+            case .failure(let refusal): return refusal
             }
             let received = m.internalDate.map(Self.unixTime) ?? Int64(IMAPRateLimits.wallClock())
-            parsed.append((flags, keywords, received))
+            parsed.append((flags, keywords, received, source))
         }
         var uids: [UInt32] = []
         let quota = self.backend.quota(account: user.account)
-        for (m, (flags, keywords, received)) in zip(messages, parsed) {
-            let data = m.binary ? MessageEncoding.base64EncodingBinaryParts(m.data) : m.data
+        for (flags, keywords, received, source) in parsed {
             do {
                 let delivered = try await self.store(
-                    data,
+                    source,
                     in: account,
                     mailbox: mailbox.id,
                     flags: flags,
@@ -483,10 +482,39 @@ extension IMAPConnection {
         return .ok("append completed", code: "APPENDUID \(mailbox.uidValidity) \(set)")
     }
 
-    /// Stores an appended message durably (APPEND, REPLACE): parsed once for its search text and
-    /// its stored structure, and indexed right away (see `Account.deliver`'s `indexNow`).
+    /// The message of an APPEND or REPLACE: in the frame, or in the file its literal streamed
+    /// into. Refused when empty, or with NUL bytes outside a literal8 (RFC 9051 4.3); a binary
+    /// (literal8) message has its parts with NULs base64-encoded (see `base64EncodingBinaryParts`).
+    func appendSource(_ m: IMAPAppendMessage) -> Result<MessageSource, Completion> {
+        if let index = m.streamed {
+            guard index < self.streamedLiterals.count else { return .failure(.bad("missing message literal")) }
+            let message: SpooledMessage
+            do {
+                message = try self.streamedLiterals[index].finish()
+            } catch {
+                return .failure(.no("storing message: \(error)", code: "SERVERBUG"))
+            }
+            if message.size == 0 { return .failure(.no("empty message", code: "CANNOT")) }
+            guard message.scanned.hasNUL else { return .success(.spooled(message, prefix: [])) }
+            guard m.binary else { return .failure(.no("message contains NUL bytes", code: "CANNOT")) }
+            // Rare: a binary upload with NULs is re-encoded, which needs all of it in memory.
+            guard let bytes = try? message.readAll() else { return .failure(.no("reading message", code: "SERVERBUG")) }
+            return .success(.bytes(MessageEncoding.base64EncodingBinaryParts(bytes)))
+        }
+        if m.data.isEmpty {
+            return .failure(.no("empty message", code: "CANNOT"))
+        }
+        if m.data.contains(0) && !m.binary {
+            return .failure(.no("message contains NUL bytes", code: "CANNOT"))
+        }
+        return .success(.bytes(m.binary ? MessageEncoding.base64EncodingBinaryParts(m.data) : m.data))
+    }
+
+    /// Stores an appended message durably (APPEND, REPLACE), with its search text and stored
+    /// structure (from the scan of a streamed message, or a parse of one in memory), indexed
+    /// right away (see `Account.deliver`'s `indexNow`).
     func store(
-        _ data: [UInt8],
+        _ source: MessageSource,
         in account: Account,
         mailbox: MailboxID,
         flags: MessageFlags,
@@ -494,15 +522,26 @@ extension IMAPConnection {
         received: Int64,
         quota: Int64?
     ) async throws(StoreError) -> Delivered {
-        let parsed = Message(parsing: data)
+        let searchText: String
+        let structure: MessageStructure
+        switch source {
+        case .bytes(let data):
+            let parsed = Message(parsing: data)
+            searchText = self.backend.searchText(of: parsed)
+            structure = IMAPMessageStructure.of(parsed)
+        case .spooled(let message, let prefix):
+            let scanned = message.scanned.prefixed(with: prefix)
+            searchText = scanned.searchText
+            structure = IMAPMessageStructure.of(scanned)
+        }
         return try await account.deliver(
-            data,
+            source,
             to: mailbox,
             flags: flags,
             keywords: keywords,
             received: received,
-            searchText: self.backend.searchText(of: parsed),
-            structure: IMAPMessageStructure.of(parsed),
+            searchText: searchText,
+            structure: structure,
             indexNow: true,
             quota: quota
         )

@@ -65,10 +65,14 @@ extension IMAPConnection {
         case .failure(let c): return c.code == "NONEXISTENT" ? .no("no such mailbox", code: "TRYCREATE") : c
         }
         guard let (flags, keywords) = Self.parseFlags(message.flags) else { return .bad("invalid flag") }
-        let data = message.binary ? MessageEncoding.base64EncodingBinaryParts(message.data) : message.data
+        let source: MessageSource
+        switch self.appendSource(message) {
+        case .success(let s): source = s
+        case .failure(let refusal): return refusal
+        }
         do {
             let delivered = try await self.store(
-                data,
+                source,
                 in: account,
                 mailbox: target.id,
                 flags: flags,

@@ -477,6 +477,9 @@ extension IMAPConnection {
                 return .bad("expected DONE")
             case .sendContinuation:
                 self.line("+ ")
+            case .literalStart, .literalData:
+                // Message data is not DONE; it is read and dropped.
+                continue
             case .needMoreData:
                 switch try await self.nextEvent() {
                 case .bytes(let buffer): self.reader.append(buffer.readableBytesView)

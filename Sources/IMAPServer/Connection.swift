@@ -7,6 +7,7 @@ import IMAPProtocol
 import Logging
 import MailNetwork
 import MailSASL
+import MailSpool
 import MailStore
 import MailTLS
 import NIOCore
@@ -105,6 +106,11 @@ final class IMAPConnection: @unchecked Sendable {
     /// The changes the running command made itself, which NOTIFY does not report back
     /// (RFC 5465 5); cleared when the command's changes have been shown.
     var ownChanges: [(ChangeEvent) -> Bool] = []
+    /// Files the large message literals of the command being read streamed into, in order
+    /// (see `IMAPFrameReader.Next.literalStart`); emptied after each command.
+    var streamedLiterals: [MessageSpool] = []
+    /// Set when a streamed literal's file could not be made: its data is read and dropped.
+    var spoolFailed = false
     /// ENABLEd extensions (RFC 5161), upper case.
     var enabled: Set<String> = []
     /// CONDSTORE is on for this connection: MODSEQ goes into FETCH responses (RFC 7162 3.1).
@@ -231,7 +237,14 @@ final class IMAPConnection: @unchecked Sendable {
                     self.line("* BYE too many commands sent without reading the responses")
                     throw SessionEnd.closed
                 }
+                if self.spoolFailed {
+                    self.spoolFailed = false
+                    self.streamedLiterals = []
+                    self.tagged(IMAPFrameReader.tag(of: frame) ?? "*", .no("cannot store message now", code: "SERVERBUG"))
+                    continue
+                }
                 try await self.execute(frame)
+                self.streamedLiterals = []
             }
         } catch {
             // Closed by the peer, a timeout, a shutdown or LOGOUT: what had to be said is queued.
@@ -313,6 +326,14 @@ final class IMAPConnection: @unchecked Sendable {
             case .sendContinuation:
                 // RFC 9051 7.5: the client waits for this before sending a synchronizing literal.
                 self.line("+ ")
+            case .literalStart:
+                do {
+                    self.streamedLiterals.append(try self.backend.makeSpool())
+                } catch {
+                    self.spoolFailed = true
+                }
+            case .literalData(let piece):
+                if !self.spoolFailed { self.streamedLiterals.last?.append(piece) }
             case .needMoreData:
                 switch try await self.nextEvent() {
                 case .bytes(let buffer):

@@ -9,6 +9,7 @@
 import IMAPProtocol
 import MailMessage
 import MailSASL
+import MailSpool
 import MailStore
 import MailNetwork
 import MailTLS
@@ -37,6 +38,8 @@ public protocol IMAPBackend: Sendable {
     func account(_ name: String) async throws -> Account
     /// The text to index for full-text search of an appended message.
     func searchText(of message: Message) -> String
+    /// A new temporary file for a large message literal (APPEND, REPLACE) as it arrives.
+    func makeSpool() throws(SpoolError) -> MessageSpool
     /// The most an account's messages may add up to, in bytes; nil for no limit (IMAP QUOTA, APPEND).
     func quota(account: String) -> Int64?
     /// The mailboxes besides the Inbox subtree that mail for the account is delivered to (its

@@ -47,9 +47,7 @@ public final class MessageSpool: @unchecked Sendable {
 
     /// Creates a new, empty temporary file in `directory` (created when missing).
     public init(directory: String, scannerLimits: MessageScanner.Limits = .init()) throws(SpoolError) {
-        if mkdir(directory, 0o750) != 0 && errno != EEXIST {
-            throw SpoolError(operation: "mkdir", path: directory, errno: errno)
-        }
+        try Self.makeDirectories(directory)
         var path = ""
         var fd: Int32 = -1
         for _ in 0..<10 {
@@ -70,6 +68,17 @@ public final class MessageSpool: @unchecked Sendable {
         if !self.handedOver {
             if self.fd >= 0 { close(self.fd) }
             unlink(self.path)
+        }
+    }
+
+    static func makeDirectories(_ path: String) throws(SpoolError) {
+        if mkdir(path, 0o750) == 0 || errno == EEXIST { return }
+        guard errno == ENOENT, let slash = path.lastIndex(of: "/"), slash != path.startIndex else {
+            throw SpoolError(operation: "mkdir", path: path, errno: errno)
+        }
+        try Self.makeDirectories(String(path[..<slash]))
+        if mkdir(path, 0o750) != 0 && errno != EEXIST {
+            throw SpoolError(operation: "mkdir", path: path, errno: errno)
         }
     }
 

@@ -6,6 +6,7 @@ import IMAPServer
 import MailConfig
 import MailMessage
 import MailSASL
+import MailSpool
 import MailStore
 import SMTPServer
 import Synchronization
@@ -37,6 +38,10 @@ public struct StoreIMAPBackend: IMAPBackend {
 
     public func searchText(of message: Message) -> String {
         SearchText.of(message)
+    }
+
+    public func makeSpool() throws(SpoolError) -> MessageSpool {
+        try self.smtp.makeSpool()
     }
 
     public func quota(account: String) -> Int64? {

@@ -39,7 +39,7 @@ import Testing
                 case .frame(let f):
                     parsed = try IMAPCommandParser.parse(f, options: IMAPParserOptions(utf8Accept: utf8))
                     break loop
-                case .sendContinuation: continue
+                case .sendContinuation, .literalStart, .literalData: continue
                 case .needMoreData, .error: break loop
                 }
             }

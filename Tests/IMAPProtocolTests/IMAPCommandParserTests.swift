@@ -8,7 +8,7 @@ func frame(_ input: String) -> IMAPFrame? {
     while true {
         switch r.next() {
         case .frame(let f): return f
-        case .sendContinuation: continue
+        case .sendContinuation, .literalStart, .literalData: continue
         case .needMoreData, .error: return nil
         }
     }

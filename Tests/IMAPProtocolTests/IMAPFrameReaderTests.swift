@@ -5,6 +5,8 @@ import Testing
     enum Event: Hashable {
         case frame([String], [String])
         case continuation
+        case streamStart(Int)
+        case streamData(String)
         case error(IMAPFrameError)
     }
 
@@ -28,6 +30,8 @@ import Testing
                         )
                     )
                 case .sendContinuation: out.append(.continuation)
+                case .literalStart(let size): out.append(.streamStart(size))
+                case .literalData(let piece): out.append(.streamData(String(decoding: piece, as: UTF8.self)))
                 case .needMoreData: break loop
                 case .error(let e):
                     out.append(.error(e))
@@ -36,6 +40,53 @@ import Testing
             }
         }
         return out
+    }
+
+    /// A message literal over `maxInMemoryLiteral` is handed out in pieces as it arrives and the
+    /// frame keeps an empty literal in its place; small ones and other commands' literals stay.
+    @Test(arguments: [1, 3, 7, 10_000])
+    func largeMessageLiteralsAreStreamed(chunk: Int) {
+        let limits = IMAPLimits(maxInMemoryLiteral: 4)
+        let input = "a1 APPEND INBOX {10}\r\n0123456789 {3+}\r\nabc\r\na2 UID REPLACE 1 INBOX {5+}\r\nhello\r\n"
+        var got = self.events(input, chunk: chunk, limits: limits)
+        // Merge consecutive data pieces: how the input is split decides where they break.
+        var merged: [Event] = []
+        for e in got {
+            if case .streamData(let b) = e, case .streamData(let a)? = merged.last {
+                merged[merged.count - 1] = .streamData(a + b)
+            } else {
+                merged.append(e)
+            }
+        }
+        got = merged
+        #expect(
+            got == [
+                .continuation, .streamStart(10), .streamData("0123456789"),
+                .frame(["a1 APPEND INBOX {10}", " {3+}", ""], ["", "abc"]),
+                .streamStart(5), .streamData("hello"),
+                .frame(["a2 UID REPLACE 1 INBOX {5+}", ""], [""]),
+            ]
+        )
+        var r = IMAPFrameReader(limits: limits)
+        r.append(Array(input.utf8))
+        var frames: [IMAPFrame] = []
+        reading: while true {
+            switch r.next() {
+            case .frame(let f): frames.append(f)
+            case .needMoreData: break reading
+            default: continue
+            }
+        }
+        #expect(frames.first?.streamed == [0])
+        if let f = frames.first, case .append(_, let messages) = try? IMAPCommandParser.parse(f).kind {
+            #expect(messages.map(\.streamed) == [0, nil])
+            #expect(messages.map(\.data) == [[], Array("abc".utf8)])
+        } else {
+            Issue.record("APPEND did not parse")
+        }
+        // A streamed literal where a string is expected is refused.
+        let login = IMAPFrame(lines: [Array("a LOGIN {5}".utf8), Array(" x".utf8)], literals: [[]], streamed: [0])
+        #expect(throws: IMAPParseError.self) { try IMAPCommandParser.parse(login) }
     }
 
     @Test(arguments: [1, 2, 3, 5, 7, 64, 10_000])

@@ -45,6 +45,8 @@ import Testing
                     case .failure(let e): out.append("bad \(e)")
                     }
                 case .sendContinuation: out.append("+")
+                case .literalStart(let size): out.append("stream \(size)")
+                case .literalData(let piece): out.append("data \(piece.count)")
                 case .needMoreData: break loop
                 case .error(let e):
                     out.append("error \(e)")

@@ -682,3 +682,38 @@ import Testing
         #expect(r[9].lines("* 2 FETCH").count == 1)
     }
 }
+
+@Suite struct LargeAppendTests {
+    /// An APPEND literal above the in-memory limit streams into a file: stored byte for byte
+    /// (multipart structure included), with its search text, and no temporary file left.
+    @Test func largeAppendIsStreamedAndStoredExactly() async throws {
+        let server = try await TestServer.start()
+        let part = String(repeating: "line of text for the big message, with a findme word\r\n", count: 20_000)
+        let message =
+            "From: a@example.org\r\nSubject: big\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+            + "Content-Type: text/plain\r\n\r\n" + part + "--b\r\nContent-Type: application/octet-stream\r\n\r\n"
+            + String(repeating: "AAAA", count: 100_000) + "\r\n--b--\r\n"
+        let r = try await withClient(port: server.port) { c in
+            _ = c.login()
+            let append = c.append("INBOX", message)
+            _ = c.command("SELECT INBOX")
+            let structure = c.command("FETCH 1 (RFC822.SIZE BODYSTRUCTURE)")
+            let search = c.command("SEARCH BODY findme")
+            c.send("f1 FETCH 1 BODY.PEEK[]\r\n")
+            let first = c.rawLine().map { String(decoding: $0, as: UTF8.self) } ?? ""
+            let size = Int(first.split(separator: "{").last?.dropLast() ?? "") ?? -1
+            let body = c.read(count: max(0, size)) ?? []
+            let done = c.response("f1")
+            return (append, structure, search, body, done)
+        }
+        #expect(r.0.status == "OK")
+        #expect(r.1.untagged.first?.contains("RFC822.SIZE \(message.utf8.count)") == true)
+        #expect(r.1.untagged.first?.contains("(\"TEXT\" \"PLAIN\"") == true)
+        #expect(r.2.untagged == ["* SEARCH 1"])
+        #expect(r.3 == Array(message.utf8))
+        #expect(r.4.status == "OK")
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: server.backend.dataDir + "/tmp")) ?? []
+        #expect(left.isEmpty)
+        await server.stop()
+    }
+}

@@ -2,6 +2,7 @@ import Foundation
 import IMAPServer
 import MailMessage
 import MailSASL
+import MailSpool
 import MailStore
 import NIOCore
 import NIOPosix
@@ -33,6 +34,10 @@ final class StoreBackend: IMAPBackend {
     }
 
     func verifyCRAMMD5(username: String, challenge: [UInt8], digest: [UInt8]) async -> IMAPUser? { nil }
+
+    func makeSpool() throws(SpoolError) -> MessageSpool {
+        try MessageSpool(directory: self.dataDir + "/tmp")
+    }
 
     func account(_ name: String) async throws -> Account {
         if let a = self.opened.withLock({ $0 }) { return a }
