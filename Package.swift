@@ -168,6 +168,7 @@ let package = Package(
 
         // MARK: - Tests
         .testTarget(name: "SconfTests", dependencies: ["Sconf"], swiftSettings: strict),
+        .testTarget(name: "MailSpoolTests", dependencies: ["MailSpool", "MailMessage"], swiftSettings: strict),
         .testTarget(
             name: "SMTPServerTests",
             dependencies: [
