@@ -67,6 +67,13 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // MARK: - Logging (swift-log only)
+        .target(
+            name: "MailLog",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+
         // MARK: - Network servers (SwiftNIO)
         .target(
             name: "MailTLS",
@@ -86,13 +93,14 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                "MailLog",
             ],
             swiftSettings: strict
         ),
         .target(
             name: "SMTPServer",
             dependencies: [
-                "SMTPProtocol", "MailSASL", "MailTLS", "MailMessage", "MailAddress", "MailNetwork", "MailSpool",
+                "SMTPProtocol", "MailSASL", "MailTLS", "MailMessage", "MailAddress", "MailNetwork", "MailSpool", "MailLog",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -104,7 +112,7 @@ let package = Package(
         .target(
             name: "IMAPServer",
             dependencies: [
-                "IMAPProtocol", "MailStore", "MailSASL", "MailTLS", "MailMessage", "MailNetwork", "MailSpool", "CZlib",
+                "IMAPProtocol", "MailStore", "MailSASL", "MailTLS", "MailMessage", "MailNetwork", "MailSpool", "MailLog", "CZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -117,7 +125,7 @@ let package = Package(
             name: "MoxRuntime",
             dependencies: [
                 "MailConfig", "MailStore", "MailMessage", "MailAddress", "MailTLS", "SMTPServer", "SMTPProtocol",
-                "MailSASL", "IMAPServer", "MailSpool", "MailNetwork",
+                "MailSASL", "IMAPServer", "MailSpool", "MailNetwork", "MailLog",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -144,6 +152,8 @@ let package = Package(
                 "MailMessage",
                 "MailAddress",
                 "MailTLS",
+                "MailLog",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -168,6 +178,11 @@ let package = Package(
 
         // MARK: - Tests
         .testTarget(name: "SconfTests", dependencies: ["Sconf"], swiftSettings: strict),
+        .testTarget(
+            name: "MailLogTests",
+            dependencies: ["MailLog", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         .testTarget(name: "MailSpoolTests", dependencies: ["MailSpool", "MailMessage"], swiftSettings: strict),
         .testTarget(
             name: "SMTPServerTests",
@@ -181,6 +196,7 @@ let package = Package(
         .testTarget(
             name: "MoxRuntimeTests",
             dependencies: [
+                .product(name: "Logging", package: "swift-log"),
                 "MoxRuntime", "MailConfig", "MailAddress", "MailStore", "SMTPProtocol", "SMTPServer", "MailSASL", "MailTLS",
             ],
             swiftSettings: strict

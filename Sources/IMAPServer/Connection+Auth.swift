@@ -2,6 +2,7 @@
 
 import IMAPProtocol
 import MailNetwork
+import MailLog
 import MailSASL
 import MailStore
 import MailTLS
@@ -245,6 +246,7 @@ extension IMAPConnection {
         while true {
             switch self.reader.next() {
             case .frame(let frame):
+                self.logger.traceProtocol("C: ", (frame.lines.first ?? []) + [13, 10], kind: .auth)
                 return frame.lines.first ?? []
             case .sendContinuation:
                 self.line("+ ")

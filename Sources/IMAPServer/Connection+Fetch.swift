@@ -63,10 +63,13 @@ extension IMAPConnection {
             case .body, .bodyStructure, .preview, .binary, .binarySize:
                 needsFile = true
                 needsParse = true
+                if case .binary = a { self.outputHasMessageData = true }
             case .rfc822, .rfc822Header, .rfc822Text:
                 needsFile = true
+                self.outputHasMessageData = true
             case .bodySection(let section, _, _):
                 needsFile = true
+                self.outputHasMessageData = true
                 if !section.part.isEmpty || section.text != nil { needsParse = true }
             case .flags, .uid, .internalDate, .rfc822Size, .modSeq, .saveDate:
                 break

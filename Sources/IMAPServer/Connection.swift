@@ -5,6 +5,7 @@
 
 import IMAPProtocol
 import Logging
+import MailLog
 import MailNetwork
 import MailSASL
 import MailSpool
@@ -111,6 +112,10 @@ final class IMAPConnection: @unchecked Sendable {
     var streamedLiterals: [MessageSpool] = []
     /// Set when a streamed literal's file could not be made: its data is read and dropped.
     var spoolFailed = false
+    /// Output queued since the last write holds message data (FETCH bodies): traced at tracedata.
+    var outputHasMessageData = false
+    /// The input being read is SASL data (AUTHENTICATE): traced at traceauth.
+    var readingCredentials = false
     /// ENABLEd extensions (RFC 5161), upper case.
     var enabled: Set<String> = []
     /// CONDSTORE is on for this connection: MODSEQ goes into FETCH responses (RFC 7162 3.1).
@@ -204,6 +209,26 @@ final class IMAPConnection: @unchecked Sendable {
     // MARK: - Running
 
     func run(admission: Admission) async {
+        self.logger.info(
+            "new connection",
+            metadata: [
+                "remote": "\(self.connection.remoteIP):\(self.connection.remotePort)",
+                "local": "\(self.connection.localIP):\(self.connection.localPort)",
+                "tls": "\(self.options.implicitTLS)",
+                "viahttps": "false",
+                "listener": "\(self.options.listenerName)",
+            ]
+        )
+        await self.serve(admission: admission)
+        if let failure = self.connection.failure {
+            self.connection.failureLogged = true
+            self.logger.info("connection closed", metadata: ["err": "\(failure)"])
+        } else {
+            self.logger.info("connection closed")
+        }
+    }
+
+    func serve(admission: Admission) async {
         do {
             if admission != .admitted {
                 // mox's text when a network has too many connections open.
@@ -269,6 +294,8 @@ final class IMAPConnection: @unchecked Sendable {
 
     func flush() async {
         guard !self.out.bytes.isEmpty else { return }
+        self.logger.traceProtocol("S: ", self.out.bytes, kind: self.outputHasMessageData ? .data : .plain)
+        self.outputHasMessageData = false
         let buffer = self.channel.allocator.buffer(bytes: self.out.bytes)
         // The buffer keeps its room up to a few MB, so a large FETCH does not grow it anew after
         // every flush.
@@ -322,6 +349,9 @@ final class IMAPConnection: @unchecked Sendable {
         while true {
             switch self.reader.next() {
             case .frame(let frame):
+                if self.logger.logLevel <= .trace {
+                    self.logger.traceProtocol("C: ", Self.wireForm(frame), kind: Self.traceKind(of: frame))
+                }
                 return frame
             case .sendContinuation:
                 // RFC 9051 7.5: the client waits for this before sending a synchronizing literal.
@@ -347,6 +377,32 @@ final class IMAPConnection: @unchecked Sendable {
             case .error(let error):
                 try self.refused(error)
             }
+        }
+    }
+
+    /// A frame as the client sent it, for the protocol trace (streamed literals left out).
+    static func wireForm(_ frame: IMAPFrame) -> [UInt8] {
+        var out: [UInt8] = []
+        for (i, line) in frame.lines.enumerated() {
+            out += line + [13, 10]
+            if i < frame.literals.count { out += frame.literals[i] }
+        }
+        return out
+    }
+
+    /// LOGIN and AUTHENTICATE with an initial response carry credentials; APPEND and REPLACE
+    /// carry a message.
+    static func traceKind(of frame: IMAPFrame) -> TraceKind {
+        let words = (frame.lines.first ?? []).split(separator: UInt8(ascii: " "), maxSplits: 3).map {
+            String(decoding: $0, as: UTF8.self).uppercased()
+        }
+        guard words.count >= 2 else { return .plain }
+        let command = words[1] == "UID" && words.count >= 3 ? words[2] : words[1]
+        switch command {
+        case "LOGIN": return .auth
+        case "AUTHENTICATE": return words.count >= 4 ? .auth : .plain
+        case "APPEND", "REPLACE": return .data
+        default: return .plain
         }
     }
 

@@ -86,6 +86,8 @@ public struct IMAPServerOptions: Sendable {
     public var rateLimits: IMAPRateLimits
     /// Open connections in total and per address (mox allows 30 from one address).
     public var connectionLimits = ConnectionLimits()
+    /// The mox.conf listener this service belongs to, for logs.
+    public var listenerName = ""
 
     public init(hostname: String, tls: ServerTLS?, rateLimits: IMAPRateLimits = IMAPRateLimits()) {
         self.hostname = hostname

@@ -106,6 +106,8 @@ public final class MailConnection: @unchecked Sendable {
     private let handler: ConnectionEventHandler
     /// Why the input ended, when it ended on an error.
     public private(set) var readError: String?
+    /// Set by a session that logged why its connection ended, so the listener does not again.
+    public var failureLogged = false
 
     init(channel: any Channel, inbound: NIOAsyncChannelInboundStream<ConnectionEvent>, handler: ConnectionEventHandler) {
         self.id = ConnectionID.next()
@@ -310,7 +312,7 @@ public final class MailListener: Sendable {
                     }
                 }
                 await session(connection, admission)
-                if let failure = connection.failure {
+                if let failure = connection.failure, !connection.failureLogged {
                     self.logger.info(
                         "connection ended with an error",
                         metadata: [

@@ -6,6 +6,7 @@
 //   account rm` can remove its data) and answers "ok".
 
 import Dispatch
+import Logging
 import Synchronization
 
 #if canImport(Glibc)
@@ -27,11 +28,11 @@ final class ControlSocket: Sendable {
         unlink(path)
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else {
-            log.error("control socket", ["error": String(cString: strerror(errno))])
+            log.error("control socket", metadata: ["error": "\(String(cString: strerror(errno)))"])
             return nil
         }
         guard var address = Self.address(path) else {
-            log.error("control socket path too long", ["path": path])
+            log.error("control socket path too long", metadata: ["path": "\(path)"])
             Glibc.close(fd)
             return nil
         }
@@ -41,7 +42,7 @@ final class ControlSocket: Sendable {
             }
         }
         guard bound == 0, listen(fd, 16) == 0 else {
-            log.error("control socket", ["path": path, "error": String(cString: strerror(errno))])
+            log.error("control socket", metadata: ["path": "\(path)", "error": "\(String(cString: strerror(errno)))"])
             Glibc.close(fd)
             return nil
         }

@@ -3,6 +3,7 @@
 // mox account, and special localparts simulate failures.
 
 import MailAddress
+import Logging
 import MailConfig
 import MailMessage
 import MailSASL
@@ -66,7 +67,7 @@ public final class StoreSMTPBackend: SMTPBackend {
             guard try await account.verifyPlainPassword(password) else { return nil }
             return SMTPAuthenticatedUser(account: name, username: username)
         } catch {
-            self.log.error("verifying password", ["account": name, "error": "\(error)"])
+            self.log.error("verifying password", metadata: ["account": "\(name)", "error": "\(error)"])
             return nil
         }
     }
@@ -80,7 +81,7 @@ public final class StoreSMTPBackend: SMTPBackend {
             }
             return (SMTPAuthenticatedUser(account: name, username: username), credentials.serverKeys)
         } catch {
-            self.log.error("reading scram credentials", ["account": name, "error": "\(error)"])
+            self.log.error("reading scram credentials", metadata: ["account": "\(name)", "error": "\(error)"])
             return nil
         }
     }
@@ -92,7 +93,7 @@ public final class StoreSMTPBackend: SMTPBackend {
             guard try await account.verifyCRAMMD5(challenge: challenge, digest: digest) else { return nil }
             return SMTPAuthenticatedUser(account: name, username: username)
         } catch {
-            self.log.error("verifying cram-md5", ["account": name, "error": "\(error)"])
+            self.log.error("verifying cram-md5", metadata: ["account": "\(name)", "error": "\(error)"])
             return nil
         }
     }
@@ -114,7 +115,7 @@ public final class StoreSMTPBackend: SMTPBackend {
             }
             return (SMTPAuthenticatedUser(account: key.account, username: key.loginAddress), !key.noIMAPPreauth)
         } catch {
-            self.log.error("looking up tls public key", ["error": "\(error)"])
+            self.log.error("looking up tls public key", metadata: ["error": "\(error)"])
             return nil
         }
     }
@@ -312,7 +313,14 @@ public final class StoreSMTPBackend: SMTPBackend {
                 group.addTask {
                     (
                         index,
-                        await self.deliverOne(message, prefix: Array(prefix.utf8), recipient, received: received, metadata: metadata)
+                        await self.deliverOne(
+                            message,
+                            prefix: Array(prefix.utf8),
+                            recipient,
+                            received: received,
+                            metadata: metadata,
+                            cid: client.connectionID
+                        )
                     )
                 }
             }
@@ -372,7 +380,8 @@ public final class StoreSMTPBackend: SMTPBackend {
         prefix: [UInt8],
         _ recipient: SMTPAcceptedRecipient,
         received: Int64,
-        metadata: DeliveryMetadata
+        metadata: DeliveryMetadata,
+        cid: String
     ) async -> SMTPDeliveryResult {
         let route = Route(decoding: recipient.route)
         if self.localserve, let localpart = recipient.path.mailbox?.localpart.value,
@@ -382,6 +391,8 @@ public final class StoreSMTPBackend: SMTPBackend {
             return failure
         }
         let size = prefix.count + message.size
+        var log = self.log
+        log[metadataKey: "cid"] = "\(cid)"
         do {
             let delivered = try await self.accounts.deliver(
                 message,
@@ -392,20 +403,20 @@ public final class StoreSMTPBackend: SMTPBackend {
                 metadata: metadata,
                 quota: self.config.quota(account: route.account)
             )
-            self.log.info(
+            log.info(
                 "delivered",
-                [
-                    "account": route.account, "rcpt": recipient.path.formatted, "uid": "\(delivered.uid)",
+                metadata: [
+                    "account": "\(route.account)", "rcpt": "\(recipient.path.formatted)", "uid": "\(delivered.uid)",
                     "size": "\(size)",
                 ]
             )
             return nil
         } catch let error as StoreError where error.kind == .quotaExceeded {
-            self.log.info("account over quota", ["account": route.account, "size": "\(size)"])
+            log.info("account over quota", metadata: ["account": "\(route.account)", "size": "\(size)"])
             // RFC 3463 X.2.2, mox's reply: a temporary failure, the account may be cleaned up.
             return SMTPReply(452, EnhancedCode(class: 4, subject: 2, detail: 2), "account storage full")
         } catch {
-            self.log.error("delivery failed", ["account": route.account, "error": "\(error)"])
+            log.error("delivery failed", metadata: ["account": "\(route.account)", "error": "\(error)"])
             return SMTPReply(
                 451,
                 EnhancedCode(class: 4, subject: 3, detail: 0),

@@ -2,6 +2,8 @@
 // clean stop on SIGINT/SIGTERM or `mox stop`.
 
 import Dispatch
+import Logging
+import MailLog
 import FoundationEssentials
 import IMAPServer
 import MailConfig
@@ -20,6 +22,8 @@ public final class MoxServer: Sendable {
     public let config: Config
     public let localserve: Bool
     let log: Logger
+    /// LogLevel and PackageLogLevels of mox.conf.
+    public let logLevels: LogLevels
     let accounts: AccountRegistry
     let backend: StoreSMTPBackend
     let listeners = Mutex<[SMTPListener]>([])
@@ -30,24 +34,37 @@ public final class MoxServer: Sendable {
     public init(config: Config, localserve: Bool) throws(RuntimeError) {
         self.config = config
         self.localserve = localserve
-        guard let level = Logger.Level(name: config.staticConfig.logLevel) else {
-            throw RuntimeError("\(config.staticPath): LogLevel: unknown level \"\(config.staticConfig.logLevel)\"")
-        }
-        var packageLevels: [String: Logger.Level] = [:]
-        for (package, name) in config.staticConfig.packageLogLevels {
-            guard let packageLevel = Logger.Level(name: name) else {
-                throw RuntimeError("\(config.staticPath): PackageLogLevels: \(package): unknown level \"\(name)\"")
-            }
-            packageLevels[package] = packageLevel
-        }
-        self.log = Logger(level: level, package: "serve", packageLevels: packageLevels)
+        self.logLevels = try Self.logLevels(config)
+        let levels = self.logLevels
+        self.log = Logger(label: localserve ? "localserve" : "serve") { MoxLogHandler(label: $0, levels: levels) }
         self.accounts = AccountRegistry(dataDir: config.dataDirectory)
         self.backend = StoreSMTPBackend(
             config: config,
             accounts: self.accounts,
             localserve: localserve,
-            log: self.log.with(package: "smtpserver")
+            log: Logger(label: "smtpserver") { MoxLogHandler(label: $0, levels: levels) }
         )
+    }
+
+    /// mox.conf's LogLevel and PackageLogLevels, checked.
+    public static func logLevels(_ config: Config) throws(RuntimeError) -> LogLevels {
+        guard let level = MoxLogLevel(name: config.staticConfig.logLevel) else {
+            throw RuntimeError("\(config.staticPath): LogLevel: unknown level \"\(config.staticConfig.logLevel)\"")
+        }
+        var packageLevels: [String: MoxLogLevel] = [:]
+        for (package, name) in config.staticConfig.packageLogLevels {
+            guard let packageLevel = MoxLogLevel(name: name) else {
+                throw RuntimeError("\(config.staticPath): PackageLogLevels: \(package): unknown level \"\(name)\"")
+            }
+            packageLevels[package] = packageLevel
+        }
+        return LogLevels(defaultLevel: level, packages: packageLevels)
+    }
+
+    /// A logger for one of mox's packages, with its configured level.
+    public func logger(_ package: String) -> Logger {
+        let levels = self.logLevels
+        return Logger(label: package) { MoxLogHandler(label: $0, levels: levels) }
     }
 
     /// One service to start.
@@ -107,6 +124,7 @@ public final class MoxServer: Sendable {
                     rateLimits: self.localserve ? .unlimited : SMTPRateLimits()
                 )
                 options.pedantic = staticConfig.pedantic && !self.localserve
+                options.listenerName = name
                 if self.localserve { options.connectionLimits = .unlimited }
                 options.offerCRAMMD5 = self.localserve
                 if listener.smtpMaxMessageSize > 0 {
@@ -130,7 +148,8 @@ public final class MoxServer: Sendable {
                             port: port,
                             options: options,
                             backend: self.backend,
-                            group: MultiThreadedEventLoopGroup.singleton
+                            group: MultiThreadedEventLoopGroup.singleton,
+                            logger: self.logger("smtpserver")
                         )
                         self.listeners.withLock { $0.append(smtp) }
                     } catch {
@@ -138,7 +157,7 @@ public final class MoxServer: Sendable {
                         throw RuntimeError("listening for \(endpoint): \(error)")
                     }
                     started.append(endpoint)
-                    self.log.info("listening", ["service": kind.rawValue, "addr": endpoint.address])
+                    self.log.info("listening", metadata: ["service": "\(kind.rawValue)", "addr": "\(endpoint.address)"])
                 }
             }
             var imapServices: [(Bool, Int)] = []
@@ -156,6 +175,7 @@ public final class MoxServer: Sendable {
                     rateLimits: self.localserve ? .unlimited : IMAPRateLimits()
                 )
                 options.implicitTLS = implicitTLS
+                options.listenerName = name
                 if self.localserve { options.connectionLimits = .unlimited }
                 options.requireTLSForAuth = !listener.imap.noRequireSTARTTLS
                 options.offerCRAMMD5 = self.localserve
@@ -167,7 +187,8 @@ public final class MoxServer: Sendable {
                             port: port,
                             options: options,
                             backend: StoreIMAPBackend(self.backend),
-                            group: MultiThreadedEventLoopGroup.singleton
+                            group: MultiThreadedEventLoopGroup.singleton,
+                            logger: self.logger("imapserver")
                         )
                         self.imapListeners.withLock { $0.append(imap) }
                     } catch {
@@ -175,7 +196,7 @@ public final class MoxServer: Sendable {
                         throw RuntimeError("listening for \(endpoint): \(error)")
                     }
                     started.append(endpoint)
-                    self.log.info("listening", ["service": endpoint.kind.rawValue, "addr": endpoint.address])
+                    self.log.info("listening", metadata: ["service": "\(endpoint.kind.rawValue)", "addr": "\(endpoint.address)"])
                 }
             }
             let unimplemented: [(String, Bool, Int)] = [
@@ -221,7 +242,7 @@ public final class MoxServer: Sendable {
     /// domains.conf when it changes, keeping the old configuration when the new one has errors.
     public func runUntilStopped() async {
         let signals = SignalWatcher(signals: [SIGINT, SIGTERM]) { [weak self] signal in
-            self?.log.info("shutting down", ["signal": signal == SIGINT ? "interrupt" : "terminated"])
+            self?.log.info("shutting down", metadata: ["signal": "\(signal == SIGINT ? "interrupt" : "terminated")"])
             self?.requestStop()
         }
         let reloader = Task { [self] in await self.watchDynamicConfig() }
@@ -229,12 +250,12 @@ public final class MoxServer: Sendable {
             path: self.config.dataDirPath("ctl"),
             log: self.log,
             onStop: { [weak self] in
-                self?.log.info("shutting down", ["reason": "mox stop"])
+                self?.log.info("shutting down", metadata: ["reason": "mox stop"])
                 self?.requestStop()
             },
             onCloseAccount: { [weak self] name in
                 await self?.accounts.close(name)
-                self?.log.info("account closed on request", ["account": name])
+                self?.log.info("account closed on request", metadata: ["account": "\(name)"])
             }
         )
         await withCheckedContinuation { continuation in
@@ -293,11 +314,11 @@ public final class MoxServer: Sendable {
             do {
                 let reloaded = try ConfigLoader.load(staticPath: self.config.staticPath)
                 self.backend.replaceConfig(reloaded)
-                self.log.info("domains.conf reloaded", ["path": self.config.dynamicPath])
+                self.log.info("domains.conf reloaded", metadata: ["path": "\(self.config.dynamicPath)"])
             } catch {
                 self.log.error(
                     "domains.conf changed but has errors, keeping the previous configuration",
-                    ["errors": "\(error)"]
+                    metadata: ["errors": "\(error)"]
                 )
             }
         }

@@ -30,6 +30,8 @@ public struct SMTPClientInfo: Sendable {
     public var account: String?
     /// The name the client authenticated as.
     public var username: String?
+    /// The connection's id, as its log lines show it (hexadecimal).
+    public var connectionID = ""
 }
 
 /// The envelope of the transaction being delivered.

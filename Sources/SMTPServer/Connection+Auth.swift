@@ -1,5 +1,6 @@
 // AUTH (RFC 4954) on the submission listeners, with the mechanisms of MailSASL.
 
+import MailLog
 import MailSASL
 import MailTLS
 import SMTPProtocol
@@ -54,7 +55,10 @@ extension SMTPConnection {
         } else {
             outcome = try await server.run(initialResponse: initial, verifier: verifier) {
                 (challenge) throws(SessionEnd) -> Result<[UInt8], SASLError> in
-                // RFC 4954 4: "334 " and the base64 challenge, possibly empty.
+                // RFC 4954 4: "334 " and the base64 challenge, possibly empty. Both directions
+                // of the exchange are credentials in a trace.
+                self.traceKind = .auth
+                defer { self.traceKind = .plain }
                 self.reply(.authChallenge(SASLBase64.encode(challenge)))
                 let line = try await self.nextLine()
                 return Result { () throws(SASLError) in try SASLBase64.decodeClientResponse(line, initial: false) }
@@ -85,6 +89,8 @@ extension SMTPConnection {
             sent = Array(initialResponse.utf8)
         } else {
             // RFC 4954 4: an empty challenge.
+            self.traceKind = .auth
+            defer { self.traceKind = .plain }
             self.reply(.authChallenge(""))
             sent = try await self.nextLine()
         }

@@ -4,6 +4,7 @@
 
 import Logging
 import MailAddress
+import MailLog
 import MailNetwork
 import MailMessage
 import MailSASL
@@ -49,6 +50,8 @@ public struct SMTPServerOptions: Sendable {
     public var rateLimits: SMTPRateLimits
     /// Open connections in total and per address (mox allows 30 from one address).
     public var connectionLimits = ConnectionLimits()
+    /// The mox.conf listener this service belongs to, for logs.
+    public var listenerName = ""
 
     public init(hostname: String, listener: SMTPListenerKind, tls: ServerTLS?, rateLimits: SMTPRateLimits) {
         self.hostname = hostname
@@ -89,6 +92,9 @@ final class SMTPConnection: @unchecked Sendable {
     /// a 451 once the client's data has been read).
     var spool: MessageSpool?
     var spoolFailure: String?
+    /// What the bytes read and written now are, for the protocol trace: message data during DATA
+    /// and BDAT, credentials during an AUTH exchange.
+    var traceKind = TraceKind.plain
 
     init(connection: MailConnection, options: SMTPServerOptions, backend: any SMTPBackend, logger: Logger) {
         self.connection = connection
@@ -105,6 +111,7 @@ final class SMTPConnection: @unchecked Sendable {
             hello: "",
             tls: tls
         )
+        self.client.connectionID = String(connection.id, radix: 16)
         self.session = SMTPSession(
             config: SMTPSessionConfig(
                 hostname: options.hostname,
@@ -156,6 +163,27 @@ final class SMTPConnection: @unchecked Sendable {
     // MARK: - Running
 
     func run(admission: Admission) async {
+        self.logger.info(
+            "new connection",
+            metadata: [
+                "remote": "\(self.connection.remoteIP):\(self.connection.remotePort)",
+                "local": "\(self.connection.localIP):\(self.connection.localPort)",
+                "submission": "\(self.options.listener.isSubmission)",
+                "tls": "\(self.options.listener == .submissions)",
+                "viahttps": "false",
+                "listener": "\(self.options.listenerName)",
+            ]
+        )
+        await self.serve(admission: admission)
+        if let failure = self.connection.failure {
+            self.connection.failureLogged = true
+            self.logger.info("connection closed", metadata: ["err": "\(failure)"])
+        } else {
+            self.logger.info("connection closed")
+        }
+    }
+
+    func serve(admission: Admission) async {
         do {
             switch admission {
             case .admitted:
@@ -205,6 +233,7 @@ final class SMTPConnection: @unchecked Sendable {
 
     func flush() async {
         guard !self.output.isEmpty else { return }
+        self.logger.traceProtocol("LS: ", self.output, kind: self.traceKind == .auth ? .auth : .plain)
         let buffer = self.channel.allocator.buffer(bytes: self.output)
         self.output.removeAll(keepingCapacity: true)
         await self.connection.write(buffer)
@@ -239,6 +268,12 @@ final class SMTPConnection: @unchecked Sendable {
         while true {
             switch self.lines.next() {
             case .line(let line):
+                // Traced per command line (and per piece of message data in the receivers), so
+                // message data read together with a BDAT command is not shown as a command.
+                if self.logger.logLevel <= .trace {
+                    let kind = self.traceKind == .plain && Self.carriesCredentials(line) ? .auth : self.traceKind
+                    self.logger.traceProtocol("RC: ", line + [13, 10], kind: kind)
+                }
                 return line
             case .tooLong:
                 try self.perform(self.session.lineTooLong())
@@ -324,6 +359,13 @@ final class SMTPConnection: @unchecked Sendable {
                 return
             }
         }
+    }
+
+    /// Whether a command line is AUTH with an initial response (RFC 4954 4), which a trace
+    /// shows only at traceauth.
+    static func carriesCredentials(_ line: [UInt8]) -> Bool {
+        let words = line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: true)
+        return words.count >= 3 && words[0].count == 4 && String(decoding: words[0], as: UTF8.self).uppercased() == "AUTH"
     }
 
     static func isAuthCommand(_ line: [UInt8]) -> Bool {
@@ -417,11 +459,14 @@ final class SMTPConnection: @unchecked Sendable {
     /// Reads the message after DATA until the end marker into the transaction's file, as it
     /// arrives; pipelined input after it stays for the next commands.
     func receiveData() async throws(SessionEnd) -> DataReceiver.Outcome {
+        self.traceKind = .data
+        defer { self.traceKind = .plain }
         var receiver = self.session.makeDataReceiver()
         self.startSpool()
         var input = self.lines.takeBuffered()
         while true {
             let out = receiver.feed(input)
+            self.logger.traceProtocol("RC: ", out.data, kind: .data)
             self.spool?.append(out.data)
             if out.isComplete {
                 self.lines.append(out.leftover)
@@ -441,10 +486,13 @@ final class SMTPConnection: @unchecked Sendable {
     /// Reads exactly `size` octets following a BDAT command (RFC 3030 2) into `spool`, or drops
     /// them when it is nil.
     func receiveChunk(size: Int, into spool: MessageSpool?) async throws(SessionEnd) {
+        self.traceKind = .data
+        defer { self.traceKind = .plain }
         var receiver = BDATReceiver(size: size)
         var input = self.lines.takeBuffered()
         while true {
             let out = receiver.feed(input)
+            self.logger.traceProtocol("RC: ", out.data, kind: .data)
             spool?.append(out.data)
             if out.isComplete {
                 self.lines.append(out.leftover)

@@ -1,5 +1,7 @@
 import ArgumentParser
 import FoundationEssentials
+import Logging
+import MailLog
 import MailConfig
 import MoxCommands
 import MoxRuntime
@@ -66,6 +68,9 @@ extension Localserve: RunnableCommand {
 /// Starts the server, prints what runs (and, for localserve, how to use it), and waits for a stop.
 func runServer(_ config: Config, localserve: Bool, dir: String = "", existing: Bool = true) async throws {
     let server = try MoxServer(config: config, localserve: localserve)
+    // Libraries (SwiftNIO, Hummingbird) log through the same handler, with mox.conf's levels.
+    let levels = server.logLevels
+    LoggingSystem.bootstrap { MoxLogHandler(label: $0, levels: levels) }
     let (started, missing) = try await server.start()
     var lines: [String] = []
     if localserve {

@@ -38,7 +38,9 @@ def tls_context():
 
 
 class Localserve:
-    def __init__(self, extra_args=(), ports=("smtp", "submission", "submissions", "imap", "imaps")):
+    def __init__(self, extra_args=(), ports=("smtp", "submission", "submissions", "imap", "imaps"), prepare=None):
+        """prepare, when given, is called with the config directory after `-initonly` wrote it and
+        before the server starts, e.g. to change mox.conf."""
         for name in ports:
             try:
                 socket.create_connection((HOST, PORTS[name]), timeout=2).close()
@@ -48,6 +50,9 @@ class Localserve:
         self.base = tempfile.mkdtemp(prefix="mox-interop-")
         self.dir = os.path.join(self.base, "localserve")
         self.logpath = os.path.join(self.base, "localserve.log")
+        if prepare is not None:
+            subprocess.run([MOX, "localserve", "-dir", self.dir, "-initonly"], check=True, capture_output=True)
+            prepare(self.dir)
         self.log = open(self.logpath, "wb")
         self.proc = subprocess.Popen(
             [MOX, "localserve", "-dir", self.dir, *extra_args],

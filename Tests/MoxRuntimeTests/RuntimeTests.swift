@@ -1,3 +1,4 @@
+import Logging
 import Foundation
 import MailAddress
 import MailConfig
@@ -122,7 +123,7 @@ import Testing
             config: config,
             accounts: accounts,
             localserve: true,
-            log: Logger(level: .error, package: "test")
+            log: Logger(label: "test")
         )
         #expect(await backend.verifyPassword(username: "mox@localhost", password: "moxmoxmox")?.account == "mox")
         #expect(await backend.verifyPassword(username: "mox@localhost", password: "wrong") == nil)
@@ -153,20 +154,6 @@ import Testing
         #expect(config.quota(account: "b") == 1000)
         // Negative: no limit, whatever the default.
         #expect(config.quota(account: "c") == nil)
-    }
-}
-
-@Suite struct LoggerTests {
-    @Test func packageLevelsOverrideTheDefault() {
-        let log = Logger(level: .info, package: "serve", packageLevels: ["smtpserver": .trace, "serve": .error])
-        #expect(log.level == .error)
-        #expect(log.with(package: "smtpserver").level == .trace)
-        #expect(log.with(package: "store").level == .info)
-        #expect(log.with(package: "smtpserver").with(package: "queue").level == .info)
-        #expect(Logger.Level(name: "traceauth") == .trace)
-        #expect(Logger.Level(name: "verbose") == nil)
-        #expect(Logger.quoted("a b") == "\"a b\"")
-        #expect(Logger.quoted("plain") == "plain")
     }
 }
 
