@@ -183,11 +183,12 @@ let package = Package(
             dependencies: ["MailLog", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        .testTarget(name: "MailNetworkTests", dependencies: ["MailNetwork"], swiftSettings: strict),
         .testTarget(name: "MailSpoolTests", dependencies: ["MailSpool", "MailMessage"], swiftSettings: strict),
         .testTarget(
             name: "SMTPServerTests",
             dependencies: [
-                "SMTPServer", "SMTPProtocol", "MailSASL", "MailAddress", "MailSpool",
+                "SMTPServer", "SMTPProtocol", "MailSASL", "MailAddress", "MailSpool", "MailNetwork",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -214,7 +215,7 @@ let package = Package(
         .testTarget(
             name: "IMAPServerTests",
             dependencies: [
-                "IMAPServer", "IMAPProtocol", "MailStore", "MailSASL", "MailMessage", "MailSpool",
+                "IMAPServer", "IMAPProtocol", "MailStore", "MailSASL", "MailMessage", "MailSpool", "MailNetwork",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -76,7 +76,7 @@ extension IMAPConnection {
         guard self.authAllowed else {
             return .no("LOGIN is disabled before STARTTLS", code: "PRIVACYREQUIRED")
         }
-        guard self.options.rateLimits.loginAllowed(ip: self.remoteIP) else {
+        guard self.options.clientLimits.failedLogins.allowed(self.remoteIP) else {
             return .no("too many failed logins from your address, try again later", code: "UNAVAILABLE")
         }
         guard let user = await self.backend.verifyPassword(username: username, password: password) else {
@@ -87,7 +87,7 @@ extension IMAPConnection {
 
     func loginFailed() throws(SessionEnd) -> Completion {
         self.authFailures += 1
-        self.options.rateLimits.recordFailure(ip: self.remoteIP)
+        self.options.clientLimits.failedLogins.add(self.remoteIP)
         if self.authFailures >= self.options.maxAuthFailures {
             self.line("* BYE too many authentication failures")
             throw .closed
@@ -106,6 +106,8 @@ extension IMAPConnection {
         self.user = user
         self.account = account
         self.state = .authenticated
+        // As mox: a good login forgets the address's failed logins.
+        self.options.clientLimits.failedLogins.reset(self.remoteIP)
         self.setIdleTimeout(self.options.idleTimeout)
         self.subscribeChanges(account)
         // RFC 9051 6.2.3: the capabilities may change after login; send them in the OK.
@@ -175,7 +177,7 @@ extension IMAPConnection {
         guard self.authAllowed else {
             return .no("authentication is disabled before STARTTLS", code: "PRIVACYREQUIRED")
         }
-        guard self.options.rateLimits.loginAllowed(ip: self.remoteIP) else {
+        guard self.options.clientLimits.failedLogins.allowed(self.remoteIP) else {
             return .no("too many failed logins from your address, try again later", code: "UNAVAILABLE")
         }
         if name.uppercased() == "EXTERNAL" && self.clientCertificate != nil {

@@ -1,6 +1,7 @@
 // Commands on mailboxes in the authenticated state: CREATE, DELETE, RENAME, SUBSCRIBE, LIST
 // (with LIST-EXTENDED, LIST-STATUS, SPECIAL-USE), LSUB, STATUS and APPEND (with MULTIAPPEND).
 
+import MailSASL
 import IMAPProtocol
 import MailMessage
 import MailSpool
@@ -443,7 +444,7 @@ extension IMAPConnection {
             case .success(let s): source = s
             case .failure(let refusal): return refusal
             }
-            let received = m.internalDate.map(Self.unixTime) ?? Int64(IMAPRateLimits.wallClock())
+            let received = m.internalDate.map(Self.unixTime) ?? Int64(WallClock.seconds())
             parsed.append((flags, keywords, received, source))
         }
         var uids: [UInt32] = []

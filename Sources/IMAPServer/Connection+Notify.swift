@@ -3,6 +3,7 @@
 // through the session's view (`showChanges`), with the NOTIFY settings deciding which; events of
 // other mailboxes become untagged STATUS, LIST and METADATA responses here.
 
+import MailSASL
 import IMAPProtocol
 import MailStore
 

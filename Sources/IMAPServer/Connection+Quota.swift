@@ -1,5 +1,6 @@
 // QUOTA (RFC 9208) with the STORAGE resource, and REPLACE (RFC 8508).
 
+import MailSASL
 import IMAPProtocol
 import MailStore
 
@@ -77,7 +78,7 @@ extension IMAPConnection {
                 mailbox: target.id,
                 flags: flags,
                 keywords: keywords,
-                received: message.internalDate.map(Self.unixTime) ?? Int64(IMAPRateLimits.wallClock()),
+                received: message.internalDate.map(Self.unixTime) ?? Int64(WallClock.seconds()),
                 quota: self.backend.quota(account: user.account)
             )
             self.line("* OK [APPENDUID \(target.uidValidity) \(delivered.uid.rawValue)] replacement appended")

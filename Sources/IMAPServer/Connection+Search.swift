@@ -100,7 +100,7 @@ extension IMAPConnection {
             for text in needs.texts {
                 textHits[text] = Set(try await account.search(in: sel.id, substring: text).map(\.rawValue))
             }
-            let now = Int64(IMAPRateLimits.wallClock())
+            let now = Int64(WallClock.seconds())
             let context = SearchContext(
                 textHits: textHits,
                 maxSeq: UInt32(count),

@@ -241,8 +241,15 @@ final class IMAPConnection: @unchecked Sendable {
                 try await self.waitForTLS()
                 await self.readClientCertificate()
             }
-            if !self.options.rateLimits.connectionAllowed(ip: self.remoteIP) {
-                self.line("* BYE too many connections from your address, try again later")
+            if !self.options.clientLimits.connections.add(self.remoteIP) {
+                self.line("* BYE connection rate from your ip or network too high, slow down please")
+                await self.flush()
+                self.close()
+                return
+            }
+            if !self.options.clientLimits.failedLogins.allowed(self.remoteIP) {
+                // mox's answer to a network with too many failed logins, on any protocol.
+                self.line("* BYE too many auth failures")
                 await self.flush()
                 self.close()
                 return

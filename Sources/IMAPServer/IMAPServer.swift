@@ -16,15 +16,8 @@ import MailTLS
 import NIOCore
 
 /// An account's identity after a successful password check.
-public struct IMAPUser: Sendable {
-    public var account: String
-    public var username: String
-
-    public init(account: String, username: String) {
-        self.account = account
-        self.username = username
-    }
-}
+/// An account's identity after a successful login (the same for every protocol).
+public typealias IMAPUser = AuthenticatedUser
 
 /// What the IMAP server asks of the rest of the system.
 public protocol IMAPBackend: Sendable {
@@ -83,15 +76,23 @@ public struct IMAPServerOptions: Sendable {
     public var maxAuthFailures = 3
     /// Command and literal sizes.
     public var limits = IMAPLimits()
-    public var rateLimits: IMAPRateLimits
+    /// Connection rate and failed logins per network, shared with every other listener.
+    public var clientLimits: ClientLimits
     /// Open connections in total and per address (mox allows 30 from one address).
     public var connectionLimits = ConnectionLimits()
     /// The mox.conf listener this service belongs to, for logs.
     public var listenerName = ""
 
-    public init(hostname: String, tls: ServerTLS?, rateLimits: IMAPRateLimits = IMAPRateLimits()) {
+    public init(hostname: String, tls: ServerTLS?, clientLimits: ClientLimits = ClientLimits()) {
         self.hostname = hostname
         self.tls = tls
-        self.rateLimits = rateLimits
+        self.clientLimits = clientLimits
+    }
+}
+
+/// Wall-clock seconds since 1970 (internal dates, SEARCH's relative dates).
+enum WallClock {
+    static func seconds() -> Int {
+        NetworkRateLimiter.wallClock()
     }
 }

@@ -264,22 +264,9 @@ public final class MailListener: Sendable {
         return listener
     }
 
-    /// The key connections are counted under: the address, or the first four groups (its /64)
-    /// of an IPv6 address; an IPv4-mapped IPv6 address counts as its IPv4 address.
+    /// The key connections are counted under: the address, or its /64 for IPv6.
     static func addressKey(_ ip: String) -> String {
-        guard ip.contains(":") else { return ip }
-        if let dot = ip.lastIndex(of: ":"), ip[ip.index(after: dot)...].contains(".") {
-            return String(ip[ip.index(after: dot)...])
-        }
-        let halves = ip.split(separator: "::", maxSplits: 1, omittingEmptySubsequences: false)
-        let head = halves[0].split(separator: ":").map(String.init)
-        let tail = halves.count > 1 ? halves[1].split(separator: ":").map(String.init) : []
-        var groups = head
-        if halves.count > 1 {
-            groups += Array(repeating: "0", count: max(0, 8 - head.count - tail.count)) + tail
-        }
-        let prefix = groups.prefix(4).map { g in String(Int(g, radix: 16) ?? 0, radix: 16) }
-        return prefix.joined(separator: ":") + "::/64"
+        NetworkRateLimiter.groups(ip)?.first ?? ip
     }
 
     func serve(

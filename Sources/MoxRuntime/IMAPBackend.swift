@@ -18,18 +18,15 @@ public struct StoreIMAPBackend: IMAPBackend {
     }
 
     public func verifyPassword(username: String, password: String) async -> IMAPUser? {
-        let user = await self.smtp.verifyPassword(username: username, password: password)
-        return user.map { IMAPUser(account: $0.account, username: $0.username) }
+        await self.smtp.authenticator.verifyPassword(username: username, password: password)
     }
 
     public func scramKeys(username: String, hash: SCRAMHash) async -> (IMAPUser, SCRAMServerKeys)? {
-        let found = await self.smtp.scramKeys(username: username, hash: hash)
-        return found.map { (IMAPUser(account: $0.0.account, username: $0.0.username), $0.1) }
+        await self.smtp.authenticator.scramKeys(username: username, hash: hash)
     }
 
     public func verifyCRAMMD5(username: String, challenge: [UInt8], digest: [UInt8]) async -> IMAPUser? {
-        let user = await self.smtp.verifyCRAMMD5(username: username, challenge: challenge, digest: digest)
-        return user.map { IMAPUser(account: $0.account, username: $0.username) }
+        await self.smtp.authenticator.verifyCRAMMD5(username: username, challenge: challenge, digest: digest)
     }
 
     public func account(_ name: String) async throws -> Account {
@@ -51,21 +48,14 @@ public struct StoreIMAPBackend: IMAPBackend {
     /// A key in the data directory's auth.db (`mox config tlspubkey add`) logs in as its
     /// address, if that address still belongs to the key's account and may log in.
     public func tlsClientUser(fingerprint: String) async -> (user: IMAPUser, preauth: Bool)? {
-        self.smtp.tlsPublicKey(fingerprint: fingerprint).map {
-            (IMAPUser(account: $0.user.account, username: $0.user.username), $0.imapPreauth)
-        }
+        self.smtp.authenticator.tlsPublicKey(fingerprint: fingerprint).map { ($0.user, $0.imapPreauth) }
     }
 
     public func user(address: String) async -> IMAPUser? {
-        self.smtp.accountForLogin(address).map { IMAPUser(account: $0, username: address) }
+        self.smtp.authenticator.user(address: address)
     }
 
     public func deliveryMailboxes(account: String) -> Set<String> {
         self.smtp.config.deliveryMailboxes(account: account)
     }
-}
-
-/// The backend's auth.db, once opened.
-final class TLSKeysOnce: Sendable {
-    let store = Mutex<TLSPublicKeyStore?>(nil)
 }

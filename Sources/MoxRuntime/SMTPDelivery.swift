@@ -22,15 +22,16 @@ public final class StoreSMTPBackend: SMTPBackend {
     let accounts: AccountRegistry
     let localserve: Bool
     let log: Logger
-    /// auth.db, opened at the first connection with a client certificate and kept open: the
-    /// command line's changes to it are seen through SQLite.
-    let tlsKeys = TLSKeysOnce()
+    /// The credential check every protocol uses.
+    public let authenticator: Authenticator
 
     public init(config: Config, accounts: AccountRegistry, localserve: Bool, log: Logger) {
-        self.configuration = Mutex(config)
+        let configuration = Mutex(config)
+        self.configuration = configuration
         self.accounts = accounts
         self.localserve = localserve
         self.log = log
+        self.authenticator = Authenticator(accounts: accounts, log: log, config: config)
     }
 
     /// The current configuration (domains.conf is reloaded while running).
@@ -40,92 +41,29 @@ public final class StoreSMTPBackend: SMTPBackend {
 
     public func replaceConfig(_ config: Config) {
         self.configuration.withLock { $0 = config }
+        self.authenticator.replaceConfig(config)
     }
 
-    // MARK: - Authentication
-
-    /// The account a login name belongs to: an email address configured as a destination of an
-    /// account (not a catchall), as mox requires for logins.
-    func accountForLogin(_ username: String) -> String? {
-        guard let address = Address.parse(username) else { return nil }
-        let config = self.config
-        guard case .local(let destination) = config.dynamicConfig.lookup(address, postmaster: Postmaster()),
-            !destination.canonicalAddress.hasPrefix("@")
-        else {
-            return nil
-        }
-        guard let account = config.dynamicConfig.accounts[destination.account], account.loginDisabled.isEmpty else {
-            return nil
-        }
-        return destination.account
-    }
+    // MARK: - Authentication (one check for every protocol: `Authenticator`)
 
     public func verifyPassword(username: String, password: String) async -> SMTPAuthenticatedUser? {
-        guard let name = self.accountForLogin(username) else { return nil }
-        do {
-            let account = try await self.accounts.account(name)
-            guard try await account.verifyPlainPassword(password) else { return nil }
-            return SMTPAuthenticatedUser(account: name, username: username)
-        } catch {
-            self.log.error("verifying password", metadata: ["account": "\(name)", "error": "\(error)"])
-            return nil
-        }
+        await self.authenticator.verifyPassword(username: username, password: password)
     }
 
     public func scramKeys(username: String, hash: SCRAMHash) async -> (SMTPAuthenticatedUser, SCRAMServerKeys)? {
-        guard let name = self.accountForLogin(username) else { return nil }
-        do {
-            let account = try await self.accounts.account(name)
-            guard let credentials = try await account.scramCredentials(hash) else {
-                return nil
-            }
-            return (SMTPAuthenticatedUser(account: name, username: username), credentials.serverKeys)
-        } catch {
-            self.log.error("reading scram credentials", metadata: ["account": "\(name)", "error": "\(error)"])
-            return nil
-        }
+        await self.authenticator.scramKeys(username: username, hash: hash)
     }
 
     public func verifyCRAMMD5(username: String, challenge: [UInt8], digest: [UInt8]) async -> SMTPAuthenticatedUser? {
-        guard let name = self.accountForLogin(username) else { return nil }
-        do {
-            let account = try await self.accounts.account(name)
-            guard try await account.verifyCRAMMD5(challenge: challenge, digest: digest) else { return nil }
-            return SMTPAuthenticatedUser(account: name, username: username)
-        } catch {
-            self.log.error("verifying cram-md5", metadata: ["account": "\(name)", "error": "\(error)"])
-            return nil
-        }
-    }
-
-    /// The key registered with `mox config tlspubkey add` under this fingerprint, with its login
-    /// address still belonging to the key's account, and whether IMAP may log it in at once.
-    func tlsPublicKey(fingerprint: String) -> (user: SMTPAuthenticatedUser, imapPreauth: Bool)? {
-        let dataDir = self.config.dataDirPath(".")
-        do {
-            let keys = try self.tlsKeys.store.withLock { open throws(StoreError) in
-                if let open { return open }
-                let keys = try TLSPublicKeyStore.open(dataDir: dataDir)
-                open = keys
-                return keys
-            }
-            guard let key = try keys.key(fingerprint: fingerprint), self.accountForLogin(key.loginAddress) == key.account
-            else {
-                return nil
-            }
-            return (SMTPAuthenticatedUser(account: key.account, username: key.loginAddress), !key.noIMAPPreauth)
-        } catch {
-            self.log.error("looking up tls public key", metadata: ["error": "\(error)"])
-            return nil
-        }
+        await self.authenticator.verifyCRAMMD5(username: username, challenge: challenge, digest: digest)
     }
 
     public func tlsClientUser(fingerprint: String) async -> SMTPAuthenticatedUser? {
-        self.tlsPublicKey(fingerprint: fingerprint)?.user
+        self.authenticator.tlsPublicKey(fingerprint: fingerprint)?.user
     }
 
     public func user(address: String) async -> SMTPAuthenticatedUser? {
-        self.accountForLogin(address).map { SMTPAuthenticatedUser(account: $0, username: address) }
+        self.authenticator.user(address: address)
     }
 
     // MARK: - MAIL FROM, RCPT TO

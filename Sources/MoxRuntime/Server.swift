@@ -26,6 +26,8 @@ public final class MoxServer: Sendable {
     public let logLevels: LogLevels
     let accounts: AccountRegistry
     let backend: StoreSMTPBackend
+    /// Connection rate and failed logins per network, one count for every listener and protocol.
+    let clientLimits: ClientLimits
     let listeners = Mutex<[SMTPListener]>([])
     let imapListeners = Mutex<[IMAPListener]>([])
     let stopRequested = Mutex<[CheckedContinuation<Void, Never>]>([])
@@ -37,6 +39,7 @@ public final class MoxServer: Sendable {
         self.logLevels = try Self.logLevels(config)
         let levels = self.logLevels
         self.log = Logger(label: localserve ? "localserve" : "serve") { MoxLogHandler(label: $0, levels: levels) }
+        self.clientLimits = localserve ? .unlimited() : ClientLimits()
         self.accounts = AccountRegistry(dataDir: config.dataDirectory)
         self.backend = StoreSMTPBackend(
             config: config,
@@ -121,7 +124,7 @@ public final class MoxServer: Sendable {
                     hostname: hostname,
                     listener: kind,
                     tls: tls,
-                    rateLimits: self.localserve ? .unlimited : SMTPRateLimits()
+                    clientLimits: self.clientLimits
                 )
                 options.pedantic = staticConfig.pedantic && !self.localserve
                 options.listenerName = name
@@ -172,7 +175,7 @@ public final class MoxServer: Sendable {
                 var options = IMAPServerOptions(
                     hostname: hostname,
                     tls: tls,
-                    rateLimits: self.localserve ? .unlimited : IMAPRateLimits()
+                    clientLimits: self.clientLimits
                 )
                 options.implicitTLS = implicitTLS
                 options.listenerName = name

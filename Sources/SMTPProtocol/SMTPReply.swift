@@ -171,6 +171,13 @@ extension SMTPReply {
     )
 
     /// 421 4.3.2: shutting down; the connection is then closed. RFC 5321 3.8.
+    /// mox's reply to a network with too many failed logins (on any protocol): 421 and close.
+    public static let tooManyAuthFailures = SMTPReply(
+        421,
+        EnhancedCode(class: 4, subject: 7, detail: 0),
+        "too many auth failures"
+    )
+
     public static func shuttingDown(hostname: String) -> SMTPReply {
         SMTPReply(421, .systemNotAccepting, hostname + " shutting down")
     }

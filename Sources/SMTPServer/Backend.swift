@@ -58,16 +58,8 @@ public enum SMTPRecipientDecision: Sendable {
 /// The outcome of delivering to one recipient: nil for success.
 public typealias SMTPDeliveryResult = SMTPReply?
 
-/// An account's identity after a successful password check.
-public struct SMTPAuthenticatedUser: Sendable {
-    public var account: String
-    public var username: String
-
-    public init(account: String, username: String) {
-        self.account = account
-        self.username = username
-    }
-}
+/// An account's identity after a successful login (the same for every protocol).
+public typealias SMTPAuthenticatedUser = AuthenticatedUser
 
 public protocol SMTPBackend: Sendable {
     /// Checks a password given in the clear (AUTH PLAIN, LOGIN).

@@ -1,5 +1,6 @@
 // AUTH (RFC 4954) on the submission listeners, with the mechanisms of MailSASL.
 
+import MailNetwork
 import MailLog
 import MailSASL
 import MailTLS
@@ -14,9 +15,9 @@ extension SMTPConnection {
     ) async throws(SessionEnd)
         -> SMTPSessionAction
     {
-        if let refusal = self.options.rateLimits.authRefusal(ip: self.client.remoteIP) {
-            _ = self.session.authFailed(refusal)
-            self.reply(refusal)
+        if !self.options.clientLimits.failedLogins.allowed(self.client.remoteIP) {
+            _ = self.session.authFailed(.tooManyAuthFailures)
+            self.reply(.tooManyAuthFailures)
             throw .closed
         }
         if name.uppercased() == "EXTERNAL" && self.clientCertificate != nil {
@@ -123,6 +124,8 @@ extension SMTPConnection {
     }
 
     func loggedIn(account: String, username: String) -> SMTPSessionAction {
+        // As mox: a good login forgets the address's failed logins.
+        self.options.clientLimits.failedLogins.reset(self.client.remoteIP)
         self.client.account = account
         self.client.username = username
         // RFC 4954 6: 235 2.7.0
@@ -135,7 +138,7 @@ extension SMTPConnection {
     /// RFC 4954 6: 535 5.7.8, counted against the connection and the address; too many close it.
     func credentialsRefused(_ text: String) throws(SessionEnd) -> SMTPSessionAction {
         self.authFailures += 1
-        self.options.rateLimits.recordAuthFailure(ip: self.client.remoteIP)
+        self.options.clientLimits.failedLogins.add(self.client.remoteIP)
         let failed = self.session.authFailed(SMTPReply(535, .authCredentialsInvalid, text))
         if self.authFailures >= self.options.maxAuthFailures {
             try self.perform(failed)

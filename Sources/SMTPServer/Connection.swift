@@ -47,17 +47,18 @@ public struct SMTPServerOptions: Sendable {
     public var maxAuthFailures = 3
     /// Reject DATA with any bare LF, not only those around a lone dot.
     public var pedantic = false
-    public var rateLimits: SMTPRateLimits
+    /// Connection rate and failed logins per network, shared with every other listener.
+    public var clientLimits: ClientLimits
     /// Open connections in total and per address (mox allows 30 from one address).
     public var connectionLimits = ConnectionLimits()
     /// The mox.conf listener this service belongs to, for logs.
     public var listenerName = ""
 
-    public init(hostname: String, listener: SMTPListenerKind, tls: ServerTLS?, rateLimits: SMTPRateLimits) {
+    public init(hostname: String, listener: SMTPListenerKind, tls: ServerTLS?, clientLimits: ClientLimits) {
         self.hostname = hostname
         self.listener = listener
         self.tls = tls
-        self.rateLimits = rateLimits
+        self.clientLimits = clientLimits
     }
 }
 
@@ -200,7 +201,7 @@ final class SMTPConnection: @unchecked Sendable {
                 await self.readClientCertificate()
                 self.session.config.extensions = self.extensions
             }
-            if let refusal = self.options.rateLimits.connectionRefusal(ip: self.client.remoteIP) {
+            if let refusal = self.connectionRefusal() {
                 self.reply(refusal)
                 await self.flush()
                 self.close()
@@ -221,6 +222,20 @@ final class SMTPConnection: @unchecked Sendable {
 
     func close() {
         self.channel.close(promise: nil)
+    }
+
+    /// mox's replies for a network that opens connections too fast, and on submission for one
+    /// with too many failed logins (on any protocol).
+    func connectionRefusal() -> SMTPReply? {
+        let ip = self.client.remoteIP
+        if !self.options.clientLimits.connections.add(ip) {
+            // RFC 5321 3.8: 421 and close when the server cannot serve the client now.
+            return SMTPReply(421, EnhancedCode(class: 4, subject: 7, detail: 0), "connection rate from your ip or network too high, slow down please")
+        }
+        if self.options.listener.isSubmission, !self.options.clientLimits.failedLogins.allowed(ip) {
+            return .tooManyAuthFailures
+        }
+        return nil
     }
 
     // MARK: - Input and output

@@ -1,6 +1,7 @@
 import Foundation
 import IMAPServer
 import MailMessage
+import MailNetwork
 import MailSASL
 import MailSpool
 import MailStore
@@ -69,7 +70,7 @@ struct TestServer {
         quota: Int64? = nil,
         configure: (inout IMAPServerOptions) -> Void = { _ in }
     ) async throws -> TestServer {
-        var options = IMAPServerOptions(hostname: "mail.test", tls: nil, rateLimits: .unlimited)
+        var options = IMAPServerOptions(hostname: "mail.test", tls: nil, clientLimits: .unlimited())
         options.requireTLSForAuth = false
         configure(&options)
         let backend = StoreBackend(quota: quota)

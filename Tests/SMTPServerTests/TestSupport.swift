@@ -1,5 +1,6 @@
 import Foundation
 import MailAddress
+import MailNetwork
 import MailSASL
 import MailSpool
 import NIOCore
@@ -106,7 +107,7 @@ struct TestServer {
         _ kind: SMTPListenerKind = .smtp,
         configure: (inout SMTPServerOptions) -> Void = { _ in }
     ) async throws -> TestServer {
-        var options = SMTPServerOptions(hostname: "mail.test", listener: kind, tls: nil, rateLimits: .unlimited)
+        var options = SMTPServerOptions(hostname: "mail.test", listener: kind, tls: nil, clientLimits: .unlimited())
         options.requireTLSForSubmission = false
         configure(&options)
         let backend = MemoryBackend()
