@@ -343,7 +343,7 @@ final class IMAPConnection: @unchecked Sendable {
             // RFC 9051 5.4: the server may close an inactive connection, with BYE.
             self.line("* BYE autologout, inactivity timeout")
             throw .closed
-        case .shutdown:
+        case .shutdown, .shutdownNow:
             self.line("* BYE server shutting down")
             throw .closed
         default:
@@ -448,7 +448,7 @@ final class IMAPConnection: @unchecked Sendable {
             switch event {
             case .tlsReady: return
             case .bytes, .wakeup: continue
-            case .idleTimeout, .shutdown: throw .closed
+            case .idleTimeout, .shutdown, .shutdownNow: throw .closed
             }
         }
     }

@@ -28,12 +28,15 @@ public enum ConnectionEvent: Sendable {
     case wakeup
     /// The server is stopping: finish what is under way and close.
     case shutdown
+    /// The server's grace period is over: close now.
+    case shutdownNow
 }
 
 /// Sent into a connection's pipeline from outside, to arrive in order with its input.
 public enum ConnectionSignal: Sendable {
     case wakeup
     case shutdown
+    case shutdownNow
 }
 
 /// Turns reads and pipeline events into `ConnectionEvent`s for the connection's async stream,
@@ -57,7 +60,11 @@ public final class ConnectionEventHandler: ChannelInboundHandler, @unchecked Sen
         } else if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
             self.deliver(.idleTimeout, context)
         } else if let signal = event as? ConnectionSignal {
-            self.deliver(signal == .wakeup ? .wakeup : .shutdown, context)
+            switch signal {
+            case .wakeup: self.deliver(.wakeup, context)
+            case .shutdown: self.deliver(.shutdown, context)
+            case .shutdownNow: self.deliver(.shutdownNow, context)
+            }
             return
         }
         context.fireUserInboundEventTriggered(event)
@@ -314,23 +321,30 @@ public final class MailListener: Sendable {
         }
     }
 
+    func waitForConnections(until deadline: ContinuousClock.Instant) async {
+        while ContinuousClock.now < deadline, self.connectionCount > 0 {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     /// How many connections are open.
     public var connectionCount: Int {
         self.state.withLock { $0.total }
     }
 
-    /// Stops accepting, tells every connection to finish (each protocol says goodbye its own
-    /// way), waits up to `grace` for them, then closes what is left and waits for all to end.
+    /// Stops accepting, tells every connection to finish what is under way (each protocol says
+    /// goodbye its own way), waits up to `grace` for them, then tells those left to stop at once,
+    /// gives them a second, closes what is still open and waits for all to end.
     public func stop(grace: Duration = .seconds(3)) async {
         try? await self.serverChannel.close()
-        let current = self.state.withLock { Array($0.connections.values) }
-        for connection in current {
+        for connection in self.state.withLock({ Array($0.connections.values) }) {
             connection.signal(.shutdown)
         }
-        let deadline = ContinuousClock.now + grace
-        while ContinuousClock.now < deadline, self.connectionCount > 0 {
-            try? await Task.sleep(for: .milliseconds(20))
+        await self.waitForConnections(until: ContinuousClock.now + grace)
+        for connection in self.state.withLock({ Array($0.connections.values) }) {
+            connection.signal(.shutdownNow)
         }
+        await self.waitForConnections(until: ContinuousClock.now + .seconds(1))
         for connection in self.state.withLock({ Array($0.connections.values) }) {
             connection.close()
         }

@@ -1,8 +1,9 @@
 // A running server: the listeners of mox.conf, the accounts, reloading domains.conf, and a
 // clean stop on SIGINT/SIGTERM or `mox stop`.
 
-import Dispatch
 import Logging
+import ServiceLifecycle
+import UnixSignals
 import MailLog
 import FoundationEssentials
 import IMAPServer
@@ -241,38 +242,34 @@ public final class MoxServer: Sendable {
         }
     }
 
-    /// Runs until SIGINT, SIGTERM or ``requestStop()``, then stops cleanly. Meanwhile reloads
-    /// domains.conf when it changes, keeping the old configuration when the new one has errors.
+    /// The server's long-running parts, to run in one `ServiceGroup` (see `run`): the server
+    /// itself, the domains.conf watcher and the control socket. SIGINT/SIGTERM (the group's
+    /// graceful shutdown) or `mox stop` stop them all.
+    public func services() -> [any Service] {
+        [self, DomainsConfigWatcher(server: self), ControlSocketService(server: self)]
+    }
+
+    /// Runs the services of ``services()`` until SIGINT, SIGTERM or `mox stop`, then returns once
+    /// every connection has finished (up to the grace period) and the accounts are closed.
     public func runUntilStopped() async {
-        let signals = SignalWatcher(signals: [SIGINT, SIGTERM]) { [weak self] signal in
-            self?.log.info("shutting down", metadata: ["signal": "\(signal == SIGINT ? "interrupt" : "terminated")"])
-            self?.requestStop()
-        }
-        let reloader = Task { [self] in await self.watchDynamicConfig() }
-        let control = ControlSocket(
-            path: self.config.dataDirPath("ctl"),
-            log: self.log,
-            onStop: { [weak self] in
-                self?.log.info("shutting down", metadata: ["reason": "mox stop"])
-                self?.requestStop()
-            },
-            onCloseAccount: { [weak self] name in
-                await self?.accounts.close(name)
-                self?.log.info("account closed on request", metadata: ["account": "\(name)"])
-            }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: self.services().map {
+                    ServiceGroupConfiguration.ServiceConfiguration(
+                        service: $0,
+                        successTerminationBehavior: .gracefullyShutdownGroup,
+                        failureTerminationBehavior: .gracefullyShutdownGroup
+                    )
+                },
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: self.log
+            )
         )
-        await withCheckedContinuation { continuation in
-            let alreadyStopped = self.stopped.withLock { $0 }
-            if alreadyStopped {
-                continuation.resume()
-            } else {
-                self.stopRequested.withLock { $0.append(continuation) }
-            }
+        do {
+            try await group.run()
+        } catch {
+            self.log.error("service group", metadata: ["err": "\(error)"])
         }
-        reloader.cancel()
-        await self.stop()
-        control?.close()
-        signals.cancel()
     }
 
     public func requestStop() {
@@ -334,26 +331,59 @@ public final class MoxServer: Sendable {
     }
 }
 
-/// Calls a handler (on a dispatch queue) when one of the signals arrives. The sources are only
-/// set in init and cancelled once.
-final class SignalWatcher: @unchecked Sendable {
-    private let sources: [any DispatchSourceSignal]
-
-    init(signals: [Int32], handler: @escaping @Sendable (Int32) -> Void) {
-        var sources: [any DispatchSourceSignal] = []
-        for signalNumber in signals {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { handler(signalNumber) }
-            source.resume()
-            sources.append(source)
+extension MoxServer: Service {
+    /// Waits for a graceful shutdown (a signal, through the service group) or `mox stop`, then
+    /// stops the listeners (transactions under way get the grace period) and closes the accounts.
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            await withCheckedContinuation { continuation in
+                let alreadyStopped = self.stopped.withLock { $0 }
+                if alreadyStopped {
+                    continuation.resume()
+                } else {
+                    self.stopRequested.withLock { $0.append(continuation) }
+                }
+            }
+        } onGracefulShutdown: {
+            self.log.info("shutting down", metadata: ["grace": "3s"])
+            self.requestStop()
         }
-        self.sources = sources
+        await self.stop()
     }
+}
 
-    func cancel() {
-        for source in self.sources {
-            source.cancel()
+/// Reloads domains.conf when it changes, keeping the old configuration when the new one has
+/// errors; stops with the server.
+struct DomainsConfigWatcher: Service {
+    let server: MoxServer
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await self.server.watchDynamicConfig()
         }
+    }
+}
+
+/// The control socket ("ctl" in the data directory) for `mox stop` and the account commands,
+/// open while the server runs.
+struct ControlSocketService: Service {
+    let server: MoxServer
+
+    func run() async throws {
+        let server = self.server
+        let control = ControlSocket(
+            path: server.config.dataDirPath("ctl"),
+            log: server.log,
+            onStop: {
+                server.log.info("shutting down", metadata: ["reason": "mox stop"])
+                server.requestStop()
+            },
+            onCloseAccount: { name in
+                await server.accounts.close(name)
+                server.log.info("account closed on request", metadata: ["account": "\(name)"])
+            }
+        )
+        try? await gracefulShutdown()
+        control?.close()
     }
 }

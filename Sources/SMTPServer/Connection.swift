@@ -96,6 +96,8 @@ final class SMTPConnection: @unchecked Sendable {
     /// What the bytes read and written now are, for the protocol trace: message data during DATA
     /// and BDAT, credentials during an AUTH exchange.
     var traceKind = TraceKind.plain
+    /// The server is stopping: the transaction under way may finish, then the connection closes.
+    var stopping = false
 
     init(connection: MailConnection, options: SMTPServerOptions, backend: any SMTPBackend, logger: Logger) {
         self.connection = connection
@@ -257,6 +259,10 @@ final class SMTPConnection: @unchecked Sendable {
     /// The next input bytes; flushes queued replies first.
     func nextBytes() async throws(SessionEnd) -> [UInt8] {
         await self.flush()
+        if self.stopping && self.session.transaction == nil {
+            self.reply(.shuttingDown(hostname: self.options.hostname))
+            throw .closed
+        }
         while true {
             guard let event = await self.connection.next() else {
                 throw .closed
@@ -271,8 +277,17 @@ final class SMTPConnection: @unchecked Sendable {
                 self.reply(SMTPReply(421, EnhancedCode(class: 4, subject: 4, detail: 2), "timeout, closing connection"))
                 throw .closed
             case .shutdown:
-                // RFC 5321 3.8: 421 when the service shuts down. A message being received is
-                // dropped whole: nothing is stored before all of it has arrived.
+                // RFC 5321 3.8: 421 when the service shuts down; a transaction under way may
+                // finish first (its message is then stored and acknowledged, or refused).
+                if self.session.transaction != nil {
+                    self.stopping = true
+                    continue
+                }
+                self.reply(.shuttingDown(hostname: self.options.hostname))
+                throw .closed
+            case .shutdownNow:
+                // The grace period is over. A message being received is dropped whole: nothing
+                // is stored before all of it has arrived.
                 self.reply(.shuttingDown(hostname: self.options.hostname))
                 throw .closed
             }
@@ -307,7 +322,7 @@ final class SMTPConnection: @unchecked Sendable {
             case .bytes, .wakeup:
                 // Plaintext sent before the handshake (pipelined after STARTTLS) is dropped.
                 continue
-            case .idleTimeout, .shutdown:
+            case .idleTimeout, .shutdown, .shutdownNow:
                 throw .closed
             }
         }
