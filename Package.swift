@@ -68,6 +68,16 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // MARK: - Delivery (values, the store and files; no NIO)
+        .target(
+            name: "MailDelivery",
+            dependencies: [
+                "MailConfig", "MailAddress", "MailMessage", "MailSpool", "MailStore", "SMTPProtocol",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
         // MARK: - Logging (swift-log only)
         .target(
             name: "MailLog",
@@ -126,7 +136,7 @@ let package = Package(
             name: "MoxRuntime",
             dependencies: [
                 "MailConfig", "MailStore", "MailMessage", "MailAddress", "MailTLS", "SMTPServer", "SMTPProtocol",
-                "MailSASL", "IMAPServer", "MailSpool", "MailNetwork", "MailLog",
+                "MailSASL", "IMAPServer", "MailSpool", "MailNetwork", "MailLog", "MailDelivery",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -150,6 +160,7 @@ let package = Package(
             dependencies: [
                 "MoxCommands",
                 "MoxRuntime",
+                "MailDelivery",
                 "MailConfig",
                 "MailStore",
                 "MailMessage",
@@ -186,6 +197,11 @@ let package = Package(
             dependencies: ["MailLog", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "MailDeliveryTests",
+            dependencies: ["MailDelivery", "MailConfig", "MailAddress", "SMTPProtocol"],
+            swiftSettings: strict
+        ),
         .testTarget(name: "MailNetworkTests", dependencies: ["MailNetwork"], swiftSettings: strict),
         .testTarget(name: "MailSpoolTests", dependencies: ["MailSpool", "MailMessage"], swiftSettings: strict),
         .testTarget(
@@ -200,6 +216,7 @@ let package = Package(
         .testTarget(
             name: "MoxRuntimeTests",
             dependencies: [
+                "MailDelivery",
                 .product(name: "Logging", package: "swift-log"),
                 "MoxRuntime", "MailConfig", "MailAddress", "MailStore", "SMTPProtocol", "SMTPServer", "MailSASL", "MailTLS",
             ],

@@ -5,6 +5,7 @@
 import Logging
 import MailAddress
 import MailConfig
+import MailDelivery
 import MailSASL
 import MailStore
 import Synchronization

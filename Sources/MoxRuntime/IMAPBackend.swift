@@ -4,6 +4,7 @@
 
 import IMAPServer
 import MailConfig
+import MailDelivery
 import MailMessage
 import MailSASL
 import MailSpool

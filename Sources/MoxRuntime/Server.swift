@@ -8,6 +8,7 @@ import MailLog
 import FoundationEssentials
 import IMAPServer
 import MailConfig
+import MailDelivery
 import MailNetwork
 import MailTLS
 import NIOCore
@@ -41,7 +42,7 @@ public final class MoxServer: Sendable {
         let levels = self.logLevels
         self.log = Logger(label: localserve ? "localserve" : "serve") { MoxLogHandler(label: $0, levels: levels) }
         self.clientLimits = localserve ? .unlimited() : ClientLimits()
-        self.accounts = AccountRegistry(dataDir: config.dataDirectory)
+        self.accounts = AccountRegistry(dataDir: config.dataDirectory, structures: .imap)
         self.backend = StoreSMTPBackend(
             config: config,
             accounts: self.accounts,
@@ -386,4 +387,12 @@ struct ControlSocketService: Service {
         try? await gracefulShutdown()
         control?.close()
     }
+}
+
+extension StructureEncoder {
+    /// The IMAP server's ENVELOPE and BODYSTRUCTURE, kept beside each stored message.
+    public static let imap = StructureEncoder(
+        ofMessage: { IMAPMessageStructure.of($0) },
+        ofScan: { IMAPMessageStructure.of($0) }
+    )
 }

@@ -45,13 +45,13 @@ public struct SMTPEnvelope: Sendable {
 public struct SMTPAcceptedRecipient: Sendable {
     public var path: ForwardPath
     public var parameters: RcptParameters
-    /// Opaque to the server: the backend's own routing (account and mailbox, or a failure to
-    /// report after DATA).
-    public var route: String
+    /// Opaque to the server: the backend's own typed routing (account and mailbox, or a
+    /// failure to report after DATA), given back at delivery.
+    public var route: any Sendable
 }
 
 public enum SMTPRecipientDecision: Sendable {
-    case accept(route: String)
+    case accept(route: any Sendable)
     case reject(SMTPReply)
 }
 

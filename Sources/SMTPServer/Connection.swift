@@ -87,7 +87,7 @@ final class SMTPConnection: @unchecked Sendable {
     var certificateUser: SMTPAuthenticatedUser?
     var commands = 0
     /// The backend's routes of the accepted recipients, in the transaction's order.
-    var routes: [String] = []
+    var routes: [any Sendable] = []
     /// The file the message being received goes into (DATA, or the BDAT chunks so far); nil
     /// between transactions, and when it could not be created (the transaction then fails with
     /// a 451 once the client's data has been read).

@@ -2,6 +2,7 @@ import ArgumentParser
 import FoundationEssentials
 import MailAddress
 import MailConfig
+import MailDelivery
 import MailMessage
 import MailStore
 import MailTLS

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FoundationEssentials
 import MailConfig
+import MailDelivery
 import MailMessage
 import MailStore
 import MoxCommands

@@ -86,7 +86,7 @@ final class MemoryBackend: SMTPBackend {
         let message = Array(received.header(for: first).utf8) + ((try? spooled.readAll()) ?? [])
         var results: [SMTPDeliveryResult] = []
         for recipient in envelope.recipients {
-            if recipient.route == "fail" {
+            if recipient.route as? String == "fail" {
                 results.append(SMTPReply(451, EnhancedCode(class: 4, subject: 3, detail: 0), "storage failed"))
             } else {
                 results.append(nil)

@@ -1,21 +1,37 @@
 // The accounts of a running server: each opened once per process and kept open, so that
 // deliveries to one account share its database connection and group commit.
 
-import IMAPServer
 import MailMessage
 import MailSpool
 import MailStore
 
+/// The protocol data kept beside each stored message (IMAP's ENVELOPE and BODYSTRUCTURE, see
+/// `MessageStructure`), made by the IMAP server's encoder, which this module does not depend on.
+public struct StructureEncoder: Sendable {
+    public var ofMessage: @Sendable (Message) -> MessageStructure
+    public var ofScan: @Sendable (ScannedMessage) -> MessageStructure
+
+    public init(
+        ofMessage: @escaping @Sendable (Message) -> MessageStructure,
+        ofScan: @escaping @Sendable (ScannedMessage) -> MessageStructure
+    ) {
+        self.ofMessage = ofMessage
+        self.ofScan = ofScan
+    }
+}
+
 public actor AccountRegistry {
     public let dataDir: String
+    public nonisolated let structures: StructureEncoder
     private var accounts: [String: Account] = [:]
     private var opening: [String: Task<Account, any Error>] = [:]
     /// Per open account, the task that publishes other processes' changes to it (a `mox import`
     /// while the server runs), so IMAP sessions see them.
     private var watchers: [String: Task<Void, Never>] = [:]
 
-    public init(dataDir: String) {
+    public init(dataDir: String, structures: StructureEncoder) {
         self.dataDir = dataDir
+        self.structures = structures
     }
 
     /// The open account `name`, opening it on first use.
@@ -57,7 +73,7 @@ public actor AccountRegistry {
             received: received,
             metadata: metadata,
             searchText: SearchText.of(parsed),
-            structure: IMAPMessageStructure.of(parsed),
+            structure: self.structures.ofMessage(parsed),
             quota: quota
         )
     }
@@ -81,7 +97,7 @@ public actor AccountRegistry {
             received: received,
             metadata: metadata,
             searchText: scanned.searchText,
-            structure: IMAPMessageStructure.of(scanned),
+            structure: self.structures.ofScan(scanned),
             quota: quota
         )
     }
