@@ -1,8 +1,9 @@
-/// MailSpool: a message being received, streamed into a temporary file as it arrives (SMTP DATA
-/// and BDAT, IMAP APPEND literals) and parsed on the way with MailMessage's streaming scanner, so
-/// a connection's memory does not grow with the size of the message. The finished file is handed
-/// to the store, which links it into the account (once per recipient); when the last reference to
-/// it goes, its temporary name is removed, so an aborted or refused transfer leaves nothing behind.
+/// MailSpool: a message being received (SMTP DATA and BDAT, IMAP APPEND literals), parsed on the
+/// way with MailMessage's streaming scanner and, past a small size, streamed into a temporary
+/// file as it arrives, so a connection's memory does not grow with the size of the message. A
+/// finished file is handed to the store, which links it into the account (once per recipient);
+/// when the last reference to it goes, its temporary name is removed, so an aborted or refused
+/// transfer leaves nothing behind.
 ///
 /// No NIO: the server glue feeds bytes; files are plain POSIX calls.
 
@@ -31,13 +32,19 @@ public struct SpoolError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// A message being received into a temporary file. Used by one task at a time (the connection's).
+/// A message being received. Up to `memoryLimit` bytes it is kept in memory (most messages are
+/// small, and a file costs a create and an unlink on top of the store's own); past that it goes
+/// into a temporary file in `directory`, created then, so memory stays bounded whatever the size.
+/// Used by one task at a time (the connection's).
 public final class MessageSpool: @unchecked Sendable {
     /// Bytes gathered before one write(2).
     static let bufferSize = 64 * 1024
 
-    public let path: String
-    private var fd: Int32
+    public let directory: String
+    public let memoryLimit: Int
+    /// The temporary file's path once the message outgrew memory; nil before.
+    public private(set) var path: String?
+    private var fd: Int32 = -1
     private var buffer: [UInt8] = []
     public private(set) var size = 0
     private var scanner: MessageScanner
@@ -45,30 +52,46 @@ public final class MessageSpool: @unchecked Sendable {
     public private(set) var failure: SpoolError?
     private var handedOver = false
 
-    /// Creates a new, empty temporary file in `directory` (created when missing).
-    public init(directory: String, scannerLimits: MessageScanner.Limits = .init()) throws(SpoolError) {
+    /// A new, empty message. `directory` (created when missing) holds its file if it gets one;
+    /// it is checked now, so a problem shows before the client sends its data.
+    public init(
+        directory: String,
+        memoryLimit: Int = 128 * 1024,
+        scannerLimits: MessageScanner.Limits = .init()
+    ) throws(SpoolError) {
         try Self.makeDirectories(directory)
+        self.directory = directory
+        self.memoryLimit = max(0, memoryLimit)
+        self.scanner = MessageScanner(limits: scannerLimits)
+    }
+
+    deinit {
+        if !self.handedOver, let path = self.path {
+            if self.fd >= 0 { close(self.fd) }
+            unlink(path)
+        }
+    }
+
+    /// Creates the temporary file and writes what was kept in memory.
+    private func spill() {
         var path = ""
         var fd: Int32 = -1
         for _ in 0..<10 {
-            path = directory + "/" + Self.randomName()
+            path = self.directory + "/" + Self.randomName()
             fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
             if fd >= 0 || errno != EEXIST { break }
         }
         if fd < 0 {
-            throw SpoolError(operation: "create", path: path, errno: errno)
+            self.failure = SpoolError(operation: "create", path: path, errno: errno)
+            self.buffer = []
+            return
         }
         self.path = path
         self.fd = fd
-        self.scanner = MessageScanner(limits: scannerLimits)
+        let kept = self.buffer
+        self.buffer = []
         self.buffer.reserveCapacity(Self.bufferSize)
-    }
-
-    deinit {
-        if !self.handedOver {
-            if self.fd >= 0 { close(self.fd) }
-            unlink(self.path)
-        }
+        kept.withUnsafeBytes { self.write($0) }
     }
 
     static func makeDirectories(_ path: String) throws(SpoolError) {
@@ -96,13 +119,21 @@ public final class MessageSpool: @unchecked Sendable {
         bytes.withUnsafeBytes { self.append($0) }
     }
 
-    /// Adds message bytes: scanned now, written when the buffer is full. A write error is kept
-    /// and reported by `finish`, so the sender's data can still be read to its end.
+    /// Adds message bytes: scanned now, kept or written. A write error is kept and reported by
+    /// `finish`, so the sender's data can still be read to its end.
     public func append(_ bytes: UnsafeRawBufferPointer) {
         guard bytes.count > 0 else { return }
         self.size += bytes.count
         self.scanner.feed(bytes)
         guard self.failure == nil else { return }
+        if self.path == nil {
+            if self.size <= self.memoryLimit {
+                self.buffer.append(contentsOf: bytes)
+                return
+            }
+            self.spill()
+            guard self.failure == nil else { return }
+        }
         if self.buffer.count + bytes.count > Self.bufferSize {
             self.flush()
         }
@@ -114,7 +145,7 @@ public final class MessageSpool: @unchecked Sendable {
     }
 
     private func flush() {
-        guard !self.buffer.isEmpty else { return }
+        guard !self.buffer.isEmpty, self.path != nil else { return }
         let pending = self.buffer
         self.buffer.removeAll(keepingCapacity: true)
         pending.withUnsafeBytes { self.write($0) }
@@ -127,15 +158,15 @@ public final class MessageSpool: @unchecked Sendable {
             let n = posixWrite(self.fd, base + offset, bytes.count - offset)
             if n < 0 {
                 if errno == EINTR { continue }
-                self.failure = SpoolError(operation: "write", path: self.path, errno: errno)
+                self.failure = SpoolError(operation: "write", path: self.path ?? self.directory, errno: errno)
                 return
             }
             offset += n
         }
     }
 
-    /// Writes what is buffered and returns the complete message. The file is not fsynced: the
-    /// store makes it durable together with the rest of its delivery (see `SpooledMessage.sync`).
+    /// The complete message. A file is not fsynced: the store makes it durable together with the
+    /// rest of its delivery (see `SpooledMessage.sync`).
     public func finish() throws(SpoolError) -> SpooledMessage {
         self.flush()
         if let failure = self.failure {
@@ -143,73 +174,84 @@ public final class MessageSpool: @unchecked Sendable {
         }
         self.handedOver = true
         let scanned = self.scanner.finish()
-        let message = SpooledMessage(path: self.path, fd: self.fd, size: self.size, scanned: scanned)
-        self.fd = -1
-        return message
+        if let path = self.path {
+            let message = SpooledMessage(storage: .file(path: path, fd: self.fd), size: self.size, scanned: scanned)
+            self.fd = -1
+            return message
+        }
+        return SpooledMessage(storage: .memory(self.buffer), size: self.size, scanned: scanned)
     }
 }
 
-/// A received message in its temporary file, with what the scanner found in it. Its temporary
-/// name is removed when the last reference goes (or by `remove`); links the store made to it stay.
+/// A received message, in memory or in its temporary file, with what the scanner found in it. A
+/// file's temporary name is removed when the last reference goes (or by `remove`); links the store
+/// made to it stay.
 public final class SpooledMessage: Sendable {
-    public let path: String
+    public enum Storage: Sendable {
+        case memory([UInt8])
+        case file(path: String, fd: Int32)
+    }
+
+    public let storage: Storage
     public let size: Int
     public let scanned: ScannedMessage
-    private let fd: Int32
 
-    init(path: String, fd: Int32, size: Int, scanned: ScannedMessage) {
-        self.path = path
-        self.fd = fd
+    init(storage: Storage, size: Int, scanned: ScannedMessage) {
+        self.storage = storage
         self.size = size
         self.scanned = scanned
     }
 
     deinit {
-        close(self.fd)
-        unlink(self.path)
+        if case .file(let path, let fd) = self.storage {
+            close(fd)
+            unlink(path)
+        }
+    }
+
+    /// The temporary file, when the message has one.
+    public var path: String? {
+        if case .file(let path, _) = self.storage { return path }
+        return nil
     }
 
     /// fsync(2) of the file, for systems where the store cannot sync the filesystem at once.
     public func sync() throws(SpoolError) {
-        if fsync(self.fd) != 0 {
-            throw SpoolError(operation: "fsync", path: self.path, errno: errno)
+        guard case .file(let path, let fd) = self.storage else { return }
+        if fsync(fd) != 0 {
+            throw SpoolError(operation: "fsync", path: path, errno: errno)
         }
     }
 
     /// Up to `count` bytes from `offset`.
     public func read(offset: Int, count: Int) throws(SpoolError) -> [UInt8] {
         let want = max(0, min(count, self.size - offset))
-        var out = [UInt8](repeating: 0, count: want)
-        var done = 0
-        while done < want {
-            let n = out.withUnsafeMutableBytes { raw in
-                pread(self.fd, raw.baseAddress! + done, want - done, off_t(offset + done))
+        switch self.storage {
+        case .memory(let bytes):
+            return Array(bytes[offset..<(offset + want)])
+        case .file(let path, let fd):
+            var out = [UInt8](repeating: 0, count: want)
+            var done = 0
+            while done < want {
+                let n = out.withUnsafeMutableBytes { raw in
+                    pread(fd, raw.baseAddress! + done, want - done, off_t(offset + done))
+                }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw SpoolError(operation: "read", path: path, errno: errno)
+                }
+                if n == 0 { break }
+                done += n
             }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw SpoolError(operation: "read", path: self.path, errno: errno)
-            }
-            if n == 0 { break }
-            done += n
+            out.removeSubrange(done...)
+            return out
         }
-        out.removeSubrange(done...)
-        return out
     }
 
     /// The whole message in memory: only for callers that need all of it (and accept its size).
     public func readAll() throws(SpoolError) -> [UInt8] {
-        try self.read(offset: 0, count: self.size)
-    }
-
-    /// Calls `body` with consecutive pieces of the message, at most `chunkSize` bytes each.
-    public func forEachChunk(chunkSize: Int = 256 * 1024, _ body: ([UInt8]) throws -> Void) throws {
-        var offset = 0
-        while offset < self.size {
-            let chunk = try self.read(offset: offset, count: chunkSize)
-            if chunk.isEmpty { break }
-            try body(chunk)
-            offset += chunk.count
-        }
+        if case .memory(let bytes) = self.storage { return bytes }
+        return try self.read(offset: 0, count: self.size)
     }
 }
 

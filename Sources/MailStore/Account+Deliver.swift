@@ -158,14 +158,19 @@ extension Account {
                 case .bytes(let bytes):
                     try FileIO.write(path, bytes, sync: !FileIO.canSyncFilesystem)
                 case .spooled(let message, _):
-                    if !FileIO.canSyncFilesystem {
-                        do throws(SpoolError) {
-                            try message.sync()
-                        } catch {
-                            throw FileIO.Failure(operation: "fsync", path: message.path, errno: error.errno)
+                    switch message.storage {
+                    case .memory(let bytes):
+                        try FileIO.write(path, bytes, sync: !FileIO.canSyncFilesystem)
+                    case .file(let spoolPath, _):
+                        if !FileIO.canSyncFilesystem {
+                            do throws(SpoolError) {
+                                try message.sync()
+                            } catch {
+                                throw FileIO.Failure(operation: "fsync", path: spoolPath, errno: error.errno)
+                            }
                         }
+                        try FileIO.linkOrCopy(spoolPath, path)
                     }
-                    try FileIO.linkOrCopy(message.path, path)
                 }
             }
             if case .spooled(_, let p) = source { prefix = p }

@@ -36,6 +36,7 @@ public final class MoxServer: Sendable {
     let stopped = Mutex(false)
 
     public init(config: Config, localserve: Bool) throws(RuntimeError) {
+        StartupMemory.configureAllocator()
         self.config = config
         self.localserve = localserve
         self.logLevels = try Self.logLevels(config)
@@ -221,6 +222,8 @@ public final class MoxServer: Sendable {
                 missing.append("\(service)\(port > 0 ? " (port \(port))" : "") on listener \(name)")
             }
         }
+        // Start-up code is mapped but not needed any more (see StartupMemory).
+        StartupMemory.releaseCodePages()
         return (started, missing)
     }
 

@@ -12,11 +12,24 @@ import Testing
 
     @Test func anAbandonedSpoolLeavesNoFile() throws {
         do {
-            let spool = try MessageSpool(directory: self.directory)
+            let spool = try MessageSpool(directory: self.directory, memoryLimit: 10)
             spool.append(Array("Subject: x\r\n\r\nbody\r\n".utf8))
             #expect(self.files().count == 1)
         }
         #expect(self.files().isEmpty)
+    }
+
+    /// Below the memory limit no file is made at all.
+    @Test func aSmallMessageStaysInMemory() throws {
+        let bytes = Array("Subject: small\r\n\r\nbody\r\n".utf8)
+        let spool = try MessageSpool(directory: self.directory)
+        spool.append(bytes)
+        let message = try spool.finish()
+        #expect(self.files().isEmpty)
+        #expect(message.path == nil)
+        #expect(try message.readAll() == bytes)
+        #expect(try message.read(offset: 9, count: 5) == Array("small".utf8))
+        #expect(message.scanned.header.first("subject") == "small")
     }
 
     @Test func aFinishedMessageReadsBackAndGoesWithItsLastReference() throws {

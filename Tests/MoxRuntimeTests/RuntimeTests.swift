@@ -71,3 +71,13 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: dir + "/localhost.crt"))
     }
 }
+
+@Suite struct StartupMemoryTests {
+    /// The executable's code mappings are dropped from the resident set, and code keeps running
+    /// (it is mapped again from the page cache).
+    @Test func codePagesAreReleasedAndCodeStillRuns() {
+        #expect(StartupMemory.releaseCodePages() > 1_000_000)
+        let words = (0..<1000).map { "w\($0)" }.joined(separator: " ")
+        #expect(words.split(separator: " ").count == 1000)
+    }
+}
