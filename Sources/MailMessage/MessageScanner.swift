@@ -243,9 +243,8 @@ public struct MessageScanner: Sendable {
     mutating func append(_ segment: UnsafeRawBufferPointer) {
         let n = segment.count
         guard n > 0 else { return }
-        for b in segment where b >= 0x80 || b == 0 {
-            if b == 0 { self.hasNUL = true } else { self.has8bit = true }
-            if self.hasNUL && self.has8bit { break }
+        if !(self.hasNUL && self.has8bit) {
+            Self.scanFlags(segment, has8bit: &self.has8bit, hasNUL: &self.hasNUL)
         }
         let keep = min(n, max(0, self.lineCap - self.line.count))
         if keep > 0 {
@@ -269,6 +268,27 @@ public struct MessageScanner: Sendable {
         case 1: self.last = (segment[0], self.last.0, self.last.1)
         case 2: self.last = (segment[1], segment[0], self.last.0)
         default: self.last = (segment[n - 1], segment[n - 2], segment[n - 3])
+        }
+    }
+
+    /// Sets the flags for octets above 127 and NUL, eight octets at a time.
+    static func scanFlags(_ bytes: UnsafeRawBufferPointer, has8bit: inout Bool, hasNUL: inout Bool) {
+        let high: UInt64 = 0x8080_8080_8080_8080
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        var i = 0
+        let n = bytes.count
+        while i + 8 <= n {
+            let w = bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            if w & high != 0 { has8bit = true }
+            // A zero byte: the classic "has zero byte" test.
+            if (w &- ones) & ~w & high != 0 { hasNUL = true }
+            if has8bit && hasNUL { return }
+            i += 8
+        }
+        while i < n {
+            let b = bytes[i]
+            if b >= 0x80 { has8bit = true } else if b == 0 { hasNUL = true }
+            i += 1
         }
     }
 

@@ -5,8 +5,8 @@ public struct ConfigCommand: ParsableCommand {
         commandName: "config",
         abstract: "Check, describe and edit the configuration files.",
         subcommands: [
-            ConfigTest.self, ConfigDescribeDomains.self, ConfigDescribeStatic.self, ConfigAccount.self,
-            ConfigAddress.self, ConfigTLSPublicKey.self,
+            ConfigTest.self, ConfigDescribeDomains.self, ConfigDescribeStatic.self, ConfigExampleCommand.self,
+            ConfigAccount.self, ConfigAddress.self, ConfigTLSPublicKey.self,
         ]
     )
 
@@ -52,6 +52,25 @@ public struct ConfigDescribeDomains: MoxCommand {
             The output is a starting point, not a valid configuration.
             """
     )
+
+    public init() {}
+}
+
+public struct ConfigExampleCommand: MoxCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "example",
+        abstract: "List the example configuration snippets, or print one.",
+        discussion: """
+            Without a name, prints the names of the examples, one per line. With a name, prints that \
+            example: an annotated part of mox.conf or domains.conf for a common set-up (webhandlers: \
+            redirects, static files and a reverse proxy for the domains.conf web server; transport: sending \
+            through another provider's submission service). An unknown name prints "not found" and exits \
+            with status 1. The examples are also on the config reference page of the website.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The example to print.", valueName: "name"))
+    public var name: String?
 
     public init() {}
 }

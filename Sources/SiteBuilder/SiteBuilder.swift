@@ -42,6 +42,8 @@ public struct SiteSources: Sendable {
     /// The annotated mox.conf and domains.conf, computed while other pages render.
     public var staticConfigExample: @Sendable () -> String
     public var dynamicConfigExample: @Sendable () -> String
+    /// `mox config example`'s snippets, as (name, text), for the config reference.
+    public var configExamples: @Sendable () -> [(String, String)]
     /// The command tree of the mox binary. Called while other pages render, so a helper
     /// process can finish in the meantime.
     public var commands: @Sendable () throws -> CommandTree
@@ -58,6 +60,7 @@ public struct SiteSources: Sendable {
         rfcIndex: String,
         staticConfigExample: @escaping @Sendable () -> String,
         dynamicConfigExample: @escaping @Sendable () -> String,
+        configExamples: @escaping @Sendable () -> [(String, String)] = { [] },
         commands: @escaping @Sendable () throws -> CommandTree,
         commit: @escaping @Sendable () -> CommitInfo
     ) {
@@ -70,6 +73,7 @@ public struct SiteSources: Sendable {
         self.rfcIndex = rfcIndex
         self.staticConfigExample = staticConfigExample
         self.dynamicConfigExample = dynamicConfigExample
+        self.configExamples = configExamples
         self.commands = commands
         self.commit = commit
     }
@@ -127,7 +131,8 @@ public enum SiteBuilder {
             {
                 let md = Self.configMarkdown(
                     staticExample: src.staticConfigExample(),
-                    dynamicExample: dynamicExample.value
+                    dynamicExample: dynamicExample.value,
+                    examples: src.configExamples()
                 )
                 return frame("config/", "Config reference - Mox", Self.standardBody(md, codeBlocks: .config))
             },
@@ -288,7 +293,19 @@ public enum SiteBuilder {
         return String(decoding: bytes[lineStarts[startIndex]..<end], as: UTF8.self)
     }
 
-    static func configMarkdown(staticExample: String, dynamicExample: String) -> String {
+    static func configMarkdown(staticExample: String, dynamicExample: String, examples: [(String, String)] = []) -> String {
+        var sections = ""
+        if !examples.isEmpty {
+            sections += "## Examples\n\nAnnotated snippets for common set-ups. `mox config example` lists their names, "
+            sections += "and `mox config example <name>` prints one.\n\n"
+            for (name, text) in examples {
+                sections += "## Example \(name)\n\n```\n\(text)```\n\n"
+            }
+        }
+        return Self.configMarkdownBody(staticExample: staticExample, dynamicExample: dynamicExample) + sections
+    }
+
+    static func configMarkdownBody(staticExample: String, dynamicExample: String) -> String {
         """
         # Config reference
 

@@ -42,6 +42,20 @@ extension ConfigDescribeDomains: RunnableCommand {
     }
 }
 
+extension ConfigExampleCommand: RunnableCommand {
+    func execute() throws {
+        guard let name else {
+            print(ConfigExample.names.joined(separator: "\n"))
+            return
+        }
+        guard let example = ConfigExample(rawValue: name) else {
+            writeStderr("not found\n")
+            throw ExitCode(1)
+        }
+        print(example.text, terminator: "")
+    }
+}
+
 // MARK: - mox config tlspubkey
 
 extension ConfigTLSPublicKeyList: RunnableCommand {

@@ -249,6 +249,7 @@ enum Inputs {
             rfcIndex: try file("rfc/index.txt"),
             staticConfigExample: { ConfigDescribe.staticExample },
             dynamicConfigExample: { ConfigDescribe.dynamicExample },
+            configExamples: { ConfigExample.allCases.map { ($0.rawValue, $0.text) } },
             commands: { [commandsJSON = options.commandsJSON] in try Self.commandTree(commandsJSON, dump) },
             commit: { [date = options.commitDate ?? head?.date, hash = options.commitHash ?? head?.hash] in
                 Self.commit(date, hash, git)

@@ -104,3 +104,29 @@ enum Example: String, CaseIterable, Sendable {
         }
     }
 }
+
+/// `mox config example`'s snippets parse with the schema of the file they belong to.
+@Suite struct ConfigExampleTests {
+    @Test(arguments: ConfigExample.allCases)
+    func examplesParse(example: ConfigExample) throws {
+        let (staticPart, dynamicPart) = example.files
+        // The snippets are parts of files: the required fields around them come from here.
+        let staticBase = "DataDir: data\nLogLevel: info\nUser: mox\nHostname: mail.example.com\nListeners:\n\tpublic:\n\t\tIPs:\n\t\t\t- 127.0.0.1\nPostmaster:\n\tAccount: a\n\tMailbox: Postmaster\n"
+        let dynamicBase = "Domains:\n\texample.com: nil\nAccounts:\n\ta:\n\t\tDomain: example.com\n\t\tDestinations:\n\t\t\ta@example.com: nil\n"
+        if let staticPart {
+            let parsed = try Sconf.parse(StaticConfig.self, from: staticBase + staticPart, file: "\(example.rawValue) mox.conf")
+            #expect(parsed.value.transports["Relay"] != nil)
+        }
+        if let dynamicPart {
+            let parsed = try Sconf.parse(DynamicConfig.self, from: dynamicBase + dynamicPart, file: "\(example.rawValue) domains.conf")
+            if example == .webhandlers {
+                #expect(parsed.value.webHandlers.count == 5)
+                #expect(parsed.value.webDomainRedirects["example.com"] == "www.example.com")
+            } else {
+                #expect(parsed.value.routes.count == 1)
+            }
+        }
+        #expect(example.text.hasSuffix("\n"))
+        #expect(ConfigExample.names == ["webhandlers", "transport"])
+    }
+}
