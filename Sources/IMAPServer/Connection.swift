@@ -112,7 +112,8 @@ final class IMAPConnection: @unchecked Sendable {
     var streamedLiterals: [MessageSpool] = []
     /// Set when a streamed literal's file could not be made: its data is read and dropped.
     var spoolFailed = false
-    /// Output queued since the last write holds message data (FETCH bodies): traced at tracedata.
+    /// The command being carried out writes message data (FETCH bodies): its output is traced at
+    /// tracedata. Cleared when the command completes.
     var outputHasMessageData = false
     /// The input being read is SASL data (AUTHENTICATE): traced at traceauth.
     var readingCredentials = false
@@ -302,7 +303,6 @@ final class IMAPConnection: @unchecked Sendable {
     func flush() async {
         guard !self.out.bytes.isEmpty else { return }
         self.logger.traceProtocol("S: ", self.out.bytes, kind: self.outputHasMessageData ? .data : .plain)
-        self.outputHasMessageData = false
         let buffer = self.channel.allocator.buffer(bytes: self.out.bytes)
         // The buffer keeps its room up to a few MB, so a large FETCH does not grow it anew after
         // every flush.
@@ -495,6 +495,11 @@ final class IMAPConnection: @unchecked Sendable {
         self.ownChanges = []
         if !completion.alreadySent {
             self.tagged(tag, completion)
+        }
+        if self.outputHasMessageData {
+            // The rest of the command's data goes out marked as data; what follows is not.
+            await self.flush()
+            self.outputHasMessageData = false
         }
     }
 

@@ -210,7 +210,18 @@ public enum LogFormat {
             case .data: levelName = "tracedata"
             }
         }
-        var out = "l=" + levelName + " m=" + (preQuoted ? "\"" + message + "\"" : Self.quoted(message))
+        var out = ""
+        out.reserveCapacity(message.utf8.count + 128)
+        out += "l="
+        out += levelName
+        out += " m="
+        if preQuoted {
+            out += "\""
+            out += message
+            out += "\""
+        } else {
+            out += Self.quoted(message)
+        }
         if let err = call.removeValue(forKey: "err") {
             out += " err=" + Self.value("\(err)")
         }
@@ -259,42 +270,58 @@ public enum LogFormat {
     /// Bytes from the network, escaped as Go's %q escapes a string (without the quotes): valid
     /// UTF-8 as characters, other bytes as \xNN. Plain ASCII is copied through in one pass.
     public static func quotedBytes(_ bytes: some Collection<UInt8>) -> String {
-        let b = Array(bytes)
-        var out: [UInt8] = []
-        out.reserveCapacity(b.count + b.count / 8 + 8)
-        let hex = Array("0123456789abcdef".utf8)
-        func hexByte(_ c: UInt8) {
-            out += [UInt8(ascii: "\\"), UInt8(ascii: "x"), hex[Int(c >> 4)], hex[Int(c & 15)]]
+        if let quoted = bytes.withContiguousStorageIfAvailable({ Self.quotedBytes(buffer: $0) }) {
+            return quoted
         }
-        var i = 0
-        while i < b.count {
-            let c = b[i]
-            switch c {
-            case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), c]
-            case UInt8(ascii: "\\"): out += [c, c]
-            case 0x0a: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-            case 0x0d: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-            case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-            case 0x07: out += [UInt8(ascii: "\\"), UInt8(ascii: "a")]
-            case 0x08: out += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
-            case 0x0b: out += [UInt8(ascii: "\\"), UInt8(ascii: "v")]
-            case 0x0c: out += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
-            case 0x20..<0x7f: out.append(c)
-            case 0..<0x20, 0x7f: hexByte(c)
-            default:
-                let length = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1
-                if length > 1, i + length <= b.count, let s = String(validating: b[i..<(i + length)], as: UTF8.self),
-                    let scalar = s.unicodeScalars.first
-                {
-                    var piece = ""
-                    Self.escape(scalar, into: &piece)
-                    out += Array(piece.utf8)
-                    i += length
+        return Array(bytes).withUnsafeBufferPointer { Self.quotedBytes(buffer: $0) }
+    }
+
+    static func quotedBytes(buffer buf: UnsafeBufferPointer<UInt8>) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(buf.count + buf.count / 8 + 8)
+        let hex = Array("0123456789abcdef".utf8)
+        let backslash = UInt8(ascii: "\\")
+        do {
+            var i = 0
+            let n = buf.count
+            while i < n {
+                // A run of printable ASCII is copied at once.
+                var j = i
+                while j < n, buf[j] >= 0x20, buf[j] < 0x7f, buf[j] != UInt8(ascii: "\""), buf[j] != backslash {
+                    j += 1
+                }
+                if j > i {
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: buf[i..<j]))
+                    i = j
                     continue
                 }
-                hexByte(c)
+                let c = buf[i]
+                switch c {
+                case UInt8(ascii: "\""), backslash: out += [backslash, c]
+                case 0x0a: out += [backslash, UInt8(ascii: "n")]
+                case 0x0d: out += [backslash, UInt8(ascii: "r")]
+                case 0x09: out += [backslash, UInt8(ascii: "t")]
+                case 0x07: out += [backslash, UInt8(ascii: "a")]
+                case 0x08: out += [backslash, UInt8(ascii: "b")]
+                case 0x0b: out += [backslash, UInt8(ascii: "v")]
+                case 0x0c: out += [backslash, UInt8(ascii: "f")]
+                case 0..<0x20, 0x7f: out += [backslash, UInt8(ascii: "x"), hex[Int(c >> 4)], hex[Int(c & 15)]]
+                default:
+                    let length = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1
+                    if length > 1, i + length <= n,
+                        let s = String(validating: UnsafeBufferPointer(rebasing: buf[i..<(i + length)]), as: UTF8.self),
+                        let scalar = s.unicodeScalars.first
+                    {
+                        var piece = ""
+                        Self.escape(scalar, into: &piece)
+                        out += Array(piece.utf8)
+                        i += length
+                        continue
+                    }
+                    out += [backslash, UInt8(ascii: "x"), hex[Int(c >> 4)], hex[Int(c & 15)]]
+                }
+                i += 1
             }
-            i += 1
         }
         return String(decoding: out, as: UTF8.self)
     }
