@@ -26,6 +26,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // HTTP: HummingbirdCore's HTTP/1.1 channel on the shared connection layer; default traits off
+        // (no swift-configuration, no full Foundation).
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // MARK: - Pure modules (no NIO, no I/O beyond what their callers hand them)
@@ -74,6 +81,17 @@ let package = Package(
             dependencies: [
                 "MailConfig", "MailAddress", "MailMessage", "MailSpool", "MailStore", "SMTPProtocol",
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // MARK: - Metrics (swift-metrics, exported in Prometheus's text format)
+        .target(
+            name: "MailMetrics",
+            dependencies: [
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strict
         ),
@@ -133,10 +151,26 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "MailHTTP",
+            dependencies: [
+                "MailConfig", "MailAddress", "MailNetwork", "MailLog", "MailMetrics", "MailTLS",
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                "CZlib",
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "MoxRuntime",
             dependencies: [
                 "MailConfig", "MailStore", "MailMessage", "MailAddress", "MailTLS", "SMTPServer", "SMTPProtocol",
-                "MailSASL", "IMAPServer", "MailSpool", "MailNetwork", "MailLog", "MailDelivery",
+                "MailSASL", "IMAPServer", "MailSpool", "MailNetwork", "MailLog", "MailDelivery", "MailHTTP", "MailMetrics",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -116,8 +116,13 @@ public final class MailConnection: @unchecked Sendable {
     /// Set by a session that logged why its connection ended, so the listener does not again.
     public var failureLogged = false
 
-    init(channel: any Channel, inbound: NIOAsyncChannelInboundStream<ConnectionEvent>, handler: ConnectionEventHandler) {
-        self.id = ConnectionID.next()
+    init(
+        id: UInt64,
+        channel: any Channel,
+        inbound: NIOAsyncChannelInboundStream<ConnectionEvent>,
+        handler: ConnectionEventHandler
+    ) {
+        self.id = id
         self.channel = channel
         self.iterator = inbound.makeAsyncIterator()
         self.handler = handler
@@ -206,10 +211,16 @@ public final class MailListener: Sendable {
     let state = Mutex(State())
     let limits: ConnectionLimits
     let acceptLoop = Mutex<Task<Void, Never>?>(nil)
-    let logger: Logger
+    public let logger: Logger
+
+    /// An open connection as the listener sees it: enough to stop it.
+    struct TrackedConnection: Sendable {
+        let channel: any Channel
+        let signal: @Sendable (any Channel, ConnectionSignal) -> Void
+    }
 
     struct State {
-        var connections: [UInt64: MailConnection] = [:]
+        var connections: [UInt64: TrackedConnection] = [:]
         var perAddress: [String: Int] = [:]
         var total = 0
     }
@@ -235,11 +246,14 @@ public final class MailListener: Sendable {
         session: @escaping @Sendable (MailConnection, Admission) async -> Void
     ) async throws -> MailListener {
         let watermark = max(2, limits.inboundHighWatermark)
-        let server = try await ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: backlog)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .bind(host: host, port: port) { channel in
+        return try await Self.start(
+            host: host,
+            port: port,
+            group: group,
+            limits: limits,
+            backlog: backlog,
+            logger: logger,
+            setup: { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try configure(channel)
                     let handler = ConnectionEventHandler()
@@ -252,14 +266,71 @@ public final class MailListener: Sendable {
                     )
                     return (async, handler)
                 }
+            },
+            signal: { channel, signal in
+                channel.eventLoop.execute {
+                    channel.pipeline.fireUserInboundEventTriggered(signal)
+                }
+            },
+            session: { (value: (NIOAsyncChannel<ConnectionEvent, Never>, ConnectionEventHandler), id, admission, listener) in
+                let (child, handler) = value
+                do {
+                    try await child.executeThenClose { inbound, _ in
+                        let connection = MailConnection(
+                            id: id,
+                            channel: child.channel,
+                            inbound: inbound,
+                            handler: handler
+                        )
+                        await session(connection, admission)
+                        if let failure = connection.failure, !connection.failureLogged {
+                            listener.logger.info(
+                                "connection ended with an error",
+                                metadata: [
+                                    "err": "\(failure)", "remote": "\(connection.remoteIP):\(connection.remotePort)",
+                                    "cid": "\(String(connection.id, radix: 16))",
+                                ]
+                            )
+                        }
+                    }
+                } catch {
+                    listener.logger.debug("closing connection", metadata: ["err": "\(error)"])
+                }
+            }
+        )
+    }
+
+    /// The general form, for protocols with their own pipeline (HTTP): `setup` builds each
+    /// accepted channel's pipeline and the value its session works with; `signal` passes
+    /// ``ConnectionSignal``s on (a graceful stop, then an immediate one). Limits, accounting and
+    /// stopping are the same as for the mail protocols.
+    public static func start<Value: Sendable>(
+        host: String,
+        port: Int,
+        group: any EventLoopGroup,
+        limits: ConnectionLimits = ConnectionLimits(),
+        backlog: Int32 = 256,
+        logger: Logger,
+        setup: @escaping @Sendable (any Channel) -> EventLoopFuture<Value>,
+        signal: @escaping @Sendable (any Channel, ConnectionSignal) -> Void,
+        session: @escaping @Sendable (Value, UInt64, Admission, MailListener) async -> Void
+    ) async throws -> MailListener {
+        let server = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: backlog)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: host, port: port) { channel in
+                setup(channel).map { (channel, $0) }
             }
         let listener = MailListener(serverChannel: server.channel, limits: limits, logger: logger)
         let task = Task {
             await withDiscardingTaskGroup { group in
                 do {
                     try await server.executeThenClose { inbound in
-                        for try await (child, handler) in inbound {
-                            group.addTask { await listener.serve(child, handler, session) }
+                        for try await (channel, value) in inbound {
+                            group.addTask {
+                                await listener.serve(channel, value, signal: signal, session: session)
+                            }
                         }
                     }
                 } catch {
@@ -276,49 +347,36 @@ public final class MailListener: Sendable {
         NetworkRateLimiter.groups(ip)?.first ?? ip
     }
 
-    func serve(
-        _ child: NIOAsyncChannel<ConnectionEvent, Never>,
-        _ handler: ConnectionEventHandler,
-        _ session: @Sendable (MailConnection, Admission) async -> Void
+    func serve<Value: Sendable>(
+        _ channel: any Channel,
+        _ value: Value,
+        signal: @escaping @Sendable (any Channel, ConnectionSignal) -> Void,
+        session: @Sendable (Value, UInt64, Admission, MailListener) async -> Void
     ) async {
-        do {
-            try await child.executeThenClose { inbound, _ in
-                let connection = MailConnection(channel: child.channel, inbound: inbound, handler: handler)
-                let key = Self.addressKey(connection.remoteIP)
-                let admission = self.state.withLock { state -> Admission in
-                    if state.total >= self.limits.maxConnections { return .tooManyConnections }
-                    if state.perAddress[key, default: 0] >= self.limits.maxConnectionsPerAddress {
-                        return .tooManyFromAddress
-                    }
-                    state.total += 1
-                    state.perAddress[key, default: 0] += 1
-                    state.connections[connection.id] = connection
-                    return .admitted
-                }
-                defer {
-                    if admission == .admitted {
-                        self.state.withLock { state in
-                            state.total -= 1
-                            state.perAddress[key, default: 1] -= 1
-                            if state.perAddress[key] == 0 { state.perAddress[key] = nil }
-                            state.connections[connection.id] = nil
-                        }
-                    }
-                }
-                await session(connection, admission)
-                if let failure = connection.failure, !connection.failureLogged {
-                    self.logger.info(
-                        "connection ended with an error",
-                        metadata: [
-                            "err": "\(failure)", "remote": "\(connection.remoteIP):\(connection.remotePort)",
-                            "cid": "\(String(connection.id, radix: 16))",
-                        ]
-                    )
+        let id = ConnectionID.next()
+        let key = Self.addressKey(channel.remoteAddress?.ipAddress ?? "")
+        let tracked = TrackedConnection(channel: channel, signal: signal)
+        let admission = self.state.withLock { state -> Admission in
+            if state.total >= self.limits.maxConnections { return .tooManyConnections }
+            if state.perAddress[key, default: 0] >= self.limits.maxConnectionsPerAddress {
+                return .tooManyFromAddress
+            }
+            state.total += 1
+            state.perAddress[key, default: 0] += 1
+            state.connections[id] = tracked
+            return .admitted
+        }
+        defer {
+            if admission == .admitted {
+                self.state.withLock { state in
+                    state.total -= 1
+                    state.perAddress[key, default: 1] -= 1
+                    if state.perAddress[key] == 0 { state.perAddress[key] = nil }
+                    state.connections[id] = nil
                 }
             }
-        } catch {
-            self.logger.debug("closing connection", metadata: ["err": "\(error)"])
         }
+        await session(value, id, admission, self)
     }
 
     func waitForConnections(until deadline: ContinuousClock.Instant) async {
@@ -338,15 +396,15 @@ public final class MailListener: Sendable {
     public func stop(grace: Duration = .seconds(3)) async {
         try? await self.serverChannel.close()
         for connection in self.state.withLock({ Array($0.connections.values) }) {
-            connection.signal(.shutdown)
+            connection.signal(connection.channel, .shutdown)
         }
         await self.waitForConnections(until: ContinuousClock.now + grace)
         for connection in self.state.withLock({ Array($0.connections.values) }) {
-            connection.signal(.shutdownNow)
+            connection.signal(connection.channel, .shutdownNow)
         }
         await self.waitForConnections(until: ContinuousClock.now + .seconds(1))
         for connection in self.state.withLock({ Array($0.connections.values) }) {
-            connection.close()
+            connection.channel.close(promise: nil)
         }
         let task = self.acceptLoop.withLock { $0 }
         await task?.value

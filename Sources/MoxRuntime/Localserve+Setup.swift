@@ -214,6 +214,16 @@ public enum LocalserveSetup {
         \t\t\tJunkMailboxRegexp: ^(junk|spam)
         \t\t\tNeutralMailboxRegexp: ^(inbox|introbox|neutral|postmaster|dmarc|tlsrpt|rejects)
         \t\tNoFirstTimeSenderDelay: true
+        WebHandlers:
+        \t-
+        \t\tLogName: workdir
+        \t\tDomain: localhost
+        \t\tPathRegexp: ^/workdir/
+        \t\tDontRedirectPlainHTTP: true
+        \t\tWebStatic:
+        \t\t\tStripPrefix: /workdir/
+        \t\t\tRoot: .
+        \t\t\tListFiles: true
 
         """
 

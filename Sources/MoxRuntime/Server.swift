@@ -9,6 +9,8 @@ import FoundationEssentials
 import IMAPServer
 import MailConfig
 import MailDelivery
+import MailHTTP
+import MailMetrics
 import MailNetwork
 import MailTLS
 import NIOCore
@@ -32,6 +34,8 @@ public final class MoxServer: Sendable {
     let clientLimits: ClientLimits
     let listeners = Mutex<[SMTPListener]>([])
     let imapListeners = Mutex<[IMAPListener]>([])
+    /// The HTTP listeners (web services, metrics, autoconfig, MTA-STS, the webserver).
+    let web: WebServer
     let stopRequested = Mutex<[CheckedContinuation<Void, Never>]>([])
     let stopped = Mutex(false)
 
@@ -44,6 +48,13 @@ public final class MoxServer: Sendable {
         self.log = Logger(label: localserve ? "localserve" : "serve") { MoxLogHandler(label: $0, levels: levels) }
         self.clientLimits = localserve ? .unlimited() : ClientLimits()
         self.accounts = AccountRegistry(dataDir: config.dataDirectory, structures: .imap)
+        MoxMetrics.bootstrap()
+        self.web = WebServer(
+            config: config,
+            logger: Logger(label: "http") { MoxLogHandler(label: $0, levels: levels) },
+            unlimited: localserve,
+            rootBase: localserve ? config.configDirectory : ""
+        )
         self.backend = StoreSMTPBackend(
             config: config,
             accounts: self.accounts,
@@ -90,7 +101,7 @@ public final class MoxServer: Sendable {
     }
 
     public enum ServiceKind: String, Sendable {
-        case smtp, submission, submissions, imap, imaps
+        case smtp, submission, submissions, imap, imaps, http, https
 
         init(_ smtp: SMTPListenerKind) {
             switch smtp {
@@ -205,21 +216,35 @@ public final class MoxServer: Sendable {
                     self.log.info("listening", metadata: ["service": "\(endpoint.kind.rawValue)", "addr": "\(endpoint.address)"])
                 }
             }
-            let unimplemented: [(String, Bool, Int)] = [
-                ("AccountHTTP", listener.accountHTTP.enabled, listener.accountHTTP.port),
-                ("AccountHTTPS", listener.accountHTTPS.enabled, listener.accountHTTPS.port),
-                ("AdminHTTP", listener.adminHTTP.enabled, listener.adminHTTP.port),
-                ("AdminHTTPS", listener.adminHTTPS.enabled, listener.adminHTTPS.port),
-                ("WebmailHTTP", listener.webmailHTTP.enabled, listener.webmailHTTP.port),
-                ("WebmailHTTPS", listener.webmailHTTPS.enabled, listener.webmailHTTPS.port),
-                ("WebAPIHTTP", listener.webAPIHTTP.enabled, listener.webAPIHTTP.port),
-                ("WebAPIHTTPS", listener.webAPIHTTPS.enabled, listener.webAPIHTTPS.port),
-                ("MetricsHTTP", listener.metricsHTTP.enabled, listener.metricsHTTP.port),
-                ("WebserverHTTP", listener.webserverHTTP.enabled, listener.webserverHTTP.port),
-                ("WebserverHTTPS", listener.webserverHTTPS.enabled, listener.webserverHTTPS.port),
-            ]
-            for (service, enabled, port) in unimplemented where enabled {
-                missing.append("\(service)\(port > 0 ? " (port \(port))" : "") on listener \(name)")
+            let webPorts: [WebPort]
+            do {
+                webPorts = try WebPlan.ports(listenerName: name, listener, hasTLS: tls != nil)
+            } catch {
+                await self.stop()
+                throw RuntimeError("\(error)")
+            }
+            for webPort in webPorts {
+                for ip in ips {
+                    let endpoint = Endpoint(listenerName: name, kind: webPort.tls ? .https : .http, ip: ip, port: webPort.port)
+                    do {
+                        try await self.web.start(host: ip, port: webPort, tls: tls, listenerName: name)
+                    } catch {
+                        await self.stop()
+                        throw RuntimeError("listening for \(endpoint): \(error)")
+                    }
+                    started.append(endpoint)
+                    self.log.info(
+                        "listening",
+                        metadata: [
+                            "service": "\(webPort.kinds.joined(separator: ", "))",
+                            "addr": "\(endpoint.address)",
+                        ]
+                    )
+                }
+            }
+            if listener.pprofHTTP.enabled {
+                // Go's profiler; nothing like it exists here.
+                missing.append("PprofHTTP on listener \(name) (Go profiling, not applicable)")
             }
         }
         // Start-up code is mapped but not needed any more (see StartupMemory).
@@ -304,6 +329,7 @@ public final class MoxServer: Sendable {
             for listener in imapListeners {
                 group.addTask { await listener.stop() }
             }
+            group.addTask { await self.web.stop() }
         }
         await self.accounts.closeAll()
     }
@@ -318,6 +344,7 @@ public final class MoxServer: Sendable {
             do {
                 let reloaded = try ConfigLoader.load(staticPath: self.config.staticPath)
                 self.backend.replaceConfig(reloaded)
+                self.web.update(reloaded)
                 self.log.info("domains.conf reloaded", metadata: ["path": "\(self.config.dynamicPath)"])
             } catch {
                 self.log.error(

@@ -92,6 +92,8 @@ func runServer(_ config: Config, localserve: Bool, dir: String = "", existing: B
             " smtp://mox%40localhost:moxmoxmox@localhost:1587  - send mail (STARTTLS optional)",
             "imaps://mox%40localhost:moxmoxmox@localhost:1993  - read email",
             " imap://mox%40localhost:moxmoxmox@localhost:1143  - read email (STARTTLS optional)",
+            " http://localhost:1080/workdir/                   - files of this directory (domains.conf WebHandlers)",
+            " http://localhost:1081/metrics                    - prometheus metrics",
             "",
         ]
     }
@@ -99,7 +101,7 @@ func runServer(_ config: Config, localserve: Bool, dir: String = "", existing: B
         lines.append("serving \(endpoint)")
     }
     for service in missing {
-        lines.append("not implemented yet, not started: \(service)")
+        lines.append("not started: \(service)")
     }
     if localserve {
         lines.append("")
