@@ -99,7 +99,7 @@ let package = Package(
         // MARK: - Logging (swift-log only)
         .target(
             name: "MailLog",
-            dependencies: [.product(name: "Logging", package: "swift-log")],
+            dependencies: [.product(name: "Logging", package: "swift-log"), "MailMetrics"],
             swiftSettings: strict
         ),
 
@@ -130,6 +130,7 @@ let package = Package(
             name: "SMTPServer",
             dependencies: [
                 "SMTPProtocol", "MailSASL", "MailTLS", "MailMessage", "MailAddress", "MailNetwork", "MailSpool", "MailLog",
+                "MailMetrics",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -142,6 +143,7 @@ let package = Package(
             name: "IMAPServer",
             dependencies: [
                 "IMAPProtocol", "MailStore", "MailSASL", "MailTLS", "MailMessage", "MailNetwork", "MailSpool", "MailLog", "CZlib",
+                "MailMetrics",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -2,6 +2,7 @@
 
 import IMAPProtocol
 import MailNetwork
+import MailMetrics
 import MailLog
 import MailSASL
 import MailStore
@@ -76,7 +77,9 @@ extension IMAPConnection {
         guard self.authAllowed else {
             return .no("LOGIN is disabled before STARTTLS", code: "PRIVACYREQUIRED")
         }
+        self.authVariant = "login"
         guard self.options.clientLimits.failedLogins.allowed(self.remoteIP) else {
+            MoxMetrics.authenticationRateLimited(kind: "imap")
             return .no("too many failed logins from your address, try again later", code: "UNAVAILABLE")
         }
         guard let user = await self.backend.verifyPassword(username: username, password: password) else {
@@ -87,6 +90,7 @@ extension IMAPConnection {
 
     func loginFailed() throws(SessionEnd) -> Completion {
         self.authFailures += 1
+        MoxMetrics.authentication(kind: "imap", variant: self.authVariant, result: "badcreds")
         self.options.clientLimits.failedLogins.add(self.remoteIP)
         if self.authFailures >= self.options.maxAuthFailures {
             self.line("* BYE too many authentication failures")
@@ -108,6 +112,7 @@ extension IMAPConnection {
         self.state = .authenticated
         // As mox: a good login forgets the address's failed logins.
         self.options.clientLimits.failedLogins.reset(self.remoteIP)
+        MoxMetrics.authentication(kind: "imap", variant: self.authVariant, result: "ok")
         self.setIdleTimeout(self.options.idleTimeout)
         self.subscribeChanges(account)
         // RFC 9051 6.2.3: the capabilities may change after login; send them in the OK.
@@ -177,13 +182,16 @@ extension IMAPConnection {
         guard self.authAllowed else {
             return .no("authentication is disabled before STARTTLS", code: "PRIVACYREQUIRED")
         }
+        self.authVariant = name.lowercased()
         guard self.options.clientLimits.failedLogins.allowed(self.remoteIP) else {
+            MoxMetrics.authenticationRateLimited(kind: "imap")
             return .no("too many failed logins from your address, try again later", code: "UNAVAILABLE")
         }
         if name.uppercased() == "EXTERNAL" && self.clientCertificate != nil {
             return try await self.authenticateExternal(initialResponse: initialResponse)
         }
         guard let mechanism = SASLMechanism(name: name), self.mechanisms.contains(mechanism) else {
+            MoxMetrics.authentication(kind: "imap", variant: "(unrecognized)", result: "error")
             return .no("mechanism \(name) not supported", code: "CANNOT")
         }
         let binding: ChannelBinding? =
@@ -222,8 +230,10 @@ extension IMAPConnection {
             switch error.kind {
             case .cancelled:
                 // RFC 9051 6.2.2: "*" cancels, answered with BAD.
+                MoxMetrics.authentication(kind: "imap", variant: self.authVariant, result: "aborted")
                 return .bad("authentication cancelled")
             case .malformed:
+                MoxMetrics.authentication(kind: "imap", variant: self.authVariant, result: "badprotocol")
                 return .bad("malformed authentication data: \(error.reason)")
             case .authenticationFailed:
                 return try self.loginFailed()

@@ -6,6 +6,7 @@
 import IMAPProtocol
 import Logging
 import MailLog
+import MailMetrics
 import MailNetwork
 import MailSASL
 import MailSpool
@@ -122,6 +123,8 @@ final class IMAPConnection: @unchecked Sendable {
     /// CONDSTORE is on for this connection: MODSEQ goes into FETCH responses (RFC 7162 3.1).
     var condstore = false
     var authFailures = 0
+    /// The SASL mechanism (or "login") of the login under way, for mox_authentication_total.
+    var authVariant = ""
     /// The UIDs saved by SEARCH RETURN (SAVE), for "$" (RFC 5182).
     var savedResult: [UInt32] = []
     /// COMPRESS=DEFLATE is active (RFC 4978).
@@ -220,7 +223,10 @@ final class IMAPConnection: @unchecked Sendable {
                 "listener": "\(self.options.listenerName)",
             ]
         )
+        MoxMetrics.imapConnection(service: self.options.implicitTLS ? "imaps" : "imap")
+        MoxMetrics.connectionOpened(protocol: "imap", listener: self.options.listenerName)
         await self.serve(admission: admission)
+        MoxMetrics.connectionClosed(protocol: "imap", listener: self.options.listenerName)
         if let failure = self.connection.failure {
             self.connection.failureLogged = true
             self.logger.info("connection closed", metadata: ["err": "\(failure)"])
@@ -460,10 +466,22 @@ final class IMAPConnection: @unchecked Sendable {
     }
 
     func execute(_ frame: IMAPFrame) async throws(SessionEnd) {
+        let started = ContinuousClock.now
+        var metricResult = "ok"
+        var metricName = "(unrecognized)"
+        defer {
+            let (seconds, attoseconds) = started.duration(to: .now).components
+            MoxMetrics.imapCommand(
+                command: metricName,
+                result: metricResult,
+                seconds: Double(seconds) + Double(attoseconds) / 1e18
+            )
+        }
         let command: IMAPCommand
         do {
             command = try IMAPCommandParser.parse(frame, options: self.parserOptions)
         } catch {
+            metricResult = "badsyntax"
             if error.invalidMailboxName, let tag = error.tag {
                 self.tagged(tag, .no(error.reason, code: "CANNOT"))
                 return
@@ -486,7 +504,19 @@ final class IMAPConnection: @unchecked Sendable {
             // Pending changes first, so the command sees the mailbox as the client will.
             await self.pushChanges(allowExpunge: self.allowsExpunge(command.kind))
         }
-        let completion = try await self.dispatch(command)
+        metricName = Self.metricName(frame)
+        let completion: Completion
+        do {
+            completion = try await self.dispatch(command)
+        } catch {
+            metricResult = "ioerror"
+            throw error
+        }
+        switch completion.status {
+        case .ok: break
+        case .bad: metricResult = "badsyntax"
+        case .no: metricResult = completion.code == "SERVERBUG" || completion.code == "UNAVAILABLE" ? "servererror" : "usererror"
+        }
         if self.state == .selected || self.notify != nil {
             // RFC 9051 7.4.1: no EXPUNGE during FETCH, STORE or SEARCH (sequence numbers must
             // stay valid for the client); other updates may go out with any command.
@@ -501,6 +531,18 @@ final class IMAPConnection: @unchecked Sendable {
             await self.flush()
             self.outputHasMessageData = false
         }
+    }
+
+    /// The command's name for metrics, lowercased, with "uid" kept: "fetch", "uid fetch".
+    static func metricName(_ frame: IMAPFrame) -> String {
+        guard let line = frame.lines.first else { return "(unrecognized)" }
+        let words = line.split(separator: UInt8(ascii: " "), maxSplits: 3, omittingEmptySubsequences: true)
+        guard words.count >= 2 else { return "(unrecognized)" }
+        let name = String(decoding: words[1].prefix(24), as: UTF8.self).lowercased()
+        if name == "uid", words.count >= 3 {
+            return "uid " + String(decoding: words[2].prefix(24), as: UTF8.self).lowercased()
+        }
+        return name
     }
 
     /// RFC 9051 3: which commands each state allows.

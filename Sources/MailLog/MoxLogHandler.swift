@@ -8,6 +8,7 @@
 /// Depends on swift-log only.
 
 import Logging
+import MailMetrics
 import Synchronization
 
 #if canImport(Glibc)
@@ -141,6 +142,13 @@ public struct MoxLogHandler: LogHandler {
         )
         line.append("\n")
         self.sink.write(line)
+        // mox counts the lines that pass the level filter, by level.
+        switch event.level {
+        case .info, .notice: MoxMetrics.logged(level: "info")
+        case .warning: MoxMetrics.logged(level: "warn")
+        case .error, .critical: MoxMetrics.logged(level: "error")
+        default: break
+        }
     }
 }
 

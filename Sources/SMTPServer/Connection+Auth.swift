@@ -2,6 +2,7 @@
 
 import MailNetwork
 import MailLog
+import MailMetrics
 import MailSASL
 import MailTLS
 import SMTPProtocol
@@ -15,7 +16,9 @@ extension SMTPConnection {
     ) async throws(SessionEnd)
         -> SMTPSessionAction
     {
+        self.authVariant = name.lowercased()
         if !self.options.clientLimits.failedLogins.allowed(self.client.remoteIP) {
+            MoxMetrics.authenticationRateLimited(kind: "submission")
             _ = self.session.authFailed(.tooManyAuthFailures)
             self.reply(.tooManyAuthFailures)
             throw .closed
@@ -25,6 +28,7 @@ extension SMTPConnection {
         }
         guard let mechanism = SASLMechanism(name: name), self.mechanisms.contains(mechanism) else {
             // RFC 4954 4: 504 for an unsupported mechanism.
+            MoxMetrics.authentication(kind: "submission", variant: "(unrecognized)", result: "error")
             return self.session.authFailed(SMTPReply(504, .invalidArguments, "mechanism \(name) not supported"))
         }
         let binding: ChannelBinding? =
@@ -72,8 +76,10 @@ extension SMTPConnection {
             switch error.kind {
             case .cancelled:
                 // RFC 4954 4: a cancelled exchange gets 501.
+                MoxMetrics.authentication(kind: "submission", variant: self.authVariant, result: "aborted")
                 return self.session.authFailed(.authCancelled)
             case .malformed:
+                MoxMetrics.authentication(kind: "submission", variant: self.authVariant, result: "badprotocol")
                 return self.session.authFailed(SMTPReply(501, .syntaxError, error.reason))
             case .authenticationFailed:
                 return try self.credentialsRefused("bad user/pass")
@@ -96,6 +102,7 @@ extension SMTPConnection {
             sent = try await self.nextLine()
         }
         if sent == Array("*".utf8) {
+            MoxMetrics.authentication(kind: "submission", variant: "external", result: "aborted")
             return self.session.authFailed(.authCancelled)
         }
         let authzid: [UInt8]
@@ -126,6 +133,7 @@ extension SMTPConnection {
     func loggedIn(account: String, username: String) -> SMTPSessionAction {
         // As mox: a good login forgets the address's failed logins.
         self.options.clientLimits.failedLogins.reset(self.client.remoteIP)
+        MoxMetrics.authentication(kind: "submission", variant: self.authVariant, result: "ok")
         self.client.account = account
         self.client.username = username
         // RFC 4954 6: 235 2.7.0
@@ -138,6 +146,7 @@ extension SMTPConnection {
     /// RFC 4954 6: 535 5.7.8, counted against the connection and the address; too many close it.
     func credentialsRefused(_ text: String) throws(SessionEnd) -> SMTPSessionAction {
         self.authFailures += 1
+        MoxMetrics.authentication(kind: "submission", variant: self.authVariant, result: "badcreds")
         self.options.clientLimits.failedLogins.add(self.client.remoteIP)
         let failed = self.session.authFailed(SMTPReply(535, .authCredentialsInvalid, text))
         if self.authFailures >= self.options.maxAuthFailures {

@@ -5,6 +5,7 @@
 import Logging
 import MailAddress
 import MailLog
+import MailMetrics
 import MailNetwork
 import MailMessage
 import MailSASL
@@ -86,6 +87,12 @@ final class SMTPConnection: @unchecked Sendable {
     var clientCertificate: ClientCertificate?
     var certificateUser: SMTPAuthenticatedUser?
     var commands = 0
+    /// The command being answered and when it came, for mox_smtpserver_command_duration_seconds
+    /// (empty for the greeting).
+    var metricCommand = ""
+    /// The SASL mechanism of the AUTH under way, lowercased, for mox_authentication_total.
+    var authVariant = ""
+    var commandStarted = ContinuousClock.now
     /// The backend's routes of the accepted recipients, in the transaction's order.
     var routes: [any Sendable] = []
     /// The file the message being received goes into (DATA, or the BDAT chunks so far); nil
@@ -177,7 +184,11 @@ final class SMTPConnection: @unchecked Sendable {
                 "listener": "\(self.options.listenerName)",
             ]
         )
+        let kind = self.options.listener.isSubmission ? "submission" : "smtp"
+        MoxMetrics.smtpConnection(kind: kind)
+        MoxMetrics.connectionOpened(protocol: "smtp", listener: self.options.listenerName)
         await self.serve(admission: admission)
+        MoxMetrics.connectionClosed(protocol: "smtp", listener: self.options.listenerName)
         if let failure = self.connection.failure {
             self.connection.failureLogged = true
             self.logger.info("connection closed", metadata: ["err": "\(failure)"])
@@ -235,6 +246,7 @@ final class SMTPConnection: @unchecked Sendable {
             return SMTPReply(421, EnhancedCode(class: 4, subject: 7, detail: 0), "connection rate from your ip or network too high, slow down please")
         }
         if self.options.listener.isSubmission, !self.options.clientLimits.failedLogins.allowed(ip) {
+            MoxMetrics.authenticationRateLimited(kind: "submission")
             return .tooManyAuthFailures
         }
         return nil
@@ -246,6 +258,25 @@ final class SMTPConnection: @unchecked Sendable {
     /// get their replies in one write (RFC 2920 3.2).
     func reply(_ reply: SMTPReply) {
         self.output += reply.encoded()
+        MoxMetrics.smtpCommand(
+            kind: self.options.listener.isSubmission ? "submission" : "smtp",
+            command: self.metricCommand,
+            code: reply.code,
+            enhancedCode: reply.enhanced.map { "\($0)" } ?? "",
+            seconds: self.commandStarted.duration(to: .now).metricSeconds
+        )
+    }
+
+    static let metricCommands: Set<String> = [
+        "helo", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "bdat", "rset", "vrfy", "expn", "help", "noop",
+        "quit",
+    ]
+
+    /// The command's lowercased name for metrics: a known one, or "(unknown)".
+    static func metricName(_ line: [UInt8]) -> String {
+        let word = line.prefix(while: { $0 != UInt8(ascii: " ") }).prefix(8)
+        let name = String(decoding: word, as: UTF8.self).lowercased()
+        return Self.metricCommands.contains(name) ? name : "(unknown)"
     }
 
     func flush() async {
@@ -347,6 +378,8 @@ final class SMTPConnection: @unchecked Sendable {
 
     func handle(_ line: [UInt8]) async throws(SessionEnd) {
         self.commands += 1
+        self.metricCommand = Self.metricName(line)
+        self.commandStarted = .now
         if self.commands > self.options.maxCommands {
             self.reply(SMTPReply(421, EnhancedCode(class: 4, subject: 7, detail: 0), "too many commands, closing"))
             throw .closed
@@ -410,6 +443,7 @@ final class SMTPConnection: @unchecked Sendable {
             self.reply(.badSequence("starttls not offered"))
             return
         }
+        if !self.options.listener.isSubmission { MoxMetrics.smtpDeliverySTARTTLS() }
         // RFC 3207 4.2 / CVE-2011-0411: anything the client pipelined after STARTTLS was sent in
         // the clear and must not be taken as commands of the encrypted session.
         _ = self.lines.takeBuffered()
@@ -469,6 +503,9 @@ final class SMTPConnection: @unchecked Sendable {
                 SMTPReply(250, EnhancedCode(class: 2, subject: 1, detail: 5), "now on the list")
             )
         case .reject(let reply):
+            if !self.options.listener.isSubmission, reply.enhanced == EnhancedCode(class: 5, subject: 1, detail: 1) {
+                MoxMetrics.smtpDelivery(result: "unknownuser", reason: "")
+            }
             return self.session.recipientRejected(reply)
         }
     }
@@ -566,6 +603,13 @@ final class SMTPConnection: @unchecked Sendable {
             extended: self.session.isExtended
         )
         let results = await self.backend.deliver(self.client, envelope, message: message, received: trace)
+        if self.options.listener.isSubmission {
+            MoxMetrics.smtpSubmission(result: results.allSatisfy { $0 == nil } ? "ok" : "queueerror")
+        } else {
+            for result in results {
+                MoxMetrics.smtpDelivery(result: result == nil ? "delivered" : "delivererror", reason: "")
+            }
+        }
         self.reply(Self.transactionReply(recipients, results))
     }
 
@@ -601,5 +645,12 @@ final class SMTPConnection: @unchecked Sendable {
             }
         }
         return SMTPReply(code: 250, enhanced: EnhancedCode(class: 2, subject: 0, detail: 0), lines: lines)
+    }
+}
+
+extension Duration {
+    var metricSeconds: Double {
+        let (seconds, attoseconds) = self.components
+        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }
