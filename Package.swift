@@ -239,6 +239,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "MailNetworkTests", dependencies: ["MailNetwork"], swiftSettings: strict),
+        .testTarget(
+            name: "MailHTTPTests",
+            dependencies: ["MailHTTP", "MailConfig", "MailAddress", "MailMetrics"],
+            swiftSettings: strict
+        ),
         .testTarget(name: "MailSpoolTests", dependencies: ["MailSpool", "MailMessage"], swiftSettings: strict),
         .testTarget(
             name: "SMTPServerTests",

@@ -24,7 +24,10 @@ public struct SimpleURL: Equatable, Sendable {
         }
         if let sep = rest.firstRange(of: "://") {
             let scheme = rest[..<sep.lowerBound]
-            guard !scheme.isEmpty, scheme.allSatisfy({ $0.isLetter || $0.isNumber || "+-.".contains($0) }) else { return nil }
+            // RFC 3986 3.1: a letter, then letters, digits, "+", "-" or ".".
+            guard let first = scheme.first, first.isASCII, first.isLetter,
+                scheme.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "+-.".contains($0)) })
+            else { return nil }
             self.scheme = scheme.lowercased()
             rest = rest[sep.upperBound...]
             let slash = rest.firstIndex(of: "/") ?? rest.endIndex
