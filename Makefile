@@ -3,16 +3,23 @@
 
 SWIFT ?= swift
 PACKAGES := pkg-config libcmark-dev libsqlite3-dev zlib1g-dev
-BENCH_PACKAGES := cmark hyperfine
+# The interop tests drive real clients: swaks, mbsync (isync), curl, and Python's prometheus_client.
+TEST_PACKAGES := cmark swaks isync curl
+TEST_PYTHON := prometheus-client
+BENCH_PACKAGES := cmark hyperfine wrk nginx
 PORT ?= 8080
 
-.PHONY: all deps bench-deps build site test check serve bench clean
+.PHONY: all deps test-deps bench-deps build site test check serve bench clean
 
 all: site
 
 # Installs the Debian packages in $(PACKAGES) that are missing.
 deps:
 	@./scripts/ensure-packages $(PACKAGES)
+
+test-deps:
+	@./scripts/ensure-packages $(PACKAGES) $(TEST_PACKAGES)
+	@python3 -c "import prometheus_client" 2>/dev/null || python3 -m pip install --quiet $(TEST_PYTHON)
 
 bench-deps:
 	@./scripts/ensure-packages $(PACKAGES) $(BENCH_PACKAGES)
@@ -31,7 +38,7 @@ check: site
 	"$$($(SWIFT) build --show-bin-path)/sitegen" check website/html
 
 # Runs every test: unit and integration tests, then builds the site and checks its links.
-test: deps
+test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) build --product mox
 	$(SWIFT) build --product sitegen

@@ -64,6 +64,10 @@ public final class WebServer: Sendable {
             decompression: .disabled
         )
         clientConfig.httpVersion = .http1Only
+        // As Go's transport: a refused connection is a 502 at once (no retrying until the connect
+        // timeout), and requests to one upstream are not queued behind a few connections.
+        clientConfig.connectionPool.retryConnectionEstablishment = false
+        clientConfig.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
         self.client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: clientConfig)
     }
 
