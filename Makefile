@@ -56,6 +56,7 @@ bench: bench-deps
 	./scripts/bench-store
 	./scripts/bench-smtp
 	./scripts/bench-imap
+	./scripts/bench-http
 
 clean:
 	rm -rf .build website/html

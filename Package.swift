@@ -203,6 +203,7 @@ let package = Package(
                 "MailAddress",
                 "MailTLS",
                 "MailLog",
+                "MailHTTP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

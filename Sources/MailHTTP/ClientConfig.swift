@@ -84,6 +84,53 @@ public enum ClientConfig {
         return ClientSettings(imap: imap, submission: submission, imapOnHTTPS: imapOnHTTPS, submissionOnHTTPS: submissionOnHTTPS)
     }
 
+    /// One line of `mox clientconfig`: a way for a mail client to reach the server.
+    public struct Entry: Equatable, Sendable {
+        public var `protocol`: String
+        public var host: String
+        public var port: Int
+        public var listener: String
+        public var note: String
+    }
+
+    /// Every IMAP and submission endpoint for a domain, listeners by name, TLS ports first.
+    public static func entries(domain: Domain, config: Config) throws(ClientConfigError) -> [Entry] {
+        guard let domainConfig = WebRouter.configuredDomain(domain.ascii, config) else {
+            throw ClientConfigError(description: "unknown domain \(domain.ascii)")
+        }
+        func starttls(_ listener: Listener, required: Bool) -> String {
+            if listener.tls == nil { return "plain text, no STARTTLS configured" }
+            return required ? "STARTTLS required" : "STARTTLS optional"
+        }
+        var entries: [Entry] = []
+        for name in config.staticConfig.listeners.keys.sorted() {
+            guard let l = config.staticConfig.listeners[name] else { continue }
+            var host = l.hostname.isEmpty ? config.staticConfig.hostname : l.hostname
+            if !domainConfig.clientSettingsDomain.isEmpty { host = domainConfig.clientSettingsDomain }
+            host = Domain.parse(host)?.ascii ?? host
+            // IMAPS/Submissions EnabledOnHTTPS (ALPN on 443) is not served, so not listed.
+            if l.submissions.enabled {
+                entries.append(Entry(protocol: "Submission (SMTP)", host: host, port: l.submissions.port == 0 ? 465 : l.submissions.port, listener: name, note: "with TLS"))
+            }
+            if l.imaps.enabled {
+                entries.append(Entry(protocol: "IMAP", host: host, port: l.imaps.port == 0 ? 993 : l.imaps.port, listener: name, note: "with TLS"))
+            }
+            if l.submission.enabled {
+                entries.append(Entry(
+                    protocol: "Submission (SMTP)", host: host, port: l.submission.port == 0 ? 587 : l.submission.port,
+                    listener: name, note: starttls(l, required: !l.submission.noRequireSTARTTLS)
+                ))
+            }
+            if l.imap.enabled {
+                entries.append(Entry(
+                    protocol: "IMAP", host: host, port: l.imap.port == 0 ? 143 : l.imap.port,
+                    listener: name, note: starttls(l, required: !l.imap.noRequireSTARTTLS)
+                ))
+            }
+        }
+        return entries
+    }
+
     /// Thunderbird's autoconfig document (clientConfig version 1.1) for `email` at `domain`.
     public static func thunderbirdXML(email: String, domain: Domain, settings: ClientSettings) -> String {
         func server(_ tag: String, _ type: String, _ s: ClientServer) -> String {

@@ -224,9 +224,33 @@ enum MetricCatalog {
 /// swift-metrics onto the Prometheus registry, giving each metric mox's help text and buckets.
 struct MoxMetricsFactory: MetricsFactory {
     let registry: PrometheusCollectorRegistry
+    /// Handlers by label and dimensions. swift-metrics asks the factory on every `Counter(...)` or
+    /// `Timer(...)`, and the registry's own lookup checks the help text and labels each time: with
+    /// one request per few microseconds (HTTP), that was a measurable share of the work.
+    let cache = HandlerCache()
+
+    final class HandlerCache: Sendable {
+        let counters = Mutex<[String: any CounterHandler]>([:])
+        let timers = Mutex<[String: any TimerHandler]>([:])
+    }
+
+    static func key(_ label: String, _ dimensions: [(String, String)]) -> String {
+        var key = label
+        for (name, value) in dimensions {
+            key += "\u{0}"
+            key += name
+            key += "\u{1}"
+            key += value
+        }
+        return key
+    }
 
     func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
-        self.registry.makeCounter(descriptor: MetricCatalog.descriptor(label), labels: dimensions)
+        let key = Self.key(label, dimensions)
+        if let handler = self.cache.counters.withLock({ $0[key] }) { return handler }
+        let handler = self.registry.makeCounter(descriptor: MetricCatalog.descriptor(label), labels: dimensions)
+        self.cache.counters.withLock { $0[key] = handler }
+        return handler
     }
 
     func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler {
@@ -248,12 +272,16 @@ struct MoxMetricsFactory: MetricsFactory {
     }
 
     func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
+        let key = Self.key(label, dimensions)
+        if let handler = self.cache.timers.withLock({ $0[key] }) { return handler }
         let seconds = MetricCatalog.buckets[label] ?? MetricCatalog.defaultBuckets
-        return self.registry.makeDurationHistogram(
+        let handler = self.registry.makeDurationHistogram(
             descriptor: MetricCatalog.descriptor(label),
             labels: dimensions,
             buckets: seconds.map { Duration.nanoseconds(Int64($0 * 1e9)) }
         )
+        self.cache.timers.withLock { $0[key] = handler }
+        return handler
     }
 
     // Metrics live as long as the process: nothing to release.

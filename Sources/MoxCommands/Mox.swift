@@ -21,6 +21,7 @@ public struct Mox: ParsableCommand {
             RecalculateMailboxCounts.self,
             ImportCommand.self,
             ExportCommand.self,
+            ClientConfigCommand.self,
         ]
     )
 
@@ -46,6 +47,26 @@ public struct Version: MoxCommand {
     public static let configuration = CommandConfiguration(
         abstract: "Print the version of mox, and the operating system and architecture it was built for."
     )
+
+    public init() {}
+}
+
+public struct ClientConfigCommand: MoxCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "clientconfig",
+        abstract: "Print the configuration for email clients for a domain.",
+        discussion: """
+            One line per way to reach the server: protocol, host name, port, listener and a note on TLS. \
+            Mail is sent on the submission ports, 465 with TLS or 587 with STARTTLS, not on port 25; IMAP \
+            is on 993 with TLS or 143 with STARTTLS. Without TLS passwords cross the network in plain text, \
+            which is only acceptable on an otherwise protected network such as a VPN. Mail clients that \
+            support it get the same settings automatically from the autoconfig and autodiscover documents \
+            (AutoconfigHTTPS in mox.conf).
+            """
+    )
+
+    @Argument(help: ArgumentHelp("A domain from domains.conf.", valueName: "domain"))
+    public var domain: String
 
     public init() {}
 }

@@ -52,8 +52,9 @@ public final class MoxServer: Sendable {
         self.web = WebServer(
             config: config,
             logger: Logger(label: "http") { MoxLogHandler(label: $0, levels: levels) },
-            unlimited: localserve,
-            rootBase: localserve ? config.configDirectory : ""
+            // A relative WebStatic Root is relative to the working directory, as in mox: localserve's
+            // workdir handler serves the directory it was started in.
+            unlimited: localserve
         )
         self.backend = StoreSMTPBackend(
             config: config,

@@ -92,7 +92,7 @@ func runServer(_ config: Config, localserve: Bool, dir: String = "", existing: B
             " smtp://mox%40localhost:moxmoxmox@localhost:1587  - send mail (STARTTLS optional)",
             "imaps://mox%40localhost:moxmoxmox@localhost:1993  - read email",
             " imap://mox%40localhost:moxmoxmox@localhost:1143  - read email (STARTTLS optional)",
-            " http://localhost:1080/workdir/                   - files of this directory (domains.conf WebHandlers)",
+            " http://localhost:1080/workdir/                   - files of the current directory (domains.conf WebHandlers)",
             " http://localhost:1081/metrics                    - prometheus metrics",
             "",
         ]

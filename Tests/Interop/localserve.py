@@ -56,6 +56,8 @@ class Localserve:
         self.log = open(self.logpath, "wb")
         self.proc = subprocess.Popen(
             [MOX, "localserve", "-dir", self.dir, *extra_args],
+            # The workdir WebHandler serves the working directory: the config directory here.
+            cwd=self.dir if os.path.isdir(self.dir) else None,
             stdin=subprocess.DEVNULL,
             stdout=self.log,
             stderr=subprocess.STDOUT,

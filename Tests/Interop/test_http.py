@@ -24,7 +24,7 @@ import unittest
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from localserve import HOST, PASSWORD, USER, Localserve, PeakRSS, tls_context
+from localserve import HOST, MOX, PASSWORD, USER, Localserve, PeakRSS, tls_context
 
 try:
     from prometheus_client.parser import text_string_to_metric_families
@@ -357,6 +357,23 @@ class HTTPTest(unittest.TestCase):
         self.assertEqual(mail["IncomingMailServerHostName"], "localhost")
         self.assertEqual(mail["IncomingMailServerPortNumber"], 1993)
         self.assertEqual(mail["EmailAddress"], "mox@localhost")
+
+    def test_clientconfig_command(self):
+        out = subprocess.run(
+            [MOX, "-config", os.path.join(self.server.dir, "mox.conf"), "clientconfig", "localhost"],
+            capture_output=True, text=True, check=True,
+        ).stdout
+        rows = [[line[:20].strip(), *line[21:].split(None, 3)] for line in out.splitlines()[1:5]]
+        self.assertIn("Protocol", out.splitlines()[0])
+        self.assertIn(["IMAP", "localhost", "1993", "local", "with TLS"], rows)
+        self.assertIn(["IMAP", "localhost", "1143", "local", "STARTTLS optional"], rows)
+        self.assertIn(["Submission (SMTP)", "localhost", "1465", "local", "with TLS"], rows)
+        done = subprocess.run(
+            [MOX, "-config", os.path.join(self.server.dir, "mox.conf"), "clientconfig", "unknown.example"],
+            capture_output=True, text=True,
+        )
+        self.assertEqual(done.returncode, 1)
+        self.assertIn("unknown domain", done.stderr)
 
     # MTA-STS
 

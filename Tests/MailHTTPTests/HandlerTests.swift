@@ -123,6 +123,18 @@ import Testing
         }
     }
 
+    @Test func clientconfigEntriesPerListener() throws {
+        let config = try testConfig()
+        let entries = try ClientConfig.entries(domain: Domain.parse("example.org")!, config: config)
+        #expect(entries == [
+            ClientConfig.Entry(protocol: "IMAP", host: "mail.example.org", port: 993, listener: "public", note: "with TLS"),
+            ClientConfig.Entry(protocol: "Submission (SMTP)", host: "mail.example.org", port: 1587, listener: "public", note: "STARTTLS required"),
+        ])
+        #expect(throws: ClientConfigError.self) {
+            try ClientConfig.entries(domain: Domain.parse("unknown.example")!, config: config)
+        }
+    }
+
     @Test func thunderbirdDocument() throws {
         let config = try testConfig()
         let domain = Domain.parse("example.org")!
