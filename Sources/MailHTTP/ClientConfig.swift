@@ -141,10 +141,10 @@ public enum ClientConfig {
             }
             return """
                 \t\t<\(tag) type="\(type)">
-                \t\t\t<hostname>\(xmlEscape(s.host))</hostname>
+                \t\t\t<hostname>\(markupEscape(s.host))</hostname>
                 \t\t\t<port>\(s.port)</port>
                 \t\t\t<socketType>\(socket)</socketType>
-                \t\t\t<username>\(xmlEscape(email))</username>
+                \t\t\t<username>\(markupEscape(email))</username>
                 \t\t\t<authentication>password-encrypted</authentication>
                 \t\t</\(tag)>
 
@@ -153,10 +153,10 @@ public enum ClientConfig {
         var xml = """
             <?xml version="1.0" encoding="UTF-8"?>
             <clientConfig version="1.1">
-            \t<emailProvider id="\(xmlEscape(domain.ascii))">
-            \t\t<domain>\(xmlEscape(domain.ascii))</domain>
-            \t\t<displayName>\(xmlEscape(email))</displayName>
-            \t\t<displayShortName>\(xmlEscape(domain.ascii))</displayShortName>
+            \t<emailProvider id="\(markupEscape(domain.ascii))">
+            \t\t<domain>\(markupEscape(domain.ascii))</domain>
+            \t\t<displayName>\(markupEscape(email))</displayName>
+            \t\t<displayShortName>\(markupEscape(domain.ascii))</displayShortName>
 
             """
         xml += server("incomingServer", "imap", settings.imap)
@@ -173,7 +173,7 @@ public enum ClientConfig {
         }
         xml += """
             \t</emailProvider>
-            \t<clientConfigUpdate url="https://autoconfig.\(xmlEscape(domain.ascii))/mail/config-v1.1.xml"></clientConfigUpdate>
+            \t<clientConfigUpdate url="https://autoconfig.\(markupEscape(domain.ascii))/mail/config-v1.1.xml"></clientConfigUpdate>
             </clientConfig>
             """
         return xml
@@ -196,11 +196,11 @@ public enum ClientConfig {
             return """
                 \t\t\t<Protocol>
                 \t\t\t\t<Type>\(type)</Type>
-                \t\t\t\t<Server>\(xmlEscape(s.host))</Server>
+                \t\t\t\t<Server>\(markupEscape(s.host))</Server>
                 \t\t\t\t<Port>\(s.port)</Port>
                 \t\t\t\t<DirectoryPort>0</DirectoryPort>
                 \t\t\t\t<ReferralPort>0</ReferralPort>
-                \t\t\t\t<LoginName>\(xmlEscape(email))</LoginName>
+                \t\t\t\t<LoginName>\(markupEscape(email))</LoginName>
                 \t\t\t\t<SSL>\(ssl)</SSL>\(encryption)
                 \t\t\t\t<SPA>off</SPA>
                 \t\t\t\t<AuthRequired>on</AuthRequired>
@@ -242,7 +242,8 @@ public enum ClientConfig {
     }
 }
 
-func xmlEscape(_ s: String) -> String {
+/// Escapes text for XML and HTML content and attribute values.
+func markupEscape(_ s: String) -> String {
     guard s.contains(where: { "<>&\"'".contains($0) }) else { return s }
     var out = ""
     for c in s {
@@ -302,9 +303,9 @@ extension ClientConfig {
             let pad = String(repeating: "\t", count: depth)
             var out = "\(pad)<dict>\n"
             for (key, value) in entries.sorted(by: { $0.0 < $1.0 }) {
-                out += "\(pad)\t<key>\(xmlEscape(key))</key>\n"
+                out += "\(pad)\t<key>\(markupEscape(key))</key>\n"
                 switch value {
-                case .string(let s): out += "\(pad)\t<string>\(xmlEscape(s))</string>\n"
+                case .string(let s): out += "\(pad)\t<string>\(markupEscape(s))</string>\n"
                 case .integer(let i): out += "\(pad)\t<integer>\(i)</integer>\n"
                 case .bool(let b): out += "\(pad)\t<\(b ? "true" : "false")></\(b ? "true" : "false")>\n"
                 case .array(let dicts):

@@ -250,9 +250,9 @@ public enum StaticFiles {
         for row in rows {
             html += """
                 \t\t\t\t<tr>
-                \t\t\t\t\t<td title="\(htmlEscape(row.title))" style="text-align: right">\(row.size)</td>
-                \t\t\t\t\t<td>\(htmlEscape(row.modified))</td>
-                \t\t\t\t\t<td><a style="display: block" href="\(htmlEscape(hrefEscape(row.name)))">\(htmlEscape(row.name))</a></td>
+                \t\t\t\t\t<td title="\(markupEscape(row.title))" style="text-align: right">\(row.size)</td>
+                \t\t\t\t\t<td>\(markupEscape(row.modified))</td>
+                \t\t\t\t\t<td><a style="display: block" href="\(markupEscape(hrefEscape(row.name)))">\(markupEscape(row.name))</a></td>
                 \t\t\t\t</tr>
 
                 """
@@ -273,22 +273,6 @@ public enum StaticFiles {
 
 private func emptyStat() -> stat { stat() }
 private func systemStat(_ path: String, _ st: inout stat) -> Int32 { stat(path, &st) }
-
-func htmlEscape(_ s: String) -> String {
-    guard s.contains(where: { "<>&\"'".contains($0) }) else { return s }
-    var out = ""
-    for c in s {
-        switch c {
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "&": out += "&amp;"
-        case "\"": out += "&#34;"
-        case "'": out += "&#39;"
-        default: out.append(c)
-        }
-    }
-    return out
-}
 
 /// Percent-encodes what a relative link to a file name may not hold as is.
 func hrefEscape(_ name: String) -> String {

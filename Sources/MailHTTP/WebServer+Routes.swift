@@ -61,7 +61,7 @@ struct WebResponse {
             return WebResponse(status: code, fields: fields, body: .none)
         }
         fields[.contentType] = "text/html; charset=utf-8"
-        let body = "<a href=\"\(htmlEscape(location))\">\(code.reasonPhrase)</a>.\n\n"
+        let body = "<a href=\"\(markupEscape(location))\">\(code.reasonPhrase)</a>.\n\n"
         return WebResponse(status: code, fields: fields, body: .bytes(ByteBuffer(string: body)))
     }
 }
