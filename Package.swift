@@ -242,7 +242,7 @@ let package = Package(
         .testTarget(name: "MailNetworkTests", dependencies: ["MailNetwork"], swiftSettings: strict),
         .testTarget(
             name: "MailHTTPTests",
-            dependencies: ["MailHTTP", "MailConfig", "MailAddress", "MailMetrics"],
+            dependencies: ["MailHTTP", "MailConfig", "MailAddress", "MailMetrics", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict
         ),
         .testTarget(name: "MailSpoolTests", dependencies: ["MailSpool", "MailMessage"], swiftSettings: strict),

@@ -11,6 +11,9 @@ public struct FileInfo: Sendable, Equatable {
     /// Seconds since 1970.
     public var modified: Int
     public var isDirectory: Bool
+    /// Changes whenever the file does (inode, nanosecond modification and change times):
+    /// what a cached copy is checked against.
+    public var version: [Int] = []
 }
 
 public enum StatResult: Sendable, Equatable {
@@ -34,7 +37,11 @@ public enum StaticFiles {
             FileInfo(
                 size: Int(st.st_size),
                 modified: Int(st.st_mtim.tv_sec),
-                isDirectory: (st.st_mode & S_IFMT) == S_IFDIR
+                isDirectory: (st.st_mode & S_IFMT) == S_IFDIR,
+                version: [
+                    Int(bitPattern: UInt(st.st_ino)), Int(st.st_dev), Int(st.st_mtim.tv_sec), Int(st.st_mtim.tv_nsec),
+                    Int(st.st_ctim.tv_sec), Int(st.st_ctim.tv_nsec),
+                ]
             )
         )
     }

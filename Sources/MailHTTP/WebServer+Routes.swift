@@ -326,10 +326,12 @@ extension WebServer {
             }
         case .found(let info):
             if path.hasSuffix("/") { return pass }
+            let cached = self.smallFiles.contents(file, info)
             if responseHeaders[.contentType] == nil {
-                responseHeaders[.contentType] = StaticFiles.contentType(forName: file) ?? StaticFiles.sniff(Self.prefix(of: file))
+                responseHeaders[.contentType] =
+                    StaticFiles.contentType(forName: file) ?? cached?.sniffed ?? StaticFiles.sniff(Self.prefix(of: file))
             }
-            return self.serveFile(file, info, request, fields: responseHeaders)
+            return self.serveFile(file, info, request, fields: responseHeaders, cached: cached?.contents)
         }
     }
 
@@ -344,7 +346,7 @@ extension WebServer {
 
     /// A file with Last-Modified, conditional requests (RFC 9110 13.1.3, 13.1.4) and ranges
     /// (RFC 9110 14).
-    func serveFile(_ path: String, _ info: FileInfo, _ request: Request, fields: HTTPFields) -> WebResponse {
+    func serveFile(_ path: String, _ info: FileInfo, _ request: Request, fields: HTTPFields, cached: ByteBuffer? = nil) -> WebResponse {
         var fields = fields
         fields[.lastModified] = StaticFiles.httpDate(info.modified)
         fields[.acceptRanges] = "bytes"
@@ -364,6 +366,9 @@ extension WebServer {
         switch StaticFiles.ranges(rangeHeader, size: info.size) {
         case .whole:
             fields[.contentLength] = String(info.size)
+            if let cached {
+                return WebResponse(status: .ok, fields: fields, body: .bytes(cached))
+            }
             return WebResponse(status: .ok, fields: fields, body: .file(path: path, parts: [.init(head: [], range: 0..<info.size, tail: [])]))
         case .unsatisfiable:
             var unsatisfied = HTTPFields()

@@ -44,6 +44,8 @@ public final class WebServer: Sendable {
     /// What relative WebStatic roots are relative to: the working directory (""), or for
     /// localserve its directory.
     let rootBase: String
+    /// Small WebStatic files, checked against their stat on every request.
+    let smallFiles = SmallFileCache()
 
     /// `unlimited`: no request or connection limits (localserve). `rootBase`: the directory
     /// relative WebStatic roots start from ("" for the working directory, as mox).

@@ -5,6 +5,10 @@ import MailAddress
 import MailConfig
 @testable import MailHTTP
 import MailMetrics
+import NIOCore
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 
 @Suite struct StaticFileTests {
@@ -207,3 +211,40 @@ import Testing
         #expect(text.contains("process_resident_memory_bytes"))
     }
 }
+
+@Suite struct SmallFileCacheTests {
+    @Test func aChangedFileIsReadAgain() throws {
+        let dir = "/tmp/mailhttp-cache-test-\(getpid())"
+        mkdir(dir, 0o755)
+        defer {
+            unlink(dir + "/f")
+            rmdir(dir)
+        }
+        func write(_ text: String) {
+            let fd = open(dir + "/f", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            _ = text.utf8CString.withUnsafeBufferPointer { Glibc.write(fd, $0.baseAddress, $0.count - 1) }
+            close(fd)
+        }
+        func info() throws -> FileInfo {
+            guard case .found(let info) = StaticFiles.stat(dir + "/f") else { throw CacheTestError() }
+            return info
+        }
+        let cache = SmallFileCache()
+        write("first")
+        let a = try #require(cache.contents(dir + "/f", try info()))
+        #expect(String(buffer: a.contents) == "first")
+        #expect(a.sniffed.hasPrefix("text/plain"))
+        // Same size, new contents: the stat's times differ, so the cache reads it again.
+        usleep(10_000)
+        write("again")
+        let b = try #require(cache.contents(dir + "/f", try info()))
+        #expect(String(buffer: b.contents) == "again")
+        // A stale FileInfo (the file grew since) is not served from a short read.
+        var stale = try info()
+        stale.size = 3
+        stale.version = [0]
+        #expect(cache.contents(dir + "/f", stale) == nil)
+    }
+}
+
+struct CacheTestError: Error {}
