@@ -158,11 +158,14 @@ public final class WebServer: Sendable {
     ) async throws {
         let started = ContinuousClock.now
         let web = self.current.withLock { $0 }
-        let remoteIP = channel.remoteAddress?.ipAddress ?? ""
+        // Read once, now: once the client has closed, the channel no longer knows its peer.
+        let remote = channel.remoteAddress
+        let remoteIP = remote?.ipAddress ?? ""
         var exchange = Exchange(
             request: request,
             port: port,
             remoteIP: remoteIP,
+            remoteAddress: remote.map { "\($0.ipAddress ?? ""):\($0.port ?? 0)" } ?? "",
             clientIP: remoteIP,
             hostHeader: request.head.authority ?? ""
         )
@@ -217,7 +220,7 @@ public final class WebServer: Sendable {
             "duration": "\(DurationFormat.string(started.duration(to: .now)))",
             "statuscode": "\(status)",
             "proto": "http/1.1",
-            "remoteaddr": "\(channel.remoteAddress.map { "\($0.ipAddress ?? ""):\($0.port ?? 0)" } ?? "")",
+            "remoteaddr": "\(exchange.remoteAddress)",
             "tlsinfo": "\(exchange.port.tls ? "tls" : "plain")",
             "useragent": "\(request.headers[.userAgent] ?? "")",
             "referer": "\(request.headers[.referer] ?? "")",
@@ -234,6 +237,8 @@ struct Exchange {
     let request: Request
     let port: WebPort
     let remoteIP: String
+    /// ip:port of the peer, for the access log.
+    let remoteAddress: String
     var clientIP: String
     let hostHeader: String
     /// The name of the handler that served it, for the log and metrics.
