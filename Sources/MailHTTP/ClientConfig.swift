@@ -48,9 +48,7 @@ public enum ClientConfig {
         let submissionOnHTTPS = false
         for name in names {
             guard let listener = listeners[name] else { continue }
-            var host = listener.hostname.isEmpty ? config.staticConfig.hostname : listener.hostname
-            if !domainConfig.clientSettingsDomain.isEmpty { host = domainConfig.clientSettingsDomain }
-            host = Domain.parse(host)?.ascii ?? host
+            let host = Self.host(listener, domainConfig, config)
             if imap == nil {
                 if listener.imaps.enabled {
                     imap = ClientServer(host: host, port: listener.imaps.port == 0 ? 993 : listener.imaps.port, security: .immediate)
@@ -84,6 +82,14 @@ public enum ClientConfig {
         return ClientSettings(imap: imap, submission: submission, imapOnHTTPS: imapOnHTTPS, submissionOnHTTPS: submissionOnHTTPS)
     }
 
+    /// The host name clients use for a listener: the domain's ClientSettingsDomain, else the
+    /// listener's Hostname, else the server's; in ASCII.
+    static func host(_ listener: Listener, _ domainConfig: DomainConfig, _ config: Config) -> String {
+        var host = listener.hostname.isEmpty ? config.staticConfig.hostname : listener.hostname
+        if !domainConfig.clientSettingsDomain.isEmpty { host = domainConfig.clientSettingsDomain }
+        return Domain.parse(host)?.ascii ?? host
+    }
+
     /// One line of `mox clientconfig`: a way for a mail client to reach the server.
     public struct Entry: Equatable, Sendable {
         public var `protocol`: String
@@ -105,9 +111,7 @@ public enum ClientConfig {
         var entries: [Entry] = []
         for name in config.staticConfig.listeners.keys.sorted() {
             guard let l = config.staticConfig.listeners[name] else { continue }
-            var host = l.hostname.isEmpty ? config.staticConfig.hostname : l.hostname
-            if !domainConfig.clientSettingsDomain.isEmpty { host = domainConfig.clientSettingsDomain }
-            host = Domain.parse(host)?.ascii ?? host
+            let host = Self.host(l, domainConfig, config)
             // IMAPS/Submissions EnabledOnHTTPS (ALPN on 443) is not served, so not listed.
             if l.submissions.enabled {
                 entries.append(Entry(protocol: "Submission (SMTP)", host: host, port: l.submissions.port == 0 ? 465 : l.submissions.port, listener: name, note: "with TLS"))

@@ -192,7 +192,7 @@ public final class WebServer: Sendable {
         do {
             sent = try await self.write(response, to: writer, request: request)
         } catch {
-            self.log(exchange, response.status.code, started: started, size: 0, error: "\(error)", channel: channel)
+            self.log(exchange, response.status.code, started: started, size: 0, error: "\(error)")
             throw error
         }
         let untilDone = started.duration(to: .now)
@@ -204,11 +204,11 @@ public final class WebServer: Sendable {
             untilStatus: untilStatus.seconds,
             untilDone: untilDone.seconds
         )
-        self.log(exchange, response.status.code, started: started, size: sent, error: nil, channel: channel)
+        self.log(exchange, response.status.code, started: started, size: sent, error: nil)
     }
 
     /// The access log line, at debug, with mox's attributes.
-    func log(_ exchange: Exchange, _ status: Int, started: ContinuousClock.Instant, size: Int, error: String?, channel: any Channel) {
+    func log(_ exchange: Exchange, _ status: Int, started: ContinuousClock.Instant, size: Int, error: String?) {
         guard self.logger.logLevel <= .debug else { return }
         let request = exchange.request
         var metadata: Logger.Metadata = [

@@ -100,9 +100,13 @@ def free_port():
         return s.getsockname()[1]
 
 
-def insert_after(text, anchor, addition):
+def edit(path, anchor, addition):
+    """Inserts `addition` after the first `anchor` in the file."""
+    with open(path) as f:
+        text = f.read()
     assert anchor in text, anchor
-    return text.replace(anchor, anchor + addition, 1)
+    with open(path, "w") as f:
+        f.write(text.replace(anchor, anchor + addition, 1))
 
 
 def request(method, path, host="localhost", port=HTTP, tls=False, body=None, headers=None):
@@ -148,26 +152,21 @@ class HTTPTest(unittest.TestCase):
                 f.write("<!doctype html><p>index of sub dir</p>\n")
             with open(os.path.join(web, "big.bin"), "wb") as f:
                 f.truncate(BIG_SIZE)
-            path = os.path.join(d, "mox.conf")
-            with open(path) as f:
-                conf = f.read()
-            conf = insert_after(
-                conf,
+            edit(
+                os.path.join(d, "mox.conf"),
                 "\t\tWebserverHTTPS:\n\t\t\tEnabled: true\n\t\t\tPort: 1443\n",
                 "\t\tAutoconfigHTTPS:\n\t\t\tEnabled: true\n\t\t\tPort: 1443\n"
                 "\t\tMTASTSHTTPS:\n\t\t\tEnabled: true\n\t\t\tPort: 1443\n",
             )
-            with open(path, "w") as f:
-                f.write(conf)
             path = os.path.join(d, "domains.conf")
-            with open(path) as f:
-                conf = f.read()
-            conf = insert_after(
-                conf,
+            edit(
+                path,
                 "\tlocalhost:\n",
                 "\t\tMTASTS:\n\t\t\tPolicyID: 20261206T000000\n\t\t\tMode: enforce\n\t\t\tMaxAge: 24h0m0s\n"
                 "\t\t\tMX:\n\t\t\t\t- localhost\n\t\t\t\t- *.mx.localhost\n",
             )
+            with open(path) as f:
+                conf = f.read()
             conf += (
                 "\t-\n\t\tLogName: static\n\t\tDomain: localhost\n\t\tPathRegexp: ^/static/\n"
                 "\t\tDontRedirectPlainHTTP: true\n"
