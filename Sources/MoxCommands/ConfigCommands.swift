@@ -193,3 +193,18 @@ public struct ConfigTLSPublicKeyGen: MoxCommand {
 
     public init() {}
 }
+
+extension Mox {
+    /// A fingerprint is base64url, so one in 64 starts with "-", which the argument parser would
+    /// take for an option of `config tlspubkey get|rm`. Marks such a value as positional with "--"
+    /// (help flags excepted) so the command works with any fingerprint `list` prints.
+    public static func markingDashedFingerprint(_ arguments: [String]) -> [String] {
+        guard arguments.count == 4, arguments[0] == "config", arguments[1] == "tlspubkey",
+              ["get", "rm"].contains(arguments[2]) else { return arguments }
+        let value = arguments[3]
+        guard value.hasPrefix("-"), value.count > 2, !["-h", "-help", "--help"].contains(value) else {
+            return arguments
+        }
+        return Array(arguments[0..<3]) + ["--", value]
+    }
+}

@@ -19,4 +19,4 @@ do {
     exit(2)
 }
 installCommandHandler()
-Mox.main(arguments)
+Mox.main(Mox.markingDashedFingerprint(arguments))

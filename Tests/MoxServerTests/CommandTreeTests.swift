@@ -13,6 +13,18 @@ import Testing
         return [(here, type)] + subcommands.flatMap { Self.walk($0, here) }
     }
 
+    @Test func fingerprintStartingWithDashIsPositional() throws {
+        let dashed = "-Yl3cYgVf6JfmEjAKh3L2kUa1CqH0Eu4Y_0qYl0tYb8"
+        let arguments = Mox.markingDashedFingerprint(["config", "tlspubkey", "rm", dashed])
+        #expect(arguments == ["config", "tlspubkey", "rm", "--", dashed])
+        let parsed = try Mox.parseAsRoot(arguments)
+        #expect((parsed as? ConfigTLSPublicKeyRemove)?.fingerprint == dashed)
+        // Help and other commands are left alone.
+        #expect(Mox.markingDashedFingerprint(["config", "tlspubkey", "rm", "--help"])
+            == ["config", "tlspubkey", "rm", "--help"])
+        #expect(Mox.markingDashedFingerprint(["config", "tlspubkey", "add", dashed]).count == 4)
+    }
+
     @Test func everyLeafCommandHasAnImplementation() {
         var leaves = 0
         for (path, type) in Self.walk(Mox.self) where type.configuration.subcommands.isEmpty {
