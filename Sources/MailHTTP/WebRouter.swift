@@ -51,6 +51,7 @@ public enum RequestHost: Equatable, Sendable {
 /// slash): "." and ".." segments resolved, never above the root, repeated slashes collapsed.
 /// Nil when the encoding is invalid.
 public func cleanRequestPath(_ raw: String) -> String? {
+    if isCleanPath(raw) { return raw }
     guard let decoded = percentDecode(raw) else { return nil }
     var segments: [Substring] = []
     for segment in decoded.split(separator: "/", omittingEmptySubsequences: true) {
@@ -64,6 +65,30 @@ public func cleanRequestPath(_ raw: String) -> String? {
     var path = "/" + segments.joined(separator: "/")
     if decoded.hasSuffix("/") && path != "/" { path += "/" }
     return path
+}
+
+/// Whether a path is already what cleaning makes of it: starts with "/", no percent escapes, no
+/// empty, "." or ".." segments (a trailing slash is kept).
+func isCleanPath(_ path: String) -> Bool {
+    var utf8 = path.utf8.makeIterator()
+    guard utf8.next() == UInt8(ascii: "/") else { return false }
+    // Length of the current segment so far, and whether it is all dots.
+    var length = 0
+    var dots = true
+    while let b = utf8.next() {
+        switch b {
+        case UInt8(ascii: "%"):
+            return false
+        case UInt8(ascii: "/"):
+            if length == 0 || (dots && length <= 2) { return false }
+            length = 0
+            dots = true
+        default:
+            length += 1
+            if b != UInt8(ascii: ".") { dots = false }
+        }
+    }
+    return !(dots && length > 0 && length <= 2)
 }
 
 func percentDecode(_ s: String) -> String? {
@@ -176,10 +201,8 @@ public enum WebRouter {
         guard let domain = host.domain, start < handlers.count else { return nil }
         for index in start..<handlers.count {
             let handler = handlers[index]
-            guard handler.domain == domain.ascii, let regex = handler.pathRegex else { continue }
-            if let match = try? regex.prefixMatch(in: path) {
-                return (index, String(path[match.range]))
-            }
+            guard handler.domain == domain.ascii, let matched = handler.path?.match(path) else { continue }
+            return (index, matched)
         }
         return nil
     }
@@ -191,14 +214,14 @@ public struct CompiledWebHandler: @unchecked Sendable {
     /// The handler's name in logs and metrics: LogName, or its index.
     public let name: String
     public let domain: String
-    public let pathRegex: Regex<AnyRegexOutput>?
+    public let path: PathPattern?
     public let origPathRegex: Regex<AnyRegexOutput>?
 
     public init(_ config: WebHandler, index: Int) {
         self.config = config
         self.name = config.logName.isEmpty ? String(index) : config.logName
         self.domain = Domain.parse(config.domain)?.ascii ?? config.domain.lowercased()
-        self.pathRegex = try? Regex(config.pathRegexp)
+        self.path = PathPattern(config.pathRegexp)
         if let redirect = config.webRedirect, !redirect.origPathRegexp.isEmpty {
             self.origPathRegex = try? Regex(redirect.origPathRegexp)
         } else {
@@ -208,5 +231,59 @@ public struct CompiledWebHandler: @unchecked Sendable {
 
     public static func compile(_ handlers: [WebHandler]) -> [CompiledWebHandler] {
         handlers.enumerated().map { CompiledWebHandler($0.element, index: $0.offset) }
+    }
+}
+
+/// A WebHandler's PathRegexp. Matched as mox does (the leftmost match anywhere in the path,
+/// Go's FindStringIndex; validation requires a leading "^", so in practice a prefix). A pattern
+/// that is "^" and literal text, as most are ("^/static/"), is compared as a prefix without
+/// running the regular expression engine.
+public enum PathPattern: @unchecked Sendable {
+    case prefix(String)
+    case regex(Regex<AnyRegexOutput>)
+
+    public init?(_ pattern: String) {
+        if let literal = Self.literalPrefix(pattern) {
+            self = .prefix(literal)
+        } else if let regex = try? Regex(pattern) {
+            self = .regex(regex)
+        } else {
+            return nil
+        }
+    }
+
+    /// The text that matches: nil when the path does not match.
+    public func match(_ path: String) -> String? {
+        switch self {
+        case .prefix(let literal):
+            return path.hasPrefix(literal) ? literal : nil
+        case .regex(let regex):
+            guard let match = try? regex.firstMatch(in: path) else { return nil }
+            return String(path[match.range])
+        }
+    }
+
+    /// For "^" followed by characters without special meaning in RE2 syntax (backslash-escaped
+    /// punctuation counts as the character), the text they match.
+    static func literalPrefix(_ pattern: String) -> String? {
+        guard pattern.hasPrefix("^") else { return nil }
+        let special: Set<Character> = ["\\", ".", "+", "*", "?", "(", ")", "|", "[", "]", "{", "}", "^", "$"]
+        var literal = ""
+        var escaped = false
+        for c in pattern.dropFirst() {
+            if escaped {
+                // \d, \w, \b and the like are classes or assertions, not characters.
+                guard c.isPunctuation || c.isSymbol else { return nil }
+                literal.append(c)
+                escaped = false
+            } else if c == "\\" {
+                escaped = true
+            } else if special.contains(c) {
+                return nil
+            } else {
+                literal.append(c)
+            }
+        }
+        return escaped ? nil : literal
     }
 }

@@ -88,7 +88,7 @@ extension WebServer {
         guard let path = cleanRequestPath(request.uri.path) else {
             return .text(.badRequest, "400 - bad request - invalid path\n")
         }
-        let host = RequestHost(header: exchange.hostHeader)
+        let host = self.requestHost(exchange.hostHeader)
         if let system = WebRouter.systemRoute(port: exchange.port, host: host, path: path, config: web.config) {
             exchange.handler = system.name
             var response = await self.serveSystem(system, exchange, host: host, web)
@@ -280,7 +280,7 @@ extension WebServer {
 
     func serveStatic(_ config: WebStatic, _ exchange: Exchange, path: String) -> WebResponse? {
         let request = exchange.request
-        let pass: WebResponse? = config.continueNotFound ? nil : .notFound
+        var pass: WebResponse? { config.continueNotFound ? nil : .notFound }
         guard request.method == .get || request.method == .head else {
             return config.continueNotFound ? nil : .text(.methodNotAllowed, "405 - method not allowed\n")
         }

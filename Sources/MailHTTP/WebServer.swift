@@ -46,6 +46,8 @@ public final class WebServer: Sendable {
     let rootBase: String
     /// Small WebStatic files, checked against their stat on every request.
     let smallFiles = SmallFileCache()
+    /// Parsed Host headers: clients send the same few again and again. Emptied when full.
+    let hosts = Mutex<[String: RequestHost]>([:])
 
     /// `unlimited`: no request or connection limits (localserve). `rootBase`: the directory
     /// relative WebStatic roots start from ("" for the working directory, as mox).
@@ -71,6 +73,17 @@ public final class WebServer: Sendable {
         clientConfig.connectionPool.retryConnectionEstablishment = false
         clientConfig.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
         self.client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: clientConfig)
+    }
+
+    /// The request's host, parsed once per distinct Host header.
+    func requestHost(_ header: String) -> RequestHost {
+        if let known = self.hosts.withLock({ $0[header] }) { return known }
+        let host = RequestHost(header: header)
+        self.hosts.withLock { hosts in
+            if hosts.count >= 1024 { hosts.removeAll(keepingCapacity: true) }
+            hosts[header] = host
+        }
+        return host
     }
 
     /// Takes a new configuration (domains.conf reloaded) for the requests that follow.

@@ -27,6 +27,8 @@ public enum MoxMetrics {
         }
         guard first else { return }
         MetricsSystem.bootstrap(MoxMetricsFactory(registry: Self.registry))
+        // Timers made before this point went to swift-metrics' no-op handler.
+        Self.httpTimers.withLock { $0.removeAll() }
         // Series that alert rules look at with increase(): present from the start, at 0.
         for package in [
             "ctl", "import", "serve", "imapserver", "mtastsdb", "queue", "smtpclient", "smtpserver", "dkimverify",
@@ -143,12 +145,31 @@ public enum MoxMetrics {
         untilStatus: Double,
         untilDone: Double
     ) {
-        let dimensions = [("handler", handler), ("proto", proto), ("method", method), ("code", String(code))]
-        Timer(label: "mox_httpserver_request_duration_seconds", dimensions: dimensions)
-            .recordNanoseconds(Int64(untilStatus * 1e9))
-        Timer(label: "mox_httpserver_response_duration_seconds", dimensions: dimensions)
-            .recordNanoseconds(Int64(untilDone * 1e9))
+        let key = HTTPRequestLabels(handler: handler, proto: proto, method: method, code: code)
+        let timers =
+            Self.httpTimers.withLock { $0[key] }
+            ?? {
+                let dimensions = [("handler", handler), ("proto", proto), ("method", method), ("code", String(code))]
+                let made = (
+                    Timer(label: "mox_httpserver_request_duration_seconds", dimensions: dimensions),
+                    Timer(label: "mox_httpserver_response_duration_seconds", dimensions: dimensions)
+                )
+                Self.httpTimers.withLock { $0[key] = made }
+                return made
+            }()
+        timers.0.recordNanoseconds(Int64(untilStatus * 1e9))
+        timers.1.recordNanoseconds(Int64(untilDone * 1e9))
     }
+
+    /// The two timers of each label set, made once: a request then costs a dictionary lookup, not
+    /// building the metric's key from its labels twice.
+    struct HTTPRequestLabels: Hashable {
+        let handler: String
+        let proto: String
+        let method: String
+        let code: Int
+    }
+    static let httpTimers = Mutex<[HTTPRequestLabels: (Timer, Timer)]>([:])
 
     public static func autoconfRequest(domain: String) {
         Counter(label: "mox_autoconf_request_total", dimensions: [("domain", domain)]).increment()

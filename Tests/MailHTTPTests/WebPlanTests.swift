@@ -96,6 +96,38 @@ func listener(_ body: String, tls: Bool = false) throws -> Listener {
         #expect(cleanRequestPath("/a%20b") == "/a b")
         #expect(cleanRequestPath("/bad%zz") == nil)
         #expect(cleanRequestPath("/bad%4") == nil)
+        // Already clean: returned as is; anything else goes through cleaning.
+        for clean in ["/", "/a", "/a/", "/a/b.txt", "/.well-known/x", "/a/.../b", "/a/..b"] {
+            #expect(isCleanPath(clean), "\(clean)")
+            #expect(cleanRequestPath(clean) == clean)
+        }
+        for unclean in ["", "a", "//", "/a//b", "/.", "/..", "/a/./b", "/a/../b", "/a/..", "/%41"] {
+            #expect(!isCleanPath(unclean), "\(unclean)")
+        }
+        #expect(cleanRequestPath("/a/..") == "/")
+    }
+
+    @Test func pathPatternsLiteralOrRegex() throws {
+        let literal = try #require(PathPattern("^/static/"))
+        guard case .prefix("/static/") = literal else { Issue.record("not a prefix: \(literal)"); return }
+        #expect(literal.match("/static/a.txt") == "/static/")
+        #expect(literal.match("/x/static/") == nil)
+        let escaped = try #require(PathPattern(#"^/a\.b/"#))
+        guard case .prefix("/a.b/") = escaped else { Issue.record("not a prefix: \(escaped)"); return }
+        #expect(escaped.match("/a.b/c") == "/a.b/")
+        #expect(escaped.match("/aXb/c") == nil)
+        // Classes, wildcards and alternations run as regular expressions.
+        for pattern in [#"^/\d+/"#, "^/a.b/", "^/(x|y)/", "^/a$", "^/api/v[0-9]"] {
+            guard case .regex = try #require(PathPattern(pattern)) else {
+                Issue.record("\(pattern) taken as literal")
+                continue
+            }
+        }
+        #expect(PathPattern(#"^/\d+/"#)?.match("/123/x") == "/123/")
+        #expect(PathPattern("^/a.b/")?.match("/aXb/") == "/aXb/")
+        // The leftmost match anywhere, as Go's FindStringIndex (an alternative without "^").
+        #expect(PathPattern("^/x/|/y/")?.match("/a/y/b") == "/y/")
+        #expect(PathPattern("^/(unclosed") == nil)
     }
 
     @Test func systemRoutesByPortAndHost() throws {
