@@ -171,20 +171,17 @@ public final class WebServer: Sendable {
     ) async throws {
         let started = ContinuousClock.now
         let web = self.current.withLock { $0 }
-        // Read once, now: once the client has closed, the channel no longer knows its peer.
-        let remote = channel.remoteAddress
-        let remoteIP = remote?.ipAddress ?? ""
+        // Read once, now: once the client has closed, the channel no longer knows its peer. Only
+        // formatted when something needs it (rate limit, forwarding, access log).
         var exchange = Exchange(
             request: request,
             port: port,
-            remoteIP: remoteIP,
-            remoteAddress: remote.map { "\($0.ipAddress ?? ""):\($0.port ?? 0)" } ?? "",
-            clientIP: remoteIP,
+            remote: channel.remoteAddress,
             hostHeader: request.head.authority ?? ""
         )
         if port.forwarded, let forwardedFor = request.headers[HTTPField.Name("X-Forwarded-For")!] {
             let first = forwardedFor.split(separator: ",").first.map { String($0).trimmingSpaces() } ?? ""
-            if !first.isEmpty { exchange.clientIP = first }
+            if !first.isEmpty { exchange.forwardedFor = first }
         }
         var response: WebResponse
         if !port.rateLimitDisabled, !self.requestLimiter.add(exchange.clientIP) {
@@ -249,15 +246,20 @@ public final class WebServer: Sendable {
 struct Exchange {
     let request: Request
     let port: WebPort
-    let remoteIP: String
-    /// ip:port of the peer, for the access log.
-    let remoteAddress: String
-    var clientIP: String
+    let remote: SocketAddress?
     let hostHeader: String
+    /// The first address of X-Forwarded-For, on ports that trust it.
+    var forwardedFor: String?
     /// The name of the handler that served it, for the log and metrics.
     var handler = "(nomatch)"
 
     var scheme: String { self.port.tls ? "https" : "http" }
+
+    var remoteIP: String { self.remote?.ipAddress ?? "" }
+    /// ip:port of the peer, for the access log.
+    var remoteAddress: String { self.remote.map { "\($0.ipAddress ?? ""):\($0.port ?? 0)" } ?? "" }
+    /// The client as mox sees it: X-Forwarded-For's first address where trusted, else the peer.
+    var clientIP: String { self.forwardedFor ?? self.remoteIP }
 }
 
 extension Duration {

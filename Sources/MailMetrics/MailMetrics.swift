@@ -181,6 +181,12 @@ public enum MoxMetrics {
 
     /// mox's lowercase name for an HTTP method, "(other)" for one outside the IANA registry's common set.
     public static func methodLabel(_ method: String) -> String {
+        switch method {
+        case "GET": return "get"
+        case "HEAD": return "head"
+        case "POST": return "post"
+        default: break
+        }
         let lower = method.lowercased()
         return Self.knownMethods.contains(lower) ? lower : "(other)"
     }
