@@ -50,6 +50,7 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
         .target(name: "MailAddress", swiftSettings: strict),
+        .target(name: "MailDNS", dependencies: ["MailAddress"], swiftSettings: strict),
         .target(name: "MailMessage", dependencies: ["MailAddress"], swiftSettings: strict),
         .target(name: "SMTPProtocol", dependencies: ["MailAddress"], swiftSettings: strict),
         .target(name: "IMAPProtocol", swiftSettings: strict),
@@ -123,6 +124,16 @@ let package = Package(
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 "MailLog",
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "DNSResolver",
+            dependencies: [
+                "MailDNS", "MailAddress", "MailMetrics",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),
@@ -272,6 +283,16 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "MailAddressTests", dependencies: ["MailAddress"], swiftSettings: strict),
+        .testTarget(name: "MailDNSTests", dependencies: ["MailDNS", "MailAddress"], swiftSettings: strict),
+        .testTarget(
+            name: "DNSResolverTests",
+            dependencies: [
+                "DNSResolver", "MailDNS", "MailAddress",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol", "MailAddress"], swiftSettings: strict),
         .testTarget(name: "IMAPProtocolTests", dependencies: ["IMAPProtocol"], swiftSettings: strict),
         .testTarget(

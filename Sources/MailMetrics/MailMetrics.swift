@@ -171,6 +171,13 @@ public enum MoxMetrics {
     }
     static let httpTimers = Mutex<[HTTPRequestLabels: (Timer, Timer)]>([:])
 
+    /// One DNS lookup: mox's labels, type as its resolver's method names ("txt", "mx", "ip",
+    /// "addr", ...), result ok, nxdomain, temporary, timeout or error.
+    public static func dnsLookup(package: String, type: String, result: String, seconds: Double) {
+        Timer(label: "mox_dns_lookup_duration_seconds", dimensions: [("pkg", package), ("type", type), ("result", result)])
+            .recordNanoseconds(Int64(seconds * 1e9))
+    }
+
     public static func autoconfRequest(domain: String) {
         Counter(label: "mox_autoconf_request_total", dimensions: [("domain", domain)]).increment()
     }
@@ -222,6 +229,7 @@ enum MetricCatalog {
         "mox_logging_level_info_total": "Total number of logging events at level info.",
         "mox_logging_level_warn_total": "Total number of logging events at level warn.",
         "mox_logging_level_error_total": "Total number of logging events at level error.",
+        "mox_dns_lookup_duration_seconds": "DNS lookups.",
         "mox_httpserver_request_duration_seconds":
             "HTTP(s) server request with handler name, protocol, method, result codes, and duration until response status code is written, in seconds.",
         "mox_httpserver_response_duration_seconds":
@@ -233,6 +241,7 @@ enum MetricCatalog {
     static let buckets: [String: [Double]] = [
         "mox_smtpserver_command_duration_seconds": [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 20, 30, 60, 120],
         "mox_imap_command_duration_seconds": [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 20],
+        "mox_dns_lookup_duration_seconds": [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 20, 30],
         "mox_httpserver_request_duration_seconds": [
             0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 20, 30, 60, 120,
         ],

@@ -1,3 +1,5 @@
+import MailAddress
+
 /// xtext, the encoding of ENVID, ORCPT and the AUTH parameter of MAIL.
 /// - SeeAlso: RFC 3461 4
 public enum Xtext {
