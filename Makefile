@@ -3,8 +3,9 @@
 
 SWIFT ?= swift
 PACKAGES := pkg-config libcmark-dev libsqlite3-dev zlib1g-dev
-# The interop tests drive real clients: swaks, mbsync (isync), curl, and Python's prometheus_client.
-TEST_PACKAGES := cmark swaks isync curl
+# The interop tests drive real clients and peers: swaks, mbsync (isync), curl, nsd (an
+# authoritative DNS server for the resolver), and Python's prometheus_client.
+TEST_PACKAGES := cmark swaks isync curl nsd
 TEST_PYTHON := prometheus-client
 BENCH_PACKAGES := cmark hyperfine wrk nginx
 PORT ?= 8080

@@ -215,6 +215,8 @@ let package = Package(
                 "MailTLS",
                 "MailLog",
                 "MailHTTP",
+                "MailDNS",
+                "DNSResolver",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -104,6 +104,25 @@ public struct TLSARecord: Hashable, Sendable {
         self.matchingType = matchingType
         self.data = data
     }
+
+    // RFC 7218 2.1-2.3: the mnemonics, lower case as mox prints them.
+    public var usageName: String {
+        ["pkix-ta", "pkix-ee", "dane-ta", "dane-ee"].indices.contains(Int(self.usage))
+            ? ["pkix-ta", "pkix-ee", "dane-ta", "dane-ee"][Int(self.usage)] : "(unknown)"
+    }
+
+    public var selectorName: String {
+        self.selector == 0 ? "cert" : self.selector == 1 ? "spki" : "(unknown)"
+    }
+
+    public var matchingTypeName: String {
+        switch self.matchingType {
+        case 0: return "full"
+        case 1: return "sha2-256"
+        case 2: return "sha2-512"
+        default: return "(unknown)"
+        }
+    }
 }
 
 /// The data of a record, decoded for the types the server uses.

@@ -22,6 +22,7 @@ public struct Mox: ParsableCommand {
             ImportCommand.self,
             ExportCommand.self,
             ClientConfigCommand.self,
+            DNSCommand.self,
         ]
     )
 

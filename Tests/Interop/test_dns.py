@@ -1,0 +1,246 @@
+"""`mox dns lookup` against a real authoritative DNS server: nsd (Debian), started by the test on
+a loopback address of its own, serving test zones. Covers every record type the command knows,
+CNAME chains, a TXT set too large for UDP (answered truncated, then over TCP), NXDOMAIN and
+NODATA, SERVFAIL (a zone nsd cannot load), REFUSED (a zone it does not serve), and a server that
+drops every packet (a timeout, then the next server of resolv.conf).
+
+The resolver reads the servers from the file in $MOXRESOLVCONF instead of /etc/resolv.conf.
+resolv.conf has no port, so nsd listens on port 53 of 127.0.0.153: the test needs root (CI runs
+as root) and nsd (`make test-deps` installs it).
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from localserve import MOX
+
+NSD_IP = "127.0.0.153"
+SILENT_IP = "127.0.0.154"
+NSD = shutil.which("nsd") or "/usr/sbin/nsd"
+
+BIG_TXT = ["big record %02d " % i + "x" * 180 for i in range(12)]
+
+ZONE = """\
+$ORIGIN test.example.
+$TTL 300
+@	IN SOA ns.test.example. hostmaster.test.example. 1 3600 600 86400 60
+@	IN NS ns.test.example.
+ns	IN A 127.0.0.153
+@	IN MX 20 mx2.test.example.
+@	IN MX 10 mx1.test.example.
+@	IN TXT "v=spf1 ip4:192.0.2.0/24 -all"
+@	IN A 192.0.2.10
+@	IN AAAA 2001:db8::10
+mx1	IN A 192.0.2.1
+mx2	IN A 192.0.2.2
+www	IN CNAME web.test.example.
+web	IN CNAME test.example.
+_dmarc	IN TXT "v=DMARC1; p=reject; rua=mailto:dmarc@test.example"
+sel._domainkey	IN TXT ( "v=DKIM1; k=ed25519; " "p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=" )
+_submissions._tcp	IN SRV 0 1 465 mail.test.example.
+_imaps._tcp	IN SRV 0 1 993 mail.test.example.
+_25._tcp.mx1	IN TLSA 3 1 1 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+only-a	IN A 192.0.2.20
+""" + "".join(f'big\tIN TXT "{t}"\n' for t in BIG_TXT)
+
+REVERSE = """\
+$ORIGIN 2.0.192.in-addr.arpa.
+$TTL 300
+@	IN SOA ns.test.example. hostmaster.test.example. 1 3600 600 86400 60
+@	IN NS ns.test.example.
+10	IN PTR test.example.
+"""
+
+
+def is_root():
+    return os.geteuid() == 0
+
+
+@unittest.skipUnless(is_root() and os.path.exists(NSD), "needs root (port 53 on a loopback address) and nsd")
+class DNSLookupTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="mox-dns-")
+        d = cls.dir
+        with open(os.path.join(d, "test.example.zone"), "w") as f:
+            f.write(ZONE)
+        with open(os.path.join(d, "reverse.zone"), "w") as f:
+            f.write(REVERSE)
+        # A zone file nsd refuses: it serves SERVFAIL for the zone.
+        with open(os.path.join(d, "broken.zone"), "w") as f:
+            f.write("this is not a zone file\n")
+        conf = textwrap.dedent(f"""\
+            server:
+                ip-address: {NSD_IP}
+                port: 53
+                do-ip6: no
+                server-count: 1
+                username: ""
+                chroot: ""
+                zonesdir: "{d}"
+                database: ""
+                zonelistfile: "{d}/zone.list"
+                xfrdfile: "{d}/xfrd.state"
+                xfrdir: "{d}"
+                pidfile: "{d}/nsd.pid"
+                logfile: "{d}/nsd.log"
+                verbosity: 1
+            remote-control:
+                control-enable: no
+            zone:
+                name: test.example
+                zonefile: test.example.zone
+            zone:
+                name: 2.0.192.in-addr.arpa
+                zonefile: reverse.zone
+            zone:
+                name: broken.example
+                zonefile: broken.zone
+            """)
+        cls.conf = os.path.join(d, "nsd.conf")
+        with open(cls.conf, "w") as f:
+            f.write(conf)
+        cls.nsd = subprocess.Popen([NSD, "-d", "-c", cls.conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if cls.nsd.poll() is not None:
+                log = open(os.path.join(d, "nsd.log")).read() if os.path.exists(os.path.join(d, "nsd.log")) else ""
+                raise RuntimeError(f"nsd exited with {cls.nsd.returncode}: {log}")
+            try:
+                with socket.create_connection((NSD_IP, 53), timeout=0.5):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        # A server that reads queries and never answers.
+        cls.silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        cls.silent.bind((SILENT_IP, 53))
+        cls.silent_count = 0
+
+        def drain():
+            while True:
+                try:
+                    cls.silent.recvfrom(4096)
+                    cls.silent_count += 1
+                except OSError:
+                    return
+        threading.Thread(target=drain, daemon=True).start()
+        cls.resolv = cls.resolv_conf("nsd", [NSD_IP])
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.nsd.terminate()
+        try:
+            cls.nsd.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            cls.nsd.kill()
+            cls.nsd.wait()
+        cls.silent.close()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    @classmethod
+    def resolv_conf(cls, name, servers, options="timeout:1 attempts:1"):
+        path = os.path.join(cls.dir, f"resolv-{name}.conf")
+        with open(path, "w") as f:
+            for s in servers:
+                f.write(f"nameserver {s}\n")
+            f.write(f"options {options}\n")
+        return path
+
+    def lookup(self, *args, resolv=None, expect=0):
+        env = dict(os.environ, MOXRESOLVCONF=resolv or self.resolv)
+        r = subprocess.run([MOX, "dns", "lookup", *args], capture_output=True, text=True, env=env, timeout=60)
+        self.assertEqual(r.returncode, expect, f"mox dns lookup {' '.join(args)}: {r.stdout}{r.stderr}")
+        return r.stdout, r.stderr
+
+    def test_mx_sorted_by_preference(self):
+        out, _ = self.lookup("mx", "test.example")
+        self.assertEqual(out, "mx records (2, without dnssec):\n"
+                              "- mx1.test.example., preference 10\n"
+                              "- mx2.test.example., preference 20\n")
+
+    def test_txt_spf_dmarc_and_dkim_strings_joined(self):
+        out, _ = self.lookup("txt", "test.example.")
+        self.assertEqual(out, "txt records (1, without dnssec):\n- v=spf1 ip4:192.0.2.0/24 -all\n")
+        out, _ = self.lookup("txt", "_dmarc.test.example")
+        self.assertIn("- v=DMARC1; p=reject; rua=mailto:dmarc@test.example\n", out)
+        # RFC 6376 3.6.2.2: the strings of one record are joined without separator.
+        out, _ = self.lookup("txt", "sel._domainkey.test.example")
+        self.assertIn("- v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n", out)
+
+    def test_truncated_answer_retried_over_tcp(self):
+        # 12 records of about 200 octets: more than the 1232 octets advertised over UDP.
+        out, _ = self.lookup("txt", "big.test.example")
+        lines = out.splitlines()
+        self.assertEqual(lines[0], "txt records (12, without dnssec):")
+        self.assertEqual(sorted(l[2:] for l in lines[1:]), sorted(BIG_TXT))
+
+    def test_addresses_cname_chain_and_families(self):
+        out, _ = self.lookup("ips", "www.test.example")
+        self.assertEqual(out, "records (2, without dnssec):\n- 2001:db8::10\n- 192.0.2.10\n")
+        out, _ = self.lookup("a", "www.test.example")
+        self.assertEqual(out, "records (1, without dnssec):\n- 192.0.2.10\n")
+        out, _ = self.lookup("aaaa", "test.example")
+        self.assertEqual(out, "records (1, without dnssec):\n- 2001:db8::10\n")
+        out, _ = self.lookup("cname", "www.test.example")
+        self.assertEqual(out, "web.test.example. (without dnssec)\n")
+        # Only an A record: "ips" still answers; "aaaa" finds none.
+        out, _ = self.lookup("ips", "only-a.test.example")
+        self.assertEqual(out, "records (1, without dnssec):\n- 192.0.2.20\n")
+        _, err = self.lookup("aaaa", "only-a.test.example", expect=1)
+        self.assertIn("no record of that type", err)
+
+    def test_ptr_ns_srv_tlsa(self):
+        out, _ = self.lookup("ptr", "192.0.2.10")
+        self.assertEqual(out, "names (1, without dnssec):\n- test.example.\n")
+        out, _ = self.lookup("ns", "test.example")
+        self.assertEqual(out, "ns records (1, without dnssec):\n- ns.test.example.\n")
+        out, _ = self.lookup("srv", "_submissions._tcp.test.example")
+        self.assertEqual(out, "srv records (1, without dnssec):\n- host mail.test.example., port 465, priority 0, weight 1\n")
+        out, _ = self.lookup("tlsa", "_25._tcp.mx1.test.example")
+        self.assertEqual(out, 'tlsa records (1, without dnssec):\n- usage "dane-ee" (3), selector "spki" (1), '
+                              'matchtype "sha2-256" (1), certificate association data '
+                              "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n")
+
+    def test_nxdomain_servfail_refused(self):
+        _, err = self.lookup("txt", "nope.test.example", expect=1)
+        self.assertIn("no such domain", err)
+        _, err = self.lookup("txt", "broken.example", expect=1)
+        self.assertIn("SERVFAIL", err)
+        _, err = self.lookup("txt", "elsewhere.example", expect=1)
+        self.assertIn("REFUSED", err)
+
+    def test_silent_server_times_out_then_next_server(self):
+        both = self.resolv_conf("silent-first", [SILENT_IP, NSD_IP])
+        started = time.time()
+        out, _ = self.lookup("mx", "test.example", resolv=both)
+        took = time.time() - started
+        self.assertIn("- mx1.test.example., preference 10\n", out)
+        self.assertGreaterEqual(took, 0.9, "the silent server was asked first and waited for")
+        alone = self.resolv_conf("silent", [SILENT_IP])
+        before = self.silent_count
+        started = time.time()
+        _, err = self.lookup("mx", "test.example", resolv=alone, expect=1)
+        self.assertIn("timeout", err)
+        self.assertLess(time.time() - started, 10)
+        self.assertGreaterEqual(self.silent_count - before, 1)
+
+    def test_bad_input(self):
+        _, err = self.lookup("bogus", "test.example", expect=1)
+        self.assertIn('unknown record type "bogus"', err)
+        _, err = self.lookup("ptr", "not-an-ip", expect=1)
+        self.assertIn("invalid ip address", err)
+        _, err = self.lookup("txt", "a..b", expect=1)
+        self.assertIn("empty label", err)
+
+
+if __name__ == "__main__":
+    unittest.main()
