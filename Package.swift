@@ -51,6 +51,8 @@ let package = Package(
         ),
         .target(name: "MailAddress", swiftSettings: strict),
         .target(name: "MailDNS", dependencies: ["MailAddress"], swiftSettings: strict),
+        // SPF (and next DKIM, DMARC, iprev) over any MailDNS.Resolver.
+        .target(name: "MailAuth", dependencies: ["MailDNS", "MailAddress"], swiftSettings: strict),
         .target(name: "MailMessage", dependencies: ["MailAddress"], swiftSettings: strict),
         .target(name: "SMTPProtocol", dependencies: ["MailAddress"], swiftSettings: strict),
         .target(name: "IMAPProtocol", swiftSettings: strict),
@@ -286,6 +288,7 @@ let package = Package(
         ),
         .testTarget(name: "MailAddressTests", dependencies: ["MailAddress"], swiftSettings: strict),
         .testTarget(name: "MailDNSTests", dependencies: ["MailDNS", "MailAddress"], swiftSettings: strict),
+        .testTarget(name: "MailAuthTests", dependencies: ["MailAuth", "MailDNS", "MailAddress"], swiftSettings: strict),
         .testTarget(
             name: "DNSResolverTests",
             dependencies: [
