@@ -219,6 +219,7 @@ let package = Package(
                 "MailHTTP",
                 "MailDNS",
                 "DNSResolver",
+                "MailAuth",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -23,6 +23,7 @@ public struct Mox: ParsableCommand {
             ExportCommand.self,
             ClientConfigCommand.self,
             DNSCommand.self,
+            SPFCommand.self,
         ]
     )
 

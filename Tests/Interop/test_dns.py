@@ -50,6 +50,25 @@ _submissions._tcp	IN SRV 0 1 465 mail.test.example.
 _imaps._tcp	IN SRV 0 1 993 mail.test.example.
 _25._tcp.mx1	IN TLSA 3 1 1 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 only-a	IN A 192.0.2.20
+; SPF policies for the comparison with pyspf.
+spf-ip	IN TXT "v=spf1 ip4:192.0.2.0/25 ip6:2001:db8:1::/48 -all"
+spf-a	IN TXT "v=spf1 a:mx1.test.example a/30 ~all"
+spf-a	IN A 198.51.100.4
+spf-mx	IN TXT "v=spf1 mx:test.example ?all"
+spf-inc	IN TXT "v=spf1 include:spf-ip.test.example include:spf-a.test.example -all"
+spf-redir	IN TXT "v=spf1 redirect=spf-ip.test.example"
+spf-exists	IN TXT "v=spf1 exists:%{ir}.allow.test.example -all"
+7.2.0.192.allow	IN A 127.0.0.2
+spf-ptr	IN TXT "v=spf1 ptr:test.example -all"
+spf-two	IN TXT "v=spf1 -all"
+spf-two	IN TXT "v=spf1 +all"
+spf-bad	IN TXT "v=spf1 ip4:192.0.2.1/40 -all"
+spf-loop	IN TXT "v=spf1 include:spf-loop.test.example -all"
+spf-void	IN TXT "v=spf1 a:v1.test.example a:v2.test.example a:v3.test.example -all"
+spf-none	IN TXT "not spf"
+spf-exp	IN TXT "v=spf1 ip4:192.0.2.1 exp=why.test.example -all"
+why	IN TXT "%{i} is not allowed to send for %{d}"
+spf-servfail	IN TXT "v=spf1 include:broken.example -all"
 """ + "".join(f'big\tIN TXT "{t}"\n' for t in BIG_TXT)
 
 REVERSE = """\
@@ -232,6 +251,63 @@ class DNSLookupTest(unittest.TestCase):
         self.assertIn("timeout", err)
         self.assertLess(time.time() - started, 10)
         self.assertGreaterEqual(self.silent_count - before, 1)
+
+    # (domain, ip): results of `mox spf check` and pyspf must agree.
+    SPF_CASES = [
+        ("spf-ip.test.example", "192.0.2.5"), ("spf-ip.test.example", "192.0.2.200"),
+        ("spf-ip.test.example", "2001:db8:1::9"), ("spf-ip.test.example", "::ffff:192.0.2.5"),
+        ("spf-a.test.example", "192.0.2.1"), ("spf-a.test.example", "198.51.100.6"), ("spf-a.test.example", "198.51.100.9"),
+        ("spf-mx.test.example", "192.0.2.2"), ("spf-mx.test.example", "192.0.2.3"),
+        ("spf-inc.test.example", "192.0.2.5"), ("spf-inc.test.example", "192.0.2.1"), ("spf-inc.test.example", "203.0.113.1"),
+        ("spf-redir.test.example", "192.0.2.5"), ("spf-redir.test.example", "203.0.113.1"),
+        ("spf-exists.test.example", "192.0.2.7"), ("spf-exists.test.example", "192.0.2.8"),
+        ("spf-ptr.test.example", "192.0.2.10"), ("spf-ptr.test.example", "192.0.2.11"),
+        ("spf-two.test.example", "192.0.2.1"), ("spf-bad.test.example", "192.0.2.1"),
+        ("spf-loop.test.example", "192.0.2.1"), ("spf-void.test.example", "192.0.2.1"),
+        ("spf-none.test.example", "192.0.2.1"), ("nxdomain.test.example", "192.0.2.1"),
+        ("spf-exp.test.example", "192.0.2.9"), ("spf-servfail.test.example", "192.0.2.1"),
+    ]
+
+    def test_spf_check_agrees_with_pyspf(self):
+        try:
+            import dns.resolver
+            import spf
+        except ImportError:
+            self.skipTest("pyspf and dnspython (make test-deps installs them)")
+        resolver = dns.resolver.Resolver(configure=False)
+        resolver.nameservers = [NSD_IP]
+        resolver.lifetime = 5
+        dns.resolver.default_resolver = resolver
+        for domain, ip in self.SPF_CASES:
+            with self.subTest(domain=domain, ip=ip):
+                theirs = spf.check2(i=ip, s=f"user@{domain}", h=domain, querytime=5)[0]
+                out, _ = self.lookup_spf("check", domain, ip)
+                status = [l for l in out.splitlines() if l.startswith("status: ")]
+                self.assertEqual(len(status), 1, out)
+                ours = status[0].split()[1]
+                self.assertEqual(ours, theirs, f"spf check {domain} {ip}:\n{out}")
+        out, _ = self.lookup_spf("check", "nxdomain.test.example", "192.0.2.1")
+        self.assertIn("status: none (without dnssec)\n", out)
+        out, _ = self.lookup_spf("check", "spf-exp.test.example", "192.0.2.9")
+        self.assertIn("explanation: 192.0.2.9 is not allowed to send for spf-exp.test.example\n", out)
+        self.assertIn("mechanism: all\n", out)
+
+    def test_spf_lookup_and_parse(self):
+        out, _ = self.lookup_spf("lookup", "spf-ip.test.example")
+        self.assertEqual(out, "v=spf1 ip4:192.0.2.0/25 ip6:2001:db8:1::/48 -all\n(without dnssec)\n")
+        _, err = self.lookup_spf("lookup", "spf-two.test.example", expect=1)
+        self.assertIn("multiple spf records", err)
+        _, err = self.lookup_spf("lookup", "spf-none.test.example", expect=1)
+        self.assertIn("no spf record", err)
+        self.lookup_spf("parse", "v=spf1 mx a:%{d} -all")
+        _, err = self.lookup_spf("parse", "v=spf1 ip4:192.0.2.1/40", expect=1)
+        self.assertIn("cidr length", err)
+
+    def lookup_spf(self, *args, expect=0):
+        env = dict(os.environ, MOXRESOLVCONF=self.resolv)
+        r = subprocess.run([MOX, "spf", *args], capture_output=True, text=True, env=env, timeout=60)
+        self.assertEqual(r.returncode, expect, f"mox spf {' '.join(args)}: {r.stdout}{r.stderr}")
+        return r.stdout, r.stderr
 
     def test_bad_input(self):
         _, err = self.lookup("bogus", "test.example", expect=1)

@@ -155,6 +155,8 @@ public struct SPFVerifier: Sendable {
             texts = found
             state.authentic = state.authentic && result.authentic
         } catch {
+            // The error does not carry the answer's AD bit: not known to be authentic.
+            state.authentic = false
             if error.isNotFound { return .failure(Abort(status: .none, problem: "no spf record for \(name.text)")) }
             return .failure(Abort(status: .temperror, problem: "\(error)"))
         }
