@@ -42,8 +42,9 @@ extension IMAPConnection {
         let useStructures = onlyCached && !self.utf8Accept
         var messages: [StoredMessage]
         var structures: [MessageStructure?] = []
+        var prefixes = MessagePrefixes()
         do {
-            (messages, structures) = try await account.fetchRows(
+            (messages, structures, prefixes) = try await account.fetchRows(
                 in: sel.id,
                 uidRanges: sel.uidRanges(indexes),
                 envelopes: useStructures && attributes.contains(.envelope),
@@ -122,6 +123,7 @@ extension IMAPConnection {
         // Files are read a chunk ahead, while the previous chunk is encoded and sent.
         let rows = messages
         let stored = structures
+        let knownPrefixes = prefixes
         // `structures` is aligned with `rows`, or empty when no structure was asked for.
         func structure(_ j: Int) -> MessageStructure? { stored.isEmpty ? nil : stored[j] }
         let chunkSize = 256
@@ -132,7 +134,7 @@ extension IMAPConnection {
             guard !wanted.isEmpty else { return nil }
             let ids = wanted.map { rows[$0].id }
             let sizes = wanted.map { rows[$0].size }
-            return Task { await account.readMessageFiles(ids, sizes: sizes) }
+            return Task { await account.readMessageFiles(ids, sizes: sizes, prefixes: knownPrefixes) }
         }
         // Rows and the view are both in UID order: one walk finds each message's number.
         let view = sel.uids

@@ -91,6 +91,11 @@ final class IMAPConnection: @unchecked Sendable {
     let remoteIP: String
     var reader: IMAPFrameReader
     var out: IMAPResponseEncoder
+    /// The buffer output is sent in, kept between flushes: once a write completes NIO holds no
+    /// reference to it, and its room is used again. A new buffer per flush would be a fresh
+    /// mapping of a megabyte for every chunk of a large FETCH (the allocator maps large buffers
+    /// separately to give memory back), faulted in page by page.
+    var sendBuffer: ByteBuffer?
     var tls: Bool
     var state = State.notAuthenticated
     var user: IMAPUser?
@@ -309,11 +314,16 @@ final class IMAPConnection: @unchecked Sendable {
     func flush() async {
         guard !self.out.bytes.isEmpty else { return }
         self.logger.traceProtocol("S: ", self.out.bytes, kind: self.outputHasMessageData ? .data : .plain)
-        let buffer = self.channel.allocator.buffer(bytes: self.out.bytes)
-        // The buffer keeps its room up to a few MB, so a large FETCH does not grow it anew after
-        // every flush.
+        var buffer = self.sendBuffer.take() ?? self.channel.allocator.buffer(capacity: self.out.bytes.count)
+        buffer.clear()
+        buffer.writeBytes(self.out.bytes)
+        // The bytes keep their room up to a few MB, so a large FETCH does not grow them anew
+        // after every flush.
         self.out.bytes.removeAll(keepingCapacity: self.out.bytes.count <= 4 * 1024 * 1024)
         await self.connection.write(buffer)
+        // Kept for the next flush while modest; a buffer grown by an unusually large response
+        // goes back to the system.
+        if buffer.capacity <= 4 * 1024 * 1024 { self.sendBuffer = buffer }
     }
 
     /// Writes what is queued when it has grown large, so a big FETCH streams.

@@ -117,11 +117,12 @@ extension Account {
         envelopes: Bool,
         bodyStructures: Bool,
         changedSince: Int64? = nil
-    ) async throws(StoreError) -> (messages: [StoredMessage], structures: [MessageStructure?]) {
-        guard !ranges.isEmpty else { return ([], []) }
+    ) async throws(StoreError) -> (messages: [StoredMessage], structures: [MessageStructure?], prefixes: MessagePrefixes) {
+        guard !ranges.isEmpty else { return ([], [], MessagePrefixes()) }
         return try await self.read("listing messages") { db in
             var messages: [StoredMessage] = []
             var found: [MessageStructure?] = []
+            var prefixes = MessagePrefixes()
             let structures = envelopes || bodyStructures
             let columns =
                 structures ? ", s.rowid, " + (envelopes ? "s.envelope" : "NULL") + ", " + (bodyStructures ? "s.bodyStructure" : "NULL") : ""
@@ -129,7 +130,7 @@ extension Account {
             let rows = RawStatement(
                 try db.cachedStatement(
                     sql: """
-                        SELECT m.id, m.uid, m.modSeq, m.flags, m.keywords, m.received, m.size, m.saveDate\(columns)
+                        SELECT m.id, m.uid, m.modSeq, m.flags, m.keywords, m.received, m.size, m.saveDate, m.prefix\(columns)
                         FROM message m \(join)
                         WHERE m.mailboxID = ? AND m.expunged = 0 AND m.uid >= ? AND m.uid <= ? AND m.modSeq > ?
                         ORDER BY m.uid
@@ -155,14 +156,15 @@ extension Account {
                             saveDate: rows.isNull(7) ? nil : rows.int64(7)
                         )
                     )
+                    if !rows.isNull(8) { prefixes.byID[rows.int64(0)] = rows.blob(8) }
                     if structures {
                         found.append(
-                            rows.isNull(8) ? nil : MessageStructure(envelope: rows.blob(9), bodyStructure: rows.blob(10))
+                            rows.isNull(9) ? nil : MessageStructure(envelope: rows.blob(10), bodyStructure: rows.blob(11))
                         )
                     }
                 }
             }
-            return (messages, found)
+            return (messages, found, prefixes)
         }
     }
 
@@ -191,8 +193,9 @@ extension Account {
 
     /// Reads many messages at once, on several I/O queues, in the order given: each file's bytes
     /// with the header lines its row keeps in front of them. A missing file gives nil.
-    public func readMessageFiles(_ ids: [MessageID], sizes: [Int64] = []) async -> [[UInt8]?] {
-        let prefixes = await self.prefixes(of: ids)
+    public func readMessageFiles(_ ids: [MessageID], sizes: [Int64] = [], prefixes known: MessagePrefixes? = nil) async -> [[UInt8]?] {
+        let prefixes: [Int64: [UInt8]]
+        if let known { prefixes = known.byID } else { prefixes = await self.prefixes(of: ids) }
         var sizes = sizes
         if !prefixes.isEmpty, sizes.count == ids.count {
             for (i, id) in ids.enumerated() {

@@ -154,6 +154,15 @@ public struct StoredMessage: Hashable, Sendable {
     }
 }
 
+/// The header lines that rows keep in front of their messages' files (local delivery's
+/// Return-Path, Delivered-To and Received), by message id, for the rows that have them: read
+/// with the rows, so reading the files needs no second query.
+public struct MessagePrefixes: Sendable {
+    public var byID: [Int64: [UInt8]] = [:]
+
+    public init() {}
+}
+
 /// The UID and flags of one message, as IMAP SELECT and FETCH FLAGS need them.
 public struct MessageFlagsEntry: Hashable, Sendable {
     public var uid: UID
