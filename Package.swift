@@ -52,7 +52,15 @@ let package = Package(
         .target(name: "MailAddress", swiftSettings: strict),
         .target(name: "MailDNS", dependencies: ["MailAddress"], swiftSettings: strict),
         // SPF (and next DKIM, DMARC, iprev) over any MailDNS.Resolver.
-        .target(name: "MailAuth", dependencies: ["MailDNS", "MailAddress"], swiftSettings: strict),
+        .target(
+            name: "MailAuth",
+            dependencies: [
+                "MailDNS", "MailAddress", "MailMessage",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         .target(name: "MailMessage", dependencies: ["MailAddress"], swiftSettings: strict),
         .target(name: "SMTPProtocol", dependencies: ["MailAddress"], swiftSettings: strict),
         .target(name: "IMAPProtocol", swiftSettings: strict),

@@ -1,0 +1,209 @@
+import Crypto
+import MailDNS
+import MailMessage
+import Testing
+import _CryptoExtras
+
+@testable import MailAuth
+
+@Suite struct DKIMCanonicalTests {
+    func bodyHash(_ body: String, relaxed: Bool, pieces: Int = 1) -> [UInt8] {
+        var h = DKIMBodyHasher(relaxed: relaxed)
+        let bytes = Array(body.utf8)
+        let size = max(1, bytes.count / pieces)
+        var i = 0
+        while i < bytes.count {
+            h.update(bytes[i..<min(bytes.count, i + size)])
+            i += size
+        }
+        return h.finalize()
+    }
+
+    func sha(_ s: String) -> [UInt8] { Array(SHA256.hash(data: Array(s.utf8))) }
+
+    // RFC 6376 3.4.5's example: " C \r\nD \t E\r\n\r\n\r\n" is " C\r\nD E\r\n" relaxed and
+    // " C \r\nD \t E\r\n" simple.
+    @Test func rfcExample() {
+        let body = " C \r\nD \t E\r\n\r\n\r\n"
+        #expect(self.bodyHash(body, relaxed: true) == self.sha(" C\r\nD E\r\n"))
+        #expect(self.bodyHash(body, relaxed: false) == self.sha(" C \r\nD \t E\r\n"))
+        #expect(DKIMCanonical.header(Array("A: X".utf8), relaxed: true) == Array("a:X\r\n".utf8))
+        #expect(DKIMCanonical.header(Array("B : Y\t\r\n\tZ  ".utf8), relaxed: true) == Array("b:Y Z\r\n".utf8))
+        #expect(DKIMCanonical.header(Array("B : Y\t\r\n\tZ  ".utf8), relaxed: false) == Array("B : Y\t\r\n\tZ  \r\n".utf8))
+    }
+
+    @Test(arguments: [
+        ("", "\r\n", ""),
+        ("\r\n\r\n", "\r\n", ""),
+        ("text", "text\r\n", "text\r\n"),
+        ("a\r\n\r\nb\r\n\r\n", "a\r\n\r\nb\r\n", "a\r\n\r\nb\r\n"),
+        ("a  \t b \r\n \r\n", "a  \t b \r\n \r\n", "a b\r\n"),
+        ("  lead\r\n", "  lead\r\n", " lead\r\n"),
+        ("bare\nlf\n", "bare\r\nlf\r\n", "bare\r\nlf\r\n"),
+        ("cr\rinside\r\n", "cr\rinside\r\n", "cr\rinside\r\n"),
+    ])
+    func bodies(body: String, simple: String, relaxed: String) {
+        // Any split of the input gives the same hash.
+        for pieces in [1, 2, 3, max(1, body.utf8.count)] {
+            #expect(self.bodyHash(body, relaxed: false, pieces: pieces) == self.sha(simple), "simple \(body.debugDescription)")
+            #expect(self.bodyHash(body, relaxed: true, pieces: pieces) == self.sha(relaxed), "relaxed \(body.debugDescription)")
+        }
+    }
+}
+
+@Suite struct DKIMSignatureParseTests {
+    @Test func parsesTags() throws {
+        let value = Array(" v=1; a=rsa-sha256; c=relaxed/simple;\r\n d=Example.ORG; s=sel; t=100; x=200;\r\n h=from : to :\r\n subject; bh=AAAA; b=AA\r\n AA".utf8)
+        let sig = try DKIMSignature(parsingValue: value)
+        #expect(sig.algorithm == .rsaSHA256)
+        #expect(sig.headerRelaxed && !sig.bodyRelaxed)
+        #expect(sig.domain == "example.org")
+        #expect(sig.signedHeaders == ["from", "to", "subject"])
+        #expect(sig.identity == "@example.org")
+        #expect(sig.signature == [0, 0, 0])
+        #expect(sig.signTime == 100 && sig.expireTime == 200)
+    }
+
+    @Test(arguments: [
+        ("v=1; a=rsa-sha256; d=x.example; s=s; h=to; bh=AAAA; b=AAAA", "from"),
+        ("v=2; a=rsa-sha256; d=x.example; s=s; h=from; bh=AAAA; b=AAAA", "version"),
+        ("v=1; a=rsa-md5; d=x.example; s=s; h=from; bh=AAAA; b=AAAA", "unknown algorithm"),
+        ("v=1; a=rsa-sha256; d=x.example; s=s; h=from; bh=AAAA", "missing required tag b="),
+        ("v=1; a=rsa-sha256; d=x.example; s=s; h=from; bh=AA!A; b=AAAA", "base64 in bh="),
+        ("v=1; a=rsa-sha256; d=x.example; s=s; h=from; bh=AAAA; b=AAAA; i=a@other.example", "not within d="),
+        ("v=1; a=rsa-sha256; d=x.example; s=s; h=from; bh=AAAA; b=AAAA; t=10; x=5", "before signing time"),
+        ("v=1; a=rsa-sha256; d=x.example; s=s; h=from; bh=AAAA; b=AAAA; d=y.example", "duplicate tag"),
+        ("v=1; a=rsa-sha256; d=x.example; s=s; h=from; bh=AAAA; b=AAAA; c=fancy", "canonicalization"),
+        ("v=1; a=rsa-sha256; d=x.example; s=s; h=from; bh=AAAA; b=AAAA; q=http", "query method"),
+    ])
+    func refuses(value: String, reason: String) {
+        do {
+            _ = try DKIMSignature(parsingValue: Array(value.utf8))
+            Issue.record("parsed: \(value)")
+        } catch {
+            #expect(error.description.contains(reason), "\(value): \(error)")
+        }
+    }
+
+    @Test func keyRecords() throws {
+        let r = try DKIMKeyRecord(parsing: "v=DKIM1; k=ed25519; h=sha256; t=y:s; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=")
+        #expect(r.keyType == "ed25519" && r.testing && r.strict && r.publicKey.count == 32 && r.hashes == ["sha256"])
+        #expect(try DKIMKeyRecord(parsing: "p=").publicKey.isEmpty)
+        #expect(throws: DKIMSyntaxError.self) { try DKIMKeyRecord(parsing: "k=rsa; v=DKIM1; p=AAAA") }
+        #expect(throws: DKIMSyntaxError.self) { try DKIMKeyRecord(parsing: "v=DKIM1; k=rsa") }
+    }
+}
+
+@Suite struct DKIMSignVerifyTests {
+    static let message = """
+        From: Joe SixPack <joe@football.example.com>\r
+        To: Suzie Q <suzie@shopping.example.net>\r
+        Subject: Is dinner ready?\r
+        Date: Fri, 11 Jul 2003 21:00:37 -0700 (PDT)\r
+        Message-ID: <20030712040037.46341.5F8J@football.example.com>\r
+        \r
+        Hi.\r
+        \r
+        We lost the game.  Are you hungry yet?\r
+        \r
+        Joe.\r
+
+        """
+
+    static func split(_ message: String) -> ([UInt8], [UInt8]) {
+        let bytes = Array(message.utf8)
+        for i in 0..<(bytes.count - 3) where bytes[i..<(i + 4)] == [13, 10, 13, 10] {
+            return (Array(bytes[..<(i + 4)]), Array(bytes[(i + 4)...]))
+        }
+        return (bytes, [])
+    }
+
+    static func body(_ b: [UInt8]) -> DKIMBodySource {
+        { sink in sink(b[...]) }
+    }
+
+    func signAndVerify(_ key: DKIMPrivateKey, selector: String, headerRelaxed: Bool, bodyRelaxed: Bool, tamper: ((String) -> String)? = nil) async throws -> [DKIMResult] {
+        let mock = MockResolver()
+        mock.addTXT("\(selector)._domainkey.football.example.com", key.txtRecord)
+        let (header, body) = Self.split(Self.message)
+        let sel = DKIMSigningSelector(selector: selector, key: key, headerRelaxed: headerRelaxed, bodyRelaxed: bodyRelaxed)
+        let signed = try DKIMSigner.sign(
+            header: header, body: Self.body(body), domain: "football.example.com", identity: "joe@football.example.com",
+            selectors: [sel], now: 1_700_000_000
+        )
+        var full = signed + Self.message
+        if let tamper { full = tamper(full) }
+        let (h2, b2) = Self.split(full)
+        return await DKIMVerifier(resolver: mock, now: 1_700_000_100).verify(header: h2, body: Self.body(b2))
+    }
+
+    @Test(arguments: [(false, false), (true, true), (true, false), (false, true)])
+    func ed25519RoundTrip(headerRelaxed: Bool, bodyRelaxed: Bool) async throws {
+        let key = DKIMPrivateKey.ed25519(Curve25519.Signing.PrivateKey())
+        let results = try await self.signAndVerify(key, selector: "ed", headerRelaxed: headerRelaxed, bodyRelaxed: bodyRelaxed)
+        #expect(results.map(\.status) == [.pass], "\(results)")
+    }
+
+    @Test func rsaRoundTripAndTampering() async throws {
+        let key = DKIMPrivateKey.rsa(try _RSA.Signing.PrivateKey(keySize: .bits2048))
+        #expect(try await self.signAndVerify(key, selector: "rsa", headerRelaxed: true, bodyRelaxed: true).map(\.status) == [.pass])
+        // A changed body: the body hash no longer matches.
+        let body = try await self.signAndVerify(key, selector: "rsa", headerRelaxed: true, bodyRelaxed: true) {
+            $0.replacing("hungry", with: "thirsty")
+        }
+        #expect(body.first?.status == .fail && body.first?.problem == "body hash does not match")
+        // A changed signed header: the signature no longer verifies.
+        let header = try await self.signAndVerify(key, selector: "rsa", headerRelaxed: true, bodyRelaxed: true) {
+            $0.replacing("Subject: Is dinner ready?", with: "Subject: Is lunch ready?")
+        }
+        #expect(header.first?.status == .fail && header.first?.problem == "signature does not verify")
+        // A second Subject added on top: sealed headers catch it.
+        let added = try await self.signAndVerify(key, selector: "rsa", headerRelaxed: true, bodyRelaxed: true) {
+            $0.replacing("From: Joe", with: "Subject: Buy now\r\nFrom: Joe")
+        }
+        #expect(added.first?.status == .fail)
+        // Relaxed tolerates whitespace changes in headers and body.
+        let spaced = try await self.signAndVerify(key, selector: "rsa", headerRelaxed: true, bodyRelaxed: true) {
+            $0.replacing("Subject: Is dinner ready?", with: "subject:   Is dinner  ready?  ").replacing("Hi.", with: "Hi.   ")
+        }
+        #expect(spaced.first?.status == .pass, "\(spaced)")
+    }
+
+    @Test func keyProblems() async throws {
+        let key = DKIMPrivateKey.ed25519(Curve25519.Signing.PrivateKey())
+        let (header, body) = Self.split(Self.message)
+        let signed = try DKIMSigner.sign(
+            header: header, body: Self.body(body), domain: "football.example.com", identity: "@football.example.com",
+            selectors: [DKIMSigningSelector(selector: "k", key: key)], now: 1_700_000_000
+        )
+        let (h, b) = Self.split(signed + Self.message)
+        func verify(_ record: String?, fail: DNSError? = nil, now: Int = 1_700_000_100) async -> DKIMResult? {
+            let mock = MockResolver()
+            if let record { mock.addTXT("k._domainkey.football.example.com", record) }
+            if let fail { mock.fail("k._domainkey.football.example.com", fail) }
+            return await DKIMVerifier(resolver: mock, now: now).verify(header: h, body: Self.body(b)).first
+        }
+        #expect(await verify(nil)?.status == .permerror)
+        #expect(await verify(nil, fail: .timeout(name: "k"))?.status == .temperror)
+        #expect(await verify("v=DKIM1; k=ed25519; p=")?.problem.contains("revoked") == true)
+        #expect(await verify("v=DKIM1; k=rsa; p=" + Base64.encode(key.publicKeyRecordValue))?.status == .permerror)
+        #expect(await verify("v=DKIM1; k=ed25519; s=other; p=" + Base64.encode(key.publicKeyRecordValue))?.status == .permerror)
+        // Testing mode: a failure counts as no signature.
+        let other = DKIMPrivateKey.ed25519(Curve25519.Signing.PrivateKey())
+        #expect(await verify("v=DKIM1; k=ed25519; t=y; p=" + Base64.encode(other.publicKeyRecordValue))?.status == DKIMStatus.none)
+        #expect(await verify("v=DKIM1; k=ed25519; p=" + Base64.encode(other.publicKeyRecordValue))?.status == .fail)
+        #expect(await verify(key.txtRecord)?.status == .pass)
+    }
+
+    @Test func privateKeysFromPEM() throws {
+        let rsa = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+        if case .rsa = try DKIMPrivateKey(pem: rsa.pemRepresentation) {} else { Issue.record("PKCS#1 not rsa") }
+        if case .rsa = try DKIMPrivateKey(pem: rsa.pkcs8PEMRepresentation) {} else { Issue.record("PKCS#8 not rsa") }
+        let seed = Array(Curve25519.Signing.PrivateKey().rawRepresentation)
+        let der: [UInt8] = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20] + seed
+        let pem = "-----BEGIN PRIVATE KEY-----\n" + Base64.encode(der) + "\n-----END PRIVATE KEY-----\n"
+        guard case .ed25519(let key) = try DKIMPrivateKey(pem: pem) else { Issue.record("not ed25519"); return }
+        #expect(Array(key.rawRepresentation) == seed)
+        #expect(throws: DKIMSyntaxError.self) { try DKIMPrivateKey(pem: "nothing") }
+    }
+}
