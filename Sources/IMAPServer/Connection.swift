@@ -326,9 +326,11 @@ final class IMAPConnection: @unchecked Sendable {
         if buffer.capacity <= 4 * 1024 * 1024 { self.sendBuffer = buffer }
     }
 
-    /// Writes what is queued when it has grown large, so a big FETCH streams.
+    /// Writes what is queued when it has grown large, so a big FETCH streams. The chunk stays
+    /// below the allocator's threshold for separate mappings (128 KiB), so its buffers come from
+    /// the heap and are used again instead of being mapped and faulted in for every chunk.
     func flushIfLarge() async {
-        if self.out.bytes.count >= 1024 * 1024 {
+        if self.out.bytes.count >= 96 * 1024 {
             await self.flush()
         }
     }
