@@ -228,6 +228,8 @@ let package = Package(
                 "MailDNS",
                 "DNSResolver",
                 "MailAuth",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

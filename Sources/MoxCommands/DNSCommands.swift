@@ -87,3 +87,94 @@ public struct SPFParse: MoxCommand {
 
     public init() {}
 }
+
+public struct DKIMCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "dkim",
+        abstract: "Generate DKIM keys, print their DNS records, and sign and verify messages.",
+        subcommands: [DKIMGenEd25519.self, DKIMGenRSA.self, DKIMTXT.self, DKIMLookup.self, DKIMVerify.self, DKIMSign.self]
+    )
+
+    public init() {}
+}
+
+public struct DKIMGenEd25519: MoxCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "gened25519",
+        abstract: "Generate an Ed25519 private key for DKIM, printed in PEM (PKCS#8).",
+        discussion: """
+            Usually redirected to a file: `mox dkim gened25519 >$selector._domainkey.$domain.ed25519.privatekey.pkcs8.pem`. \
+            Ed25519 keys are small, which suits DNS, but not every receiver verifies them yet (RFC 8463): sign with \
+            an RSA key as well.
+            """
+    )
+
+    public init() {}
+}
+
+public struct DKIMGenRSA: MoxCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "genrsa",
+        abstract: "Generate a 2048-bit RSA private key for DKIM, printed in PEM (PKCS#8).",
+        discussion: "Usually redirected to a file: `mox dkim genrsa >$selector._domainkey.$domain.rsa2048.privatekey.pkcs8.pem`."
+    )
+
+    public init() {}
+}
+
+public struct DKIMTXT: MoxCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "txt",
+        abstract: "Print the DNS TXT record for the DKIM private key read from standard input.",
+        discussion: """
+            The record goes at $selector._domainkey.$domain, e.g. `mox dkim txt <key.pem`. It is printed in \
+            strings of at most 100 characters, as zone files take long TXT records.
+            """
+    )
+
+    public init() {}
+}
+
+public struct DKIMLookup: MoxCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "lookup",
+        abstract: "Look up and print the DKIM key record of a selector at a domain."
+    )
+
+    @Argument(help: ArgumentHelp("The selector.", valueName: "selector"))
+    public var selector: String
+
+    @Argument(help: ArgumentHelp("The domain.", valueName: "domain"))
+    public var domain: String
+
+    public init() {}
+}
+
+public struct DKIMVerify: MoxCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Verify the DKIM signatures of a message file and print each result.",
+        discussion: """
+            Looks up each signature's key in DNS. Old messages may no longer verify: keys get replaced and \
+            signatures expire.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The message file.", valueName: "messagefile"))
+    public var file: String
+
+    public init() {}
+}
+
+public struct DKIMSign: MoxCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "sign",
+        abstract: "Sign a message file with the DKIM selectors configured for the domain of its From address.",
+        discussion: "Prints the message with the DKIM-Signature header fields in front. Reads mox.conf and domains.conf."
+    )
+
+    @Argument(help: ArgumentHelp("The message file.", valueName: "messagefile"))
+    public var file: String
+
+    public init() {}
+}

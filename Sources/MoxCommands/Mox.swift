@@ -24,6 +24,7 @@ public struct Mox: ParsableCommand {
             ClientConfigCommand.self,
             DNSCommand.self,
             SPFCommand.self,
+            DKIMCommand.self,
         ]
     )
 
