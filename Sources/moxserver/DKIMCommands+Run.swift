@@ -87,20 +87,7 @@ extension DKIMTXT: RunnableCommand {
 extension DKIMLookup: RunnableCommand {
     func execute() throws {
         let domain = try parseDomainArgument(self.domain)
-        let name: DNSName
-        do {
-            name = try DNSName("\(self.selector)._domainkey.\(domain)")
-        } catch {
-            try fail(error.description)
-        }
-        let resolver = commandResolver()
-        let result: Result<([String], DNSResult), DNSError> = try runAsync { () async in
-            do throws(DNSError) {
-                return .success(try await resolver.lookupTXT(name))
-            } catch {
-                return .failure(error)
-            }
-        }
+        let result = try commandLookupTXT("\(self.selector)._domainkey.\(domain)")
         switch result {
         case .failure(let error):
             print("error: \(error.isNotFound ? "no dkim dns txt record: \(error)" : "\(error)")")

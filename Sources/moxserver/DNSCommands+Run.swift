@@ -13,6 +13,25 @@ func commandResolver() -> NetworkResolver {
     return NetworkResolver(conf: NetworkResolver.systemConf(path: path))
 }
 
+/// TXT records at a name given as text, through the command resolver: an invalid name ends the
+/// command with its error; a lookup failure is returned for the command to report.
+func commandLookupTXT(_ text: String) throws -> Result<([String], DNSResult), DNSError> {
+    let name: DNSName
+    do {
+        name = try DNSName(text)
+    } catch {
+        try fail(error.description)
+    }
+    let resolver = commandResolver()
+    return try runAsync { () async in
+        do throws(DNSError) {
+            return .success(try await resolver.lookupTXT(name))
+        } catch {
+            return .failure(error)
+        }
+    }
+}
+
 extension DNSLookup: RunnableCommand {
     func execute() throws {
         let type = self.type.lowercased()

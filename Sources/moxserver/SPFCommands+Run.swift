@@ -37,20 +37,7 @@ extension SPFCheck: RunnableCommand {
 extension SPFLookup: RunnableCommand {
     func execute() throws {
         let domain = try parseDomainArgument(self.domain)
-        let name: DNSName
-        do {
-            name = try DNSName(domain)
-        } catch {
-            try fail(error.description)
-        }
-        let resolver = commandResolver()
-        let result: Result<([String], DNSResult), DNSError> = try runAsync { () async in
-            do throws(DNSError) {
-                return .success(try await resolver.lookupTXT(name))
-            } catch {
-                return .failure(error)
-            }
-        }
+        let result = try commandLookupTXT(domain)
         switch result {
         case .failure(let error):
             if error.isNotFound { try fail("spf lookup for \(domain): no spf record") }
