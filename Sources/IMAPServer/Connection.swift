@@ -92,9 +92,8 @@ final class IMAPConnection: @unchecked Sendable {
     var reader: IMAPFrameReader
     var out: IMAPResponseEncoder
     /// The buffer output is sent in, kept between flushes: once a write completes NIO holds no
-    /// reference to it, and its room is used again. A new buffer per flush would be a fresh
-    /// mapping of a megabyte for every chunk of a large FETCH (the allocator maps large buffers
-    /// separately to give memory back), faulted in page by page.
+    /// reference to it, and its room is used again instead of allocating one per chunk of a
+    /// large FETCH.
     var sendBuffer: ByteBuffer?
     var tls: Bool
     var state = State.notAuthenticated

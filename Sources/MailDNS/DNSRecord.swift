@@ -107,8 +107,8 @@ public struct TLSARecord: Hashable, Sendable {
 
     // RFC 7218 2.1-2.3: the mnemonics, lower case as mox prints them.
     public var usageName: String {
-        ["pkix-ta", "pkix-ee", "dane-ta", "dane-ee"].indices.contains(Int(self.usage))
-            ? ["pkix-ta", "pkix-ee", "dane-ta", "dane-ee"][Int(self.usage)] : "(unknown)"
+        let names = ["pkix-ta", "pkix-ee", "dane-ta", "dane-ee"]
+        return names.indices.contains(Int(self.usage)) ? names[Int(self.usage)] : "(unknown)"
     }
 
     public var selectorName: String {

@@ -235,7 +235,7 @@ public enum HeaderEncoder {
     }
 
     static func base64(_ bytes: [UInt8]) -> String {
-        String(decoding: BodyEncoder.base64Bytes(bytes, lineLength: 0), as: UTF8.self)
+        Base64.encode(bytes)
     }
 }
 

@@ -91,14 +91,7 @@ extension ConfigTLSPublicKeyGet: RunnableCommand {
 extension ConfigTLSPublicKeyAdd: RunnableCommand {
     func execute() throws {
         let config = try loadConfig()
-        var input: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = Glibc.read(0, &chunk, chunk.count)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            input += chunk[..<n]
-        }
+        let input = readStandardInput()
         let der: [UInt8]
         let certificate: ClientCertificate
         do {

@@ -32,6 +32,15 @@ func commandLookupTXT(_ text: String) throws -> Result<([String], DNSResult), DN
     }
 }
 
+/// mox's words for whether an answer was DNSSEC-protected.
+func dnssec(_ result: DNSResult) -> String {
+    dnssec(result.authentic)
+}
+
+func dnssec(_ authentic: Bool) -> String {
+    authentic ? "with dnssec" : "without dnssec"
+}
+
 extension DNSLookup: RunnableCommand {
     func execute() throws {
         let type = self.type.lowercased()
@@ -64,13 +73,10 @@ extension DNSLookup: RunnableCommand {
         case .success(let lines):
             for line in lines { print(line) }
         case .failure(let error):
-            try fail("dns lookup: \(error) (without dnssec)")
+            try fail("dns lookup: \(error) (\(dnssec(false)))")
         }
     }
 
-    static func dnssec(_ result: DNSResult) -> String {
-        result.authentic ? "with dnssec" : "without dnssec"
-    }
 
     /// The lines mox prints for each type.
     static func lookup(_ resolver: NetworkResolver, _ type: String, _ name: DNSName) async throws(DNSError) -> [String] {

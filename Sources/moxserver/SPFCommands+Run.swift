@@ -29,7 +29,7 @@ extension SPFCheck: RunnableCommand {
             print("error: \(outcome.problem)")
         }
         if !outcome.explanation.isEmpty { print("explanation: \(outcome.explanation)") }
-        print("status: \(outcome.status.rawValue) (\(outcome.authentic ? "with dnssec" : "without dnssec"))")
+        print("status: \(outcome.status.rawValue) (\(dnssec(outcome.authentic)))")
         if !outcome.mechanism.isEmpty { print("mechanism: \(outcome.mechanism)") }
     }
 }
@@ -52,7 +52,7 @@ extension SPFLookup: RunnableCommand {
                 try fail("spf lookup for \(domain): \(error)")
             }
             print(records[0])
-            print("(\(dns.authentic ? "with dnssec" : "without dnssec"))")
+            print("(\(dnssec(dns)))")
         }
     }
 }

@@ -174,11 +174,15 @@ class DNSLookupTest(unittest.TestCase):
             f.write(f"options {options}\n")
         return path
 
-    def lookup(self, *args, resolv=None, expect=0):
+    def mox(self, *args, resolv=None, expect=0):
+        """Runs `mox ARGS` against nsd (or the servers of `resolv`): (stdout, stderr)."""
         env = dict(os.environ, MOXRESOLVCONF=resolv or self.resolv)
-        r = subprocess.run([MOX, "dns", "lookup", *args], capture_output=True, text=True, env=env, timeout=60)
-        self.assertEqual(r.returncode, expect, f"mox dns lookup {' '.join(args)}: {r.stdout}{r.stderr}")
+        r = subprocess.run([MOX, *args], capture_output=True, text=True, env=env, timeout=60)
+        self.assertEqual(r.returncode, expect, f"mox {' '.join(args)}: {r.stdout}{r.stderr}")
         return r.stdout, r.stderr
+
+    def lookup(self, *args, resolv=None, expect=0):
+        return self.mox("dns", "lookup", *args, resolv=resolv, expect=expect)
 
     def test_mx_sorted_by_preference(self):
         out, _ = self.lookup("mx", "test.example")
@@ -304,10 +308,7 @@ class DNSLookupTest(unittest.TestCase):
         self.assertIn("cidr length", err)
 
     def lookup_spf(self, *args, expect=0):
-        env = dict(os.environ, MOXRESOLVCONF=self.resolv)
-        r = subprocess.run([MOX, "spf", *args], capture_output=True, text=True, env=env, timeout=60)
-        self.assertEqual(r.returncode, expect, f"mox spf {' '.join(args)}: {r.stdout}{r.stderr}")
-        return r.stdout, r.stderr
+        return self.mox("spf", *args, expect=expect)
 
     def test_bad_input(self):
         _, err = self.lookup("bogus", "test.example", expect=1)

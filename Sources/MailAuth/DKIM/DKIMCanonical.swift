@@ -93,10 +93,10 @@ enum DKIMCanonical {
 /// are held until the next character shows whether they end the line.
 public struct DKIMBodyHasher {
     let relaxed: Bool
-    var sha256: SHA256?
-    var sha1: Insecure.SHA1?
+    // RFC 8301 3.1: only SHA-256 (rsa-sha1 signatures are refused before hashing).
+    var sha256 = SHA256()
     /// Bytes of the canonical body so far.
-    public private(set) var length = 0
+    var length = 0
     /// Empty lines seen and not yet written.
     var pendingEmptyLines = 0
     /// Whether the current line has content (so a CRLF ends a non-empty line).
@@ -107,9 +107,8 @@ public struct DKIMBodyHasher {
     var pendingSpace = false
     var buffer: [UInt8] = []
 
-    public init(relaxed: Bool, sha1: Bool = false) {
+    public init(relaxed: Bool) {
         self.relaxed = relaxed
-        if sha1 { self.sha1 = Insecure.SHA1() } else { self.sha256 = SHA256() }
         self.buffer.reserveCapacity(8192)
     }
 
@@ -126,8 +125,7 @@ public struct DKIMBodyHasher {
     }
 
     mutating func flushBuffer() {
-        if self.sha256 != nil { self.sha256!.update(data: self.buffer) }
-        if self.sha1 != nil { self.sha1!.update(data: self.buffer) }
+        self.sha256.update(data: self.buffer)
         self.buffer.removeAll(keepingCapacity: true)
     }
 
@@ -201,8 +199,6 @@ public struct DKIMBodyHasher {
         }
         if !self.relaxed && self.length == 0 { self.emit([13, 10]) }
         self.flushBuffer()
-        if let h = self.sha256 { return Array(h.finalize()) }
-        if let h = self.sha1 { return Array(h.finalize()) }
-        return []
+        return Array(self.sha256.finalize())
     }
 }

@@ -146,7 +146,7 @@ public enum DKIMSigner {
         guard froms == 1 else { throw DKIMSyntaxError("message has \(froms) From headers, need exactly 1") }
         var counts: [String: Int] = [:]
         for f in fields { counts[f.lowercasedName, default: 0] += 1 }
-        var bodyHashes: [Bool: [UInt8]] = [:]
+        var bodyHashes = DKIMBodyHashes()
         var out = ""
         for sel in selectors {
             var signed = sel.headers
@@ -157,15 +157,7 @@ public enum DKIMSigner {
                     for _ in 0..<counts[h.lowercased(), default: 0] { signed.append(h) }
                 }
             }
-            let bodyHash: [UInt8]
-            if let known = bodyHashes[sel.bodyRelaxed] {
-                bodyHash = known
-            } else {
-                var hasher = DKIMBodyHasher(relaxed: sel.bodyRelaxed)
-                try body { hasher.update($0) }
-                bodyHash = hasher.finalize()
-                bodyHashes[sel.bodyRelaxed] = bodyHash
-            }
+            let bodyHash = try bodyHashes.hash(relaxed: sel.bodyRelaxed, body: body)
             let canonicalization = (sel.headerRelaxed ? "relaxed" : "simple") + "/" + (sel.bodyRelaxed ? "relaxed" : "simple")
             var tags: [String] = [
                 "v=1", "d=\(domain)", "s=\(sel.selector)", "i=\(identity)", "a=\(sel.key.algorithm.rawValue)",
@@ -173,10 +165,10 @@ public enum DKIMSigner {
             ]
             if let expiration = sel.expiration { tags.append("x=\(now + expiration)") }
             tags.append("bh=\(Base64.encode(bodyHash))")
-            let unsigned = Self.fold("DKIM-Signature: " + tags.joined(separator: "; ") + "; b=")
+            tags[0] = "DKIM-Signature: " + tags[0]
+            let unsigned = HeaderFolding.fold(tags.map { $0 + ";" } + ["b="])
             let sigField = RawHeaderField(name: "DKIM-Signature", raw: Array(unsigned.utf8))
-            let parsed = try DKIMSignature(parsingValue: Array(unsigned.utf8.dropFirst("DKIM-Signature:".count)) + Array("AAAA".utf8))
-            let data = DKIMVerifier.signedData(parsed, field: sigField, fields: fields, signatureIndex: -1)
+            let data = DKIMVerifier.signedData(signed, relaxed: sel.headerRelaxed, field: sigField, fields: fields)
             let digest = SHA256.hash(data: data)
             let signature: [UInt8]
             switch sel.key {
@@ -186,28 +178,6 @@ public enum DKIMSigner {
                 signature = Array(try key.signature(for: Array(digest)))
             }
             out += unsigned + Self.foldBase64(Base64.encode(signature), column: Self.lastLineLength(unsigned)) + "\r\n"
-        }
-        return out
-    }
-
-    /// Folds "tag; tag; ..." at the "; " separators before 78 characters.
-    static func fold(_ line: String) -> String {
-        var out = ""
-        var length = 0
-        let parts = line.split(separator: "; ", omittingEmptySubsequences: false).map(String.init)
-        for (i, part) in parts.enumerated() {
-            let piece = i == parts.count - 1 ? part : part + ";"
-            if i > 0 {
-                if length + 1 + piece.count > 78 {
-                    out += "\r\n\t"
-                    length = 1
-                } else {
-                    out += " "
-                    length += 1
-                }
-            }
-            out += piece
-            length += piece.count
         }
         return out
     }

@@ -47,9 +47,9 @@ public struct DKIMVerifier: Sendable {
             return [DKIMResult(status: .permerror, signature: nil, record: nil, problem: "malformed message header", authentic: false)]
         }
         var results: [DKIMResult] = []
-        var bodyHashes: [BodyHashKey: [UInt8]] = [:]
-        for (index, field) in fields.enumerated() where field.lowercasedName == "dkim-signature" {
-            var result = await self.verifyOne(field, index: index, fields: fields, body: body, bodyHashes: &bodyHashes)
+        var bodyHashes = DKIMBodyHashes()
+        for field in fields where field.lowercasedName == "dkim-signature" {
+            var result = await self.verifyOne(field, fields: fields, body: body, bodyHashes: &bodyHashes)
             if result.status == .fail, let record = result.record, record.testing, !self.ignoreTestMode {
                 result.status = .none
                 result.problem += " (key in testing mode)"
@@ -59,15 +59,9 @@ public struct DKIMVerifier: Sendable {
         return results
     }
 
-    struct BodyHashKey: Hashable {
-        var relaxed: Bool
-        var sha1: Bool
-        var length: Int?
-    }
-
     func verifyOne(
-        _ field: RawHeaderField, index: Int, fields: [RawHeaderField], body: DKIMBodySource,
-        bodyHashes: inout [BodyHashKey: [UInt8]]
+        _ field: RawHeaderField, fields: [RawHeaderField], body: DKIMBodySource,
+        bodyHashes: inout DKIMBodyHashes
     ) async -> DKIMResult {
         func result(_ status: DKIMStatus, _ sig: DKIMSignature?, _ record: DKIMKeyRecord?, _ problem: String, authentic: Bool = false) -> DKIMResult {
             DKIMResult(status: status, signature: sig, record: record, problem: problem, authentic: authentic)
@@ -134,25 +128,16 @@ public struct DKIMVerifier: Sendable {
             let identityDomain = sig.identity.split(separator: "@").last.map { $0.lowercased() } ?? ""
             guard identityDomain == sig.domain else { return bad("key requires i= domain to equal d= (t=s)") }
         }
-        // The body hash (RFC 6376 3.7), shared by signatures with the same parameters.
-        let key = BodyHashKey(relaxed: sig.bodyRelaxed, sha1: false, length: nil)
         let bodyHash: [UInt8]
-        if let known = bodyHashes[key] {
-            bodyHash = known
-        } else {
-            var hasher = DKIMBodyHasher(relaxed: sig.bodyRelaxed)
-            do {
-                try body { hasher.update($0) }
-            } catch {
-                return result(.temperror, sig, record, "reading message body: \(error)", authentic: authentic)
-            }
-            bodyHash = hasher.finalize()
-            bodyHashes[key] = bodyHash
+        do {
+            bodyHash = try bodyHashes.hash(relaxed: sig.bodyRelaxed, body: body)
+        } catch {
+            return result(.temperror, sig, record, "reading message body: \(error)", authentic: authentic)
         }
         guard bodyHash == sig.bodyHash else {
             return result(.fail, sig, record, "body hash does not match", authentic: authentic)
         }
-        let digest = SHA256.hash(data: Self.signedData(sig, field: field, fields: fields, signatureIndex: index))
+        let digest = SHA256.hash(data: Self.signedData(sig.signedHeaders, relaxed: sig.headerRelaxed, field: field, fields: fields))
         switch sig.algorithm {
         case .ed25519SHA256:
             // RFC 8463 3: the key is the raw 32-byte public key; PureEdDSA over the SHA-256 hash.
@@ -180,18 +165,18 @@ public struct DKIMVerifier: Sendable {
     /// RFC 6376 3.7, 5.4.2: the signed header fields, each h= name taking the last unused
     /// instance from the bottom (a name with no instance left adds nothing), then the signature
     /// field itself with an empty b= value and without its trailing CRLF.
-    static func signedData(_ sig: DKIMSignature, field: RawHeaderField, fields: [RawHeaderField], signatureIndex: Int) -> [UInt8] {
+    static func signedData(_ signedHeaders: [String], relaxed: Bool, field: RawHeaderField, fields: [RawHeaderField]) -> [UInt8] {
         var data: [UInt8] = []
         var used: [String: Int] = [:]
-        for name in sig.signedHeaders {
+        for name in signedHeaders {
             let lower = name.lowercased()
             let instances = fields.indices.filter { fields[$0].lowercasedName == lower }
             let n = used[lower, default: 0]
             used[lower] = n + 1
             guard n < instances.count else { continue }
-            data += DKIMCanonical.header(fields[instances[instances.count - 1 - n]].raw, relaxed: sig.headerRelaxed)
+            data += DKIMCanonical.header(fields[instances[instances.count - 1 - n]].raw, relaxed: relaxed)
         }
-        var own = DKIMCanonical.header(Self.withEmptyB(field.raw), relaxed: sig.headerRelaxed)
+        var own = DKIMCanonical.header(Self.withEmptyB(field.raw), relaxed: relaxed)
         own.removeLast(2)
         return data + own
     }

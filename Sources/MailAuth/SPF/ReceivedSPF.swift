@@ -44,22 +44,7 @@ public struct ReceivedSPF: Hashable, Sendable {
         if !self.mechanism.isEmpty { words.append("mechanism=\(Self.value(self.mechanism));") }
         words.append("receiver=\(Self.value(self.receiver));")
         words.append("identity=\(Self.value(self.identity))")
-        var out = ""
-        var lineLength = 0
-        for (i, word) in words.enumerated() {
-            if i > 0 {
-                if lineLength + 1 + word.count > 78 {
-                    out += "\r\n\t"
-                    lineLength = 1
-                } else {
-                    out += " "
-                    lineLength += 1
-                }
-            }
-            out += word
-            lineLength += word.count
-        }
-        return out + "\r\n"
+        return HeaderFolding.fold(words) + "\r\n"
     }
 
     /// RFC 7208 9.1 key-value-pair: value = dot-atom / quoted-string / address-literal.
