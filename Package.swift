@@ -90,7 +90,7 @@ let package = Package(
         .target(
             name: "MailDelivery",
             dependencies: [
-                "MailConfig", "MailAddress", "MailMessage", "MailSpool", "MailStore", "SMTPProtocol",
+                "MailConfig", "MailAddress", "MailMessage", "MailSpool", "MailStore", "SMTPProtocol", "MailAuth", "MailDNS", "Sconf",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -194,6 +194,7 @@ let package = Package(
             dependencies: [
                 "MailConfig", "MailStore", "MailMessage", "MailAddress", "MailTLS", "SMTPServer", "SMTPProtocol",
                 "MailSASL", "IMAPServer", "MailSpool", "MailNetwork", "MailLog", "MailDelivery", "MailHTTP", "MailMetrics",
+                "MailAuth", "MailDNS", "DNSResolver",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

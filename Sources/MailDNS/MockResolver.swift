@@ -99,3 +99,25 @@ public final class MockResolver: Resolver {
         }
     }
 }
+
+/// Answers questions about a few names from a table and passes the rest on: localserve uses it
+/// to publish SPF and DKIM records for its own domains without any DNS server.
+public struct OverlayResolver: Resolver {
+    public let base: any Resolver
+    public let overlay: MockResolver
+    let names: Set<DNSName>
+
+    /// `overlay` answers for `names` (any type); everything else goes to `base`.
+    public init(base: any Resolver, overlay: MockResolver, names: [String]) {
+        self.base = base
+        self.overlay = overlay
+        self.names = Set(names.compactMap { try? DNSName($0) })
+    }
+
+    public func query(_ name: DNSName, _ type: RRType) async throws(DNSError) -> DNSAnswer {
+        if self.names.contains(name) {
+            return try await self.overlay.query(name, type)
+        }
+        return try await self.base.query(name, type)
+    }
+}

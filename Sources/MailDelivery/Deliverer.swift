@@ -10,6 +10,7 @@
 
 import Logging
 import MailAddress
+import MailAuth
 import MailConfig
 import MailMessage
 import MailSpool
@@ -81,18 +82,39 @@ public final class Deliverer: Sendable {
     public let localserveAccount: String
     let log: Logger
 
-    public init(config: Config, accounts: AccountRegistry, localserve: Bool, localserveAccount: String = "mox", log: Logger) {
+    /// The checks of mail from other servers; nil checks nothing (tests of delivery alone).
+    public let authenticator: MessageAuthenticator?
+    /// The DKIM keys submitted mail is signed with, replaced with the configuration.
+    private let dkimKeys: Mutex<DKIMKeyring>
+
+    public init(
+        config: Config, accounts: AccountRegistry, localserve: Bool, localserveAccount: String = "mox", log: Logger,
+        authenticator: MessageAuthenticator? = nil
+    ) {
         self.configuration = Mutex(config)
         self.accounts = accounts
         self.localserve = localserve
         self.localserveAccount = localserveAccount
         self.log = log
+        self.authenticator = authenticator
+        let (ring, errors) = DKIMKeyring.load(config)
+        for error in errors {
+            log.error("dkim key not usable, not signing with it", metadata: ["problem": "\(error)"])
+        }
+        self.dkimKeys = Mutex(ring)
     }
 
     public var config: Config { self.configuration.withLock { $0 } }
 
+    public var dkimKeyring: DKIMKeyring { self.dkimKeys.withLock { $0 } }
+
     public func replaceConfig(_ config: Config) {
+        let (ring, errors) = DKIMKeyring.load(config)
+        for error in errors {
+            self.log.error("dkim key not usable, not signing with it", metadata: ["problem": "\(error)"])
+        }
         self.configuration.withLock { $0 = config }
+        self.dkimKeys.withLock { $0 = ring }
     }
 
     // MARK: - Sender and recipients
@@ -244,13 +266,15 @@ public final class Deliverer: Sendable {
     }
 
     /// Stores the message for every recipient, in parallel, each with its own header lines in
-    /// front (`received` gives the Received field for a recipient); one result per recipient, in
-    /// order, nil when stored durably.
+    /// front (`received` gives the Received field for a recipient, with the client's reverse
+    /// name when iprev found one); one result per recipient, in order, nil when stored durably.
+    /// Mail from other servers is checked first (iprev, SPF, DKIM, DMARC) and may be refused
+    /// as a whole; submitted mail is signed with the From domain's DKIM keys.
     public func deliver(
         _ message: SpooledMessage,
         origin: DeliveryOrigin,
         recipients: [AcceptedRecipient],
-        received: @escaping @Sendable (ForwardPath) -> String
+        received: @escaping @Sendable (ForwardPath, _ reverseName: String) -> String
     ) async -> [SMTPReply?] {
         let time = Int64(WallClockSeconds.now())
         let metadata = DeliveryMetadata(
@@ -258,19 +282,53 @@ public final class Deliverer: Sendable {
             ehloDomain: origin.ehloDomain,
             mailFrom: origin.mailFrom.mailbox?.formatted ?? ""
         )
-        let added =
-            origin.submission
-            ? Self.submissionHeaders(message.scanned.header, hostname: self.config.staticConfig.hostname, now: time)
-            : ""
+        var authHeaders = ""
+        var added = ""
+        var reverseName = ""
+        var quarantine = false
+        var log = self.log
+        log[metadataKey: "cid"] = "\(origin.connectionID)"
+        if origin.submission {
+            added = Self.submissionHeaders(message.scanned.header, hostname: self.config.staticConfig.hostname, now: time)
+            added += self.dkimSignatures(message, added: added, now: Int(time), log: log)
+            added += Self.submissionAuthResults(hostname: self.config.staticConfig.hostname, mailFrom: origin.mailFrom)
+        } else if let authenticator = self.authenticator, let ip = IPAddress(origin.remoteIP) {
+            let verdict = await authenticator.check(
+                IncomingOrigin(remoteIP: ip, hello: origin.ehloDomain, mailFrom: origin.mailFrom), message: message,
+                now: Int(time)
+            )
+            log.info(
+                "message authentication",
+                metadata: [
+                    "iprev": "\(verdict.iprev.status.rawValue)", "spf": "\(verdict.spf.status.rawValue)",
+                    "dkim": "\(verdict.dkim.map(\.status.rawValue).joined(separator: ","))",
+                    "dmarc": "\(verdict.dmarc.status.rawValue)", "fromdomain": "\(verdict.fromDomain ?? "")",
+                ]
+            )
+            if let refusal = verdict.refusal {
+                log.info("message refused", metadata: ["reply": "\(refusal.code) \(refusal.text)", "dmarcproblem": "\(verdict.dmarc.problem)"])
+                return recipients.map { _ in refusal }
+            }
+            authHeaders = verdict.headers
+            reverseName = verdict.iprev.displayName
+            quarantine = verdict.quarantine
+        }
         return await withTaskGroup(of: (Int, SMTPReply?).self) { group in
             for (index, recipient) in recipients.enumerated() {
                 // RFC 9228 4 (Delivered-To) and RFC 5321 4.4 (Return-Path) for the local delivery,
-                // then the trace header naming this recipient, as mox orders them.
+                // the checks' results (RFC 8601, RFC 7208 9.1), then the trace header naming this
+                // recipient, as mox orders them.
                 let prefix =
                     "Delivered-To: \(recipient.path.mailbox?.formatted ?? "postmaster")\r\n"
                     + "Return-Path: \(origin.mailFrom.formatted)\r\n"
-                    + received(recipient.path)
+                    + authHeaders
+                    + received(recipient.path, reverseName)
                     + added
+                var recipient = recipient
+                if quarantine {
+                    // RFC 7489 6.3 p=quarantine: delivered, as suspicious: to Junk.
+                    recipient.route.mailbox = "Junk"
+                }
                 group.addTask {
                     let result = await self.deliverOne(
                         message,
@@ -289,6 +347,35 @@ public final class Deliverer: Sendable {
             }
             return results
         }
+    }
+
+    /// DKIM-Signature fields for a submitted message whose From domain signs (RFC 6376 5),
+    /// over the header fields `added` in front of it and the message. A failure is logged and
+    /// the message goes out unsigned, as mox does.
+    func dkimSignatures(_ message: SpooledMessage, added: String, now: Int, log: Logger) -> String {
+        let ring = self.dkimKeyring
+        guard !ring.signers.isEmpty else { return "" }
+        let fields = message.scanned.header.values("From")
+        guard fields.count == 1, let from = AddressList.mailboxes(fields[0]).first?.address else { return "" }
+        guard ring.signers[from.domain.ascii] != nil else { return "" }
+        let bodyStart = message.scanned.root.bodyStart
+        do {
+            let header = Array(added.utf8) + (try message.read(offset: 0, count: bodyStart))
+            return try ring.sign(from: from, header: header, body: message.bodySource(from: bodyStart), now: now) ?? ""
+        } catch {
+            log.error("dkim signing failed, message not signed", metadata: ["domain": "\(from.domain.ascii)", "error": "\(error)"])
+            return ""
+        }
+    }
+
+    /// mox's record of an authenticated submission: "auth=pass smtp.mailfrom=<address>".
+    static func submissionAuthResults(hostname: String, mailFrom: ReversePath) -> String {
+        AuthResults(
+            hostname: hostname,
+            methods: [
+                .init("auth", "pass", properties: [.init("smtp", "mailfrom", mailFrom.mailbox?.formatted ?? "", addressLike: true)])
+            ]
+        ).header
     }
 
     func deliverOne(

@@ -178,3 +178,54 @@ public struct DKIMSign: MoxCommand {
 
     public init() {}
 }
+
+public struct DMARCCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "dmarc",
+        abstract: "Look up DMARC policies and evaluate messages against them.",
+        subcommands: [DMARCLookup.self, DMARCVerify.self]
+    )
+
+    public init() {}
+}
+
+public struct DMARCLookup: MoxCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "lookup",
+        abstract: "Look up the DMARC policy of a domain, validate it and print it.",
+        discussion: """
+            The policy is the TXT record at _dmarc.<domain>; without one there, the record of the \
+            organizational domain (RFC 7489 6.6.3, found with the public suffix list of Debian's \
+            publicsuffix package) applies.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The domain, as in a message's From address.", valueName: "domain"))
+    public var domain: String
+
+    public init() {}
+}
+
+public struct DMARCVerify: MoxCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Evaluate a message read from standard input against the DMARC policy of its From domain.",
+        discussion: """
+            The message's DKIM signatures are verified, and SPF is checked for the remote IP with the \
+            MAIL FROM address (or, when it is empty, the HELO domain), as the SMTP server would have \
+            done when the message arrived; both are found in the message's Received and Return-Path \
+            headers. With both empty, SPF is skipped. Prints each result and the DMARC verdict.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The IP address of the server that delivered the message.", valueName: "remoteip"))
+    public var remoteIP: String
+
+    @Argument(help: ArgumentHelp("The MAIL FROM address; empty for a bounce.", valueName: "mailfromaddress"))
+    public var mailFrom: String
+
+    @Argument(help: ArgumentHelp("The domain the server gave in EHLO.", valueName: "helodomain"))
+    public var helo: String
+
+    public init() {}
+}

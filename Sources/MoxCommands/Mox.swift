@@ -25,6 +25,7 @@ public struct Mox: ParsableCommand {
             DNSCommand.self,
             SPFCommand.self,
             DKIMCommand.self,
+            DMARCCommand.self,
         ]
     )
 

@@ -18,13 +18,14 @@ public final class StoreSMTPBackend: SMTPBackend {
     public let authenticator: Authenticator
     let log: Logger
 
-    public init(config: Config, accounts: AccountRegistry, localserve: Bool, log: Logger) {
+    public init(config: Config, accounts: AccountRegistry, localserve: Bool, log: Logger, authenticator: MessageAuthenticator? = nil) {
         self.delivery = Deliverer(
             config: config,
             accounts: accounts,
             localserve: localserve,
             localserveAccount: LocalserveSetup.accountName,
-            log: log
+            log: log,
+            authenticator: authenticator
         )
         self.authenticator = Authenticator(accounts: accounts, log: log, config: config)
         self.log = log
@@ -109,6 +110,10 @@ public final class StoreSMTPBackend: SMTPBackend {
             submission: client.listener.isSubmission,
             connectionID: client.connectionID
         )
-        return await self.delivery.deliver(message, origin: origin, recipients: recipients) { trace.header(for: $0) }
+        return await self.delivery.deliver(message, origin: origin, recipients: recipients) { path, reverseName in
+            var trace = trace
+            trace.reverseName = reverseName
+            return trace.header(for: path)
+        }
     }
 }

@@ -9,6 +9,10 @@ import FoundationEssentials
 import IMAPServer
 import MailConfig
 import MailDelivery
+import MailAddress
+import MailAuth
+import MailDNS
+import DNSResolver
 import MailHTTP
 import MailMetrics
 import MailNetwork
@@ -56,11 +60,51 @@ public final class MoxServer: Sendable {
             // workdir handler serves the directory it was started in.
             unlimited: localserve
         )
+        let smtpLog = Logger(label: "smtpserver") { MoxLogHandler(label: $0, levels: levels) }
         self.backend = StoreSMTPBackend(
             config: config,
             accounts: self.accounts,
             localserve: localserve,
-            log: Logger(label: "smtpserver") { MoxLogHandler(label: $0, levels: levels) }
+            log: smtpLog,
+            authenticator: Self.messageAuthenticator(config: config, localserve: localserve, levels: levels, log: smtpLog)
+        )
+    }
+
+    /// The checks of incoming mail: the system's resolver (or $MOXRESOLVCONF's), Debian's public
+    /// suffix list, and in localserve the SPF and DKIM records of its own domains answered
+    /// locally, so mail an app sends from them passes as mox's localserve lets it.
+    static func messageAuthenticator(config: Config, localserve: Bool, levels: LogLevels, log: Logger) -> MessageAuthenticator {
+        let env = ProcessInfo.processInfo.environment["MOXRESOLVCONF"] ?? ""
+        var resolver: any MailDNS.Resolver = NetworkResolver(
+            conf: NetworkResolver.systemConf(path: env.isEmpty ? "/etc/resolv.conf" : env),
+            logger: Logger(label: "dns") { MoxLogHandler(label: $0, levels: levels) }
+        )
+        if localserve {
+            let overlay = MockResolver()
+            var names: [String] = []
+            let (ring, _) = DKIMKeyring.load(config)
+            for domain in config.dynamicConfig.domains.keys {
+                guard let d = Domain.parse(domain) else { continue }
+                overlay.addTXT(d.ascii, "v=spf1 ip4:127.0.0.1/8 ip6:::1 ~all")
+                names.append(d.ascii)
+                for sel in ring.signers[d.ascii] ?? [] {
+                    let name = "\(sel.selector)._domainkey.\(d.ascii)"
+                    overlay.addTXT(name, sel.key.txtRecord)
+                    names.append(name)
+                }
+            }
+            resolver = OverlayResolver(base: resolver, overlay: overlay, names: names)
+        }
+        let suffixes: PublicSuffixList
+        switch PublicSuffixList.load() {
+        case .success(let list): suffixes = list
+        case .failure(let error):
+            // Without the list every domain's organizational domain is its last two labels.
+            log.warning("no public suffix list, dmarc uses the last two labels as organizational domain", metadata: ["error": "\(error)"])
+            suffixes = PublicSuffixList()
+        }
+        return MessageAuthenticator(
+            resolver: resolver, suffixes: suffixes, hostname: config.staticConfig.hostname, localserve: localserve
         )
     }
 

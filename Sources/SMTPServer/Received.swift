@@ -17,6 +17,9 @@ public struct SMTPReceivedTrace: Sendable {
     /// The transaction's id, the same for all its recipients.
     public var id: String
     public var time: Int64
+    /// The client's name from reverse DNS (iprev), shown beside its IP when it differs from
+    /// the EHLO name; empty when unknown.
+    public var reverseName = ""
 
     public init(client: SMTPClientInfo, hostname: String, smtputf8: Bool, extended: Bool, id: String = ReceivedHeader.id(), time: Int64 = Int64(WallClock.seconds())) {
         self.client = client
@@ -36,7 +39,8 @@ public struct SMTPReceivedTrace: Sendable {
             extended: self.extended,
             recipient: recipient,
             id: self.id,
-            now: self.time
+            now: self.time,
+            reverseName: self.reverseName
         )
     }
 }
@@ -52,7 +56,8 @@ public enum ReceivedHeader {
         extended: Bool,
         recipient: ForwardPath?,
         id: String = ReceivedHeader.id(),
-        now: Int64 = Int64(WallClock.seconds())
+        now: Int64 = Int64(WallClock.seconds()),
+        reverseName: String = ""
     ) -> String {
         var with = smtputf8 ? "UTF8SMTP" : (extended ? "ESMTP" : "SMTP")
         if client.tls { with += "S" }
@@ -61,8 +66,10 @@ public enum ReceivedHeader {
             with = "E" + with
         }
         let from = client.hello.isEmpty ? "unknown" : client.hello
+        // RFC 5321 4.4 TCP-info: the reverse name and the address literal.
+        let name = !reverseName.isEmpty && reverseName.lowercased() != from.lowercased() ? reverseName + " " : ""
         var header =
-            "Received: from \(from) ([\(client.remoteIP)])\r\n\tby \(hostname) ([\(client.localIP)]) with \(with) id \(id)"
+            "Received: from \(from) (\(name)[\(client.remoteIP)])\r\n\tby \(hostname) ([\(client.localIP)]) with \(with) id \(id)"
         if let recipient {
             header += "\r\n\tfor \(recipient)"
         }

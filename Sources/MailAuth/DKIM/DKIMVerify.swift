@@ -21,6 +21,21 @@ public struct DKIMResult: Hashable, Sendable {
     public var problem: String
     /// Whether the key record's lookup was DNSSEC-authentic.
     public var authentic: Bool
+
+    public init(status: DKIMStatus, signature: DKIMSignature?, record: DKIMKeyRecord?, problem: String, authentic: Bool) {
+        self.status = status
+        self.signature = signature
+        self.record = record
+        self.problem = problem
+        self.authentic = authentic
+    }
+}
+
+extension DKIMKeyRecord {
+    /// The size of an RSA public key (the p= value, DER SubjectPublicKeyInfo); nil when it is not one.
+    public static func rsaBits(_ publicKey: [UInt8]) -> Int? {
+        (try? _RSA.Signing.PublicKey(unsafeDERRepresentation: publicKey))?.keySizeInBits
+    }
 }
 
 /// Reads the message body in pieces for hashing: called with a sink, it feeds every byte of the
