@@ -2,11 +2,12 @@
 # when run as root, otherwise it prints the command to run), then does its work.
 
 SWIFT ?= swift
-PACKAGES := pkg-config libcmark-dev libsqlite3-dev zlib1g-dev
+PACKAGES := pkg-config libcmark-dev libsqlite3-dev zlib1g-dev publicsuffix
 # The interop tests drive real clients and peers: swaks, mbsync (isync), curl, nsd (an
-# authoritative DNS server for the resolver), and Python's prometheus_client and pyspf.
-TEST_PACKAGES := cmark swaks isync curl nsd
-TEST_PYTHON := prometheus-client pyspf dnspython dkimpy pynacl
+# authoritative DNS server for the resolver), openssl (RSA keys for dkimpy), and from PyPI
+# prometheus_client, pyspf, dkimpy with pynacl, and authres (Authentication-Results parser).
+TEST_PACKAGES := cmark swaks isync curl nsd openssl
+TEST_PYTHON := prometheus-client pyspf dnspython dkimpy pynacl authres
 BENCH_PACKAGES := cmark hyperfine wrk nginx
 PORT ?= 8080
 
@@ -20,7 +21,7 @@ deps:
 
 test-deps:
 	@./scripts/ensure-packages $(PACKAGES) $(TEST_PACKAGES)
-	@python3 -c "import prometheus_client, spf, dns.resolver, dkim, nacl" 2>/dev/null || python3 -m pip install --quiet $(TEST_PYTHON)
+	@python3 -c "import prometheus_client, spf, dns.resolver, dkim, nacl, authres" 2>/dev/null || python3 -m pip install --quiet $(TEST_PYTHON)
 
 bench-deps:
 	@./scripts/ensure-packages $(PACKAGES) $(BENCH_PACKAGES)

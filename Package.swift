@@ -263,7 +263,10 @@ let package = Package(
         ),
         .testTarget(
             name: "MailDeliveryTests",
-            dependencies: ["MailDelivery", "MailConfig", "MailAddress", "SMTPProtocol"],
+            dependencies: [
+                "MailDelivery", "MailConfig", "MailAddress", "SMTPProtocol", "MailAuth", "MailDNS", "MailSpool", "MailMessage",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(name: "MailNetworkTests", dependencies: ["MailNetwork"], swiftSettings: strict),

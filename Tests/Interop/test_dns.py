@@ -15,17 +15,16 @@ import socket
 import subprocess
 import sys
 import tempfile
-import textwrap
 import threading
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from localserve import MOX
+import nsd
 
 NSD_IP = "127.0.0.153"
 SILENT_IP = "127.0.0.154"
-NSD = shutil.which("nsd") or "/usr/sbin/nsd"
 
 BIG_TXT = ["big record %02d " % i + "x" * 180 for i in range(12)]
 
@@ -80,65 +79,13 @@ $TTL 300
 """
 
 
-def is_root():
-    return os.geteuid() == 0
-
-
-@unittest.skipUnless(is_root() and os.path.exists(NSD), "needs root (port 53 on a loopback address) and nsd")
+@unittest.skipUnless(nsd.available(), "needs root (port 53 on a loopback address) and nsd")
 class DNSLookupTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dir = tempfile.mkdtemp(prefix="mox-dns-")
-        d = cls.dir
-        with open(os.path.join(d, "test.example.zone"), "w") as f:
-            f.write(ZONE)
-        with open(os.path.join(d, "reverse.zone"), "w") as f:
-            f.write(REVERSE)
-        # A zone file nsd refuses: it serves SERVFAIL for the zone.
-        with open(os.path.join(d, "broken.zone"), "w") as f:
-            f.write("this is not a zone file\n")
-        conf = textwrap.dedent(f"""\
-            server:
-                ip-address: {NSD_IP}
-                port: 53
-                do-ip6: no
-                server-count: 1
-                username: ""
-                chroot: ""
-                zonesdir: "{d}"
-                database: ""
-                zonelistfile: "{d}/zone.list"
-                xfrdfile: "{d}/xfrd.state"
-                xfrdir: "{d}"
-                pidfile: "{d}/nsd.pid"
-                logfile: "{d}/nsd.log"
-                verbosity: 1
-            remote-control:
-                control-enable: no
-            zone:
-                name: test.example
-                zonefile: test.example.zone
-            zone:
-                name: 2.0.192.in-addr.arpa
-                zonefile: reverse.zone
-            zone:
-                name: broken.example
-                zonefile: broken.zone
-            """)
-        cls.conf = os.path.join(d, "nsd.conf")
-        with open(cls.conf, "w") as f:
-            f.write(conf)
-        cls.nsd = subprocess.Popen([NSD, "-d", "-c", cls.conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            if cls.nsd.poll() is not None:
-                log = open(os.path.join(d, "nsd.log")).read() if os.path.exists(os.path.join(d, "nsd.log")) else ""
-                raise RuntimeError(f"nsd exited with {cls.nsd.returncode}: {log}")
-            try:
-                with socket.create_connection((NSD_IP, 53), timeout=0.5):
-                    break
-            except OSError:
-                time.sleep(0.1)
+        # broken.example: a zone nsd cannot load, answered with SERVFAIL.
+        cls.nsd = nsd.NSD(cls.dir, NSD_IP, {"test.example": ZONE, "2.0.192.in-addr.arpa": REVERSE, "broken.example": None})
         # A server that reads queries and never answers.
         cls.silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         cls.silent.bind((SILENT_IP, 53))
@@ -156,23 +103,13 @@ class DNSLookupTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.nsd.terminate()
-        try:
-            cls.nsd.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            cls.nsd.kill()
-            cls.nsd.wait()
+        cls.nsd.stop()
         cls.silent.close()
         shutil.rmtree(cls.dir, ignore_errors=True)
 
     @classmethod
     def resolv_conf(cls, name, servers, options="timeout:1 attempts:1"):
-        path = os.path.join(cls.dir, f"resolv-{name}.conf")
-        with open(path, "w") as f:
-            for s in servers:
-                f.write(f"nameserver {s}\n")
-            f.write(f"options {options}\n")
-        return path
+        return cls.nsd.resolv_conf(name, servers, options)
 
     def mox(self, *args, resolv=None, expect=0):
         """Runs `mox ARGS` against nsd (or the servers of `resolv`): (stdout, stderr)."""

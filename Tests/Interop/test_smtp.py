@@ -106,7 +106,8 @@ def message(tok, subject=None, body="hello\r\n", sender=USER, extra_headers=""):
 
 
 def split_received(stored):
-    """Split a stored message into the Received header the server added (all its folded lines) and the rest.
+    """Split a stored message into the Received header the server added (all its folded lines) and the
+    sent message, checking the other header fields submission adds.
 
     Local delivery puts Delivered-To (RFC 9228) and Return-Path (RFC 5321 4.4) before it, as mox
     does: they must be there, and are dropped here.
@@ -115,14 +116,39 @@ def split_received(stored):
         if not stored.startswith(name):
             raise AssertionError(f"stored message does not start with {name!r}: {stored[:200]!r}")
         stored = stored[stored.index(b"\n") + 1:]
-    if not stored.startswith(b"Received: "):
-        raise AssertionError(f"stored message does not start with a Received header: {stored[:200]!r}")
+    if stored.startswith(b"Authentication-Results: "):
+        # Incoming delivery (RFC 8601 2.7, RFC 7208 9.1): the verdicts of every check, then Received-SPF,
+        # before Received, as in mox.
+        authres, stored = take_field(stored, b"Authentication-Results")
+        for method in (b"iprev=", b"dkim=", b"spf=", b"dmarc="):
+            if method not in authres:
+                raise AssertionError(f"Authentication-Results without {method!r}: {authres!r}")
+        spf, stored = take_field(stored, b"Received-SPF")
+        return take_field(stored, b"Received")
+    received, stored = take_field(stored, b"Received")
+    # A submission from a localhost address is DKIM-signed with the localserve selector and gets an
+    # Authentication-Results naming the authenticated sender (RFC 8601 2.7.4), after Received, as in
+    # mox. Both are required to be there.
+    signature, stored = take_field(stored, b"DKIM-Signature")
+    for tag in (b"v=1;", b"d=localhost;", b"s=localserve;", b"a=ed25519-sha256;", b" bh=", b"\tb="):
+        if tag not in signature:
+            raise AssertionError(f"DKIM-Signature without {tag!r}: {signature!r}")
+    authres, stored = take_field(stored, b"Authentication-Results")
+    if not re.match(rb"Authentication-Results: localhost;\n\tauth=pass smtp\.mailfrom=\S+@\S+\n$", authres):
+        raise AssertionError(f"unexpected Authentication-Results: {authres!r}")
+    return received, stored
+
+
+def take_field(stored, name):
+    """Split the first header field, which must be name, with its folded lines, from the rest."""
+    if not stored.startswith(name + b": "):
+        raise AssertionError(f"stored message does not continue with a {name!r} header: {stored[:200]!r}")
     lines = stored.split(b"\n")
     n = 1
     while n < len(lines) and lines[n][:1] in (b" ", b"\t"):
         n += 1
-    received = b"\n".join(lines[:n]) + b"\n"
-    return received, stored[len(received):]
+    field = b"\n".join(lines[:n]) + b"\n"
+    return field, stored[len(field):]
 
 
 class RawSMTP:
