@@ -91,7 +91,7 @@ let package = Package(
             name: "MailDelivery",
             dependencies: [
                 "MailConfig", "MailAddress", "MailMessage", "MailSpool", "MailStore", "SMTPProtocol", "MailAuth", "MailDNS", "Sconf",
-                .product(name: "Logging", package: "swift-log"),
+                "MailMetrics", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

@@ -306,9 +306,3 @@ final class TCPReplyHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 }
 
-extension Duration {
-    var seconds: Double {
-        let (s, atto) = self.components
-        return Double(s) + Double(atto) / 1e18
-    }
-}

@@ -26,6 +26,32 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
 
     public var isIPv4: Bool { self.bytes.count == 4 }
 
+    /// 0.0.0.0 or ::, "every address" in a listen configuration.
+    public var isUnspecified: Bool { self.bytes.allSatisfy { $0 == 0 } }
+
+    /// 127.0.0.0/8 (RFC 1122 3.2.1.3) or ::1 (RFC 4291 2.5.3).
+    public var isLoopback: Bool {
+        let a = self.unmapped
+        if a.isIPv4 { return a.bytes[0] == 127 }
+        return a.bytes[0..<15].allSatisfy { $0 == 0 } && a.bytes[15] == 1
+    }
+
+    /// RFC 1918 (10/8, 172.16/12, 192.168/16) and RFC 4193 unique local (fc00::/7) addresses.
+    public var isPrivate: Bool {
+        let a = self.unmapped
+        if a.isIPv4 {
+            return a.bytes[0] == 10 || (a.bytes[0] == 172 && a.bytes[1] & 0xf0 == 16) || (a.bytes[0] == 192 && a.bytes[1] == 168)
+        }
+        return a.bytes[0] & 0xfe == 0xfc
+    }
+
+    /// 169.254/16 (RFC 3927) or fe80::/10 (RFC 4291 2.5.6).
+    public var isLinkLocal: Bool {
+        let a = self.unmapped
+        if a.isIPv4 { return a.bytes[0] == 169 && a.bytes[1] == 254 }
+        return a.bytes[0] == 0xfe && a.bytes[1] & 0xc0 == 0x80
+    }
+
     /// An IPv4-mapped IPv6 address (::ffff:a.b.c.d) as its IPv4 address; others unchanged.
     public var unmapped: IPAddress {
         if self.bytes.count == 16, self.bytes[0..<10].allSatisfy({ $0 == 0 }), self.bytes[10] == 0xff,
@@ -44,9 +70,15 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
     /// The name for a PTR lookup, without trailing dot. RFC 1035 3.5: the octets reversed under
     /// in-addr.arpa; RFC 3596 2.5: the nibbles reversed under ip6.arpa.
     public var reverseName: String {
+        self.reversedLabels + (self.unmapped.isIPv4 ? ".in-addr.arpa" : ".ip6.arpa")
+    }
+
+    /// The address as reversed DNS labels without a zone: octets for IPv4 (RFC 1035 3.5), nibbles for
+    /// IPv6 (RFC 3596 2.5). DNS blocklists use the same form under their own zone (RFC 5782 2.1, 2.4).
+    public var reversedLabels: String {
         let address = self.unmapped
         if address.isIPv4 {
-            return address.bytes.reversed().map { String($0) }.joined(separator: ".") + ".in-addr.arpa"
+            return address.bytes.reversed().map { String($0) }.joined(separator: ".")
         }
         let hex = Array("0123456789abcdef")
         var labels: [String] = []
@@ -54,7 +86,7 @@ public struct IPAddress: Hashable, Sendable, CustomStringConvertible {
             labels.append(String(hex[Int(b & 0x0f)]))
             labels.append(String(hex[Int(b >> 4)]))
         }
-        return labels.joined(separator: ".") + ".ip6.arpa"
+        return labels.joined(separator: ".")
     }
 }
 

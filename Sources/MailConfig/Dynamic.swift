@@ -76,7 +76,12 @@ public struct DynamicConfig: SconfRecord, Equatable, Sendable {
             optional: true,
             doc: "DNS block list zones that the IPs this server sends from are checked against "
                 + "periodically, without using them to judge incoming mail (for that, see DNSBLs of the "
-                + "SMTP service in mox.conf). Examples: sbl.spamhaus.org, bl.spamcop.net."
+                + "SMTP service in mox.conf). The public IPs of the listeners (their NATIPs, else their "
+                + "IPs, without loopback and private addresses; none when a listener is IPsNATed) are "
+                + "checked at start, then after every 100 outgoing connections or every 3 hours, at most "
+                + "every 5 minutes; results go to the metric mox_dnsbl_ips_success (1 not listed, 0 "
+                + "listed or failed) and a listing is logged as an error. Examples: sbl.spamhaus.org, "
+                + "bl.spamcop.net."
         ),
     ]
 }

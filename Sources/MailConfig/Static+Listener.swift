@@ -285,11 +285,13 @@ public struct Listener: SconfRecord, Equatable, Sendable {
                 { $0.dnsbls = $1 },
                 optional: true,
                 doc: "DNS block list zones to check incoming connections against, e.g. sbl.spamhaus.org or "
-                    + "bl.spamcop.net; check their terms of use. A list is only consulted when the sender's "
-                    + "reputation does not decide, so not every connecting IP is sent to the list operator. "
-                    + "A listed IP gets its message rejected as spam. Each list's health is checked before "
-                    + "use, at most every 4 hours, and the IPs this server sends from are checked against "
-                    + "the lists periodically. To only monitor lists, see MonitorDNSBLs in domains.conf."
+                    + "bl.spamcop.net; check their terms of use. The lists are consulted, one after another, "
+                    + "for each message from another server that DMARC did not already refuse or send to "
+                    + "Junk; a message from a listed IP is refused with a temporary error (451 4.3.0), as "
+                    + "mox does. Each list's health (its RFC 5782 test entries) is checked before use, at "
+                    + "most every 4 hours, and an unhealthy list is skipped. The lists of the listener named "
+                    + "public are also used to monitor the IPs this server sends from (metric "
+                    + "mox_dnsbl_ips_success). To only monitor lists, see MonitorDNSBLs in domains.conf."
             ),
             .init(
                 "FirstTimeSenderDelay",

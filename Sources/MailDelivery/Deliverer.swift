@@ -13,6 +13,7 @@ import MailAddress
 import MailAuth
 import MailConfig
 import MailMessage
+import MailMetrics
 import MailSpool
 import MailStore
 import SMTPProtocol
@@ -52,13 +53,19 @@ public struct DeliveryOrigin: Sendable {
     public var submission: Bool
     /// The connection's id, for log lines.
     public var connectionID: String
+    /// The mox.conf listener it came in on (its SMTP.DNSBLs apply).
+    public var listenerName: String
 
-    public init(remoteIP: String, ehloDomain: String, mailFrom: ReversePath, submission: Bool, connectionID: String) {
+    public init(
+        remoteIP: String, ehloDomain: String, mailFrom: ReversePath, submission: Bool, connectionID: String,
+        listenerName: String = ""
+    ) {
         self.remoteIP = remoteIP
         self.ehloDomain = ehloDomain
         self.mailFrom = mailFrom
         self.submission = submission
         self.connectionID = connectionID
+        self.listenerName = listenerName
     }
 }
 
@@ -286,6 +293,7 @@ public final class Deliverer: Sendable {
         var added = ""
         var reverseName = ""
         var quarantine = false
+        var deliveredReason = ""
         var log = self.log
         log[metadataKey: "cid"] = "\(origin.connectionID)"
         if origin.submission {
@@ -306,10 +314,29 @@ public final class Deliverer: Sendable {
                 ]
             )
             if let refusal = verdict.refusal {
-                log.info("message refused", metadata: ["reply": "\(refusal.code) \(refusal.text)", "dmarcproblem": "\(verdict.dmarc.problem)"])
-                return recipients.map { _ in refusal }
+                log.info(
+                    "incoming message rejected",
+                    metadata: [
+                        "reason": "\(verdict.refusalReason)", "reply": "\(refusal.code) \(refusal.text)",
+                        "dmarcproblem": "\(verdict.dmarc.problem)",
+                    ]
+                )
+                return Self.refuse(recipients, refusal, reason: verdict.refusalReason)
+            }
+            let zones = self.config.staticConfig.listeners[origin.listenerName]?.smtp.dnsbls ?? []
+            if !verdict.quarantine, !zones.isEmpty,
+                let listing = await authenticator.blocklisting(ip, zones: zones, log: log)
+            {
+                // As mox: a listing is answered like a local problem, so the sender retries later
+                // (and a listing that was a mistake costs a delay, not a lost message).
+                log.info(
+                    "incoming message rejected",
+                    metadata: ["reason": "dns-blocklisted", "zone": "\(listing.zone)", "explanation": "\(listing.explanation)"]
+                )
+                return Self.refuse(recipients, SMTPReply(451, EnhancedCode(class: 4, subject: 3, detail: 0), "error processing"), reason: "dns-blocklisted")
             }
             authHeaders = verdict.headers
+            deliveredReason = verdict.quarantine ? "dmarc-policy" : "no-bad-signals"
             reverseName = verdict.iprev.displayName
             quarantine = verdict.quarantine
         }
@@ -345,8 +372,21 @@ public final class Deliverer: Sendable {
             for await (index, result) in group {
                 results[index] = result
             }
+            if !origin.submission {
+                for result in results {
+                    MoxMetrics.smtpDelivery(result: result == nil ? "delivered" : "delivererror", reason: deliveredReason)
+                }
+            }
             return results
         }
+    }
+
+    /// The same refusal for every recipient of an incoming message, counted under mox's reason.
+    static func refuse(_ recipients: [AcceptedRecipient], _ reply: SMTPReply, reason: String) -> [SMTPReply?] {
+        for _ in recipients {
+            MoxMetrics.smtpDelivery(result: "reject", reason: reason)
+        }
+        return recipients.map { _ in reply }
     }
 
     /// DKIM-Signature fields for a submitted message whose From domain signs (RFC 6376 5),

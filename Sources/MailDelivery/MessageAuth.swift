@@ -8,6 +8,8 @@ import MailAddress
 import MailAuth
 import MailDNS
 import MailMessage
+import MailMetrics
+import Logging
 import MailSpool
 import SMTPProtocol
 
@@ -40,6 +42,8 @@ public struct MessageVerdict: Sendable {
     public var authResults: AuthResults
     /// Not nil: the message is refused with this reply.
     public var refusal: SMTPReply?
+    /// Why, in mox's words for metrics and logs ("dmarc-policy").
+    public var refusalReason = ""
     /// DMARC p=quarantine failed: deliver to the Junk mailbox.
     public var quarantine: Bool
 
@@ -55,12 +59,50 @@ public struct MessageAuthenticator: Sendable {
     public let hostname: String
     /// localserve: a DNS failure never refuses a message (there may be no network at all).
     public let localserve: Bool
+    /// The health of the DNS blocklists, shared by all messages.
+    public let dnsblHealth: DNSBLHealthCache
 
-    public init(resolver: any Resolver, suffixes: PublicSuffixList, hostname: String, localserve: Bool = false) {
+    public init(
+        resolver: any Resolver, suffixes: PublicSuffixList, hostname: String, localserve: Bool = false,
+        dnsblHealth: DNSBLHealthCache = DNSBLHealthCache()
+    ) {
         self.resolver = resolver
         self.suffixes = suffixes
         self.hostname = hostname
         self.localserve = localserve
+        self.dnsblHealth = dnsblHealth
+    }
+
+    /// The first of `zones` (a listener's DNSBLs) that lists `ip`, with its explanation; nil when
+    /// none does. As mox: one zone after another (there is no hurry to accept possible spam), each
+    /// only when its health check passes, and a failed lookup counts as not listed.
+    public func blocklisting(_ ip: IPAddress, zones: [String], log: Logger) async -> (zone: String, explanation: String)? {
+        for text in zones {
+            guard let zone = try? DNSName(text) else { continue }
+            guard await self.dnsblHealth.usable(zone, resolver: self.resolver) else {
+                log.info("dnsbl not healthy, skipping", metadata: ["zone": "\(zone.text)"])
+                continue
+            }
+            let start = ContinuousClock.now
+            let result = await DNSBL.lookup(zone: zone, ip: ip, resolver: self.resolver)
+            MoxMetrics.dnsblLookup(zone: zone.text, status: result.status.rawValue, seconds: (ContinuousClock.now - start).seconds)
+            switch result.status {
+            case .fail:
+                log.info(
+                    "rejecting due to listing in dnsbl",
+                    metadata: ["zone": "\(zone.text)", "explanation": "\(result.explanation)"]
+                )
+                return (zone.text, result.explanation)
+            case .temperror:
+                log.info(
+                    "dnsbl lookup",
+                    metadata: ["zone": "\(zone.text)", "status": "temperror", "err": "\(result.error.map { "\($0)" } ?? "")"]
+                )
+            case .pass:
+                break
+            }
+        }
+        return nil
     }
 
     /// Runs the checks on `message` as received from `origin`.
@@ -138,6 +180,7 @@ public struct MessageAuthenticator: Sendable {
             if dmarcUse && dmarc.reject && policy == .reject {
                 // RFC 7489 6.6.4, 10.3: refused during the transaction, with 5.7.1.
                 verdict.refusal = SMTPReply(550, .deliveryNotAuthorized, "rejecting per dmarc policy")
+                verdict.refusalReason = "dmarc-policy"
             } else if dmarcUse && dmarc.reject && policy == .quarantine {
                 verdict.quarantine = true
             } else if dmarc.status == DMARCStatus.temperror && !self.localserve && (policy == nil || policy != DMARCPolicy.none) {
@@ -146,6 +189,7 @@ public struct MessageAuthenticator: Sendable {
                 verdict.refusal = SMTPReply(
                     451, EnhancedCode(class: 4, subject: 7, detail: 0), "temporary error verifying message authentication, try again later"
                 )
+                verdict.refusalReason = "dmarc-policy"
             }
         }
         return verdict

@@ -262,12 +262,6 @@ struct Exchange {
     var clientIP: String { self.forwardedFor ?? self.remoteIP }
 }
 
-extension Duration {
-    var seconds: Double {
-        let (s, atto) = self.components
-        return Double(s) + Double(atto) / 1e18
-    }
-}
 
 enum DurationFormat {
     /// Like Go's time.Duration String for short spans: "850ns", "52.1µs", "1.234ms", "2.5s".

@@ -178,6 +178,32 @@ public enum MoxMetrics {
             .recordNanoseconds(Int64(seconds * 1e9))
     }
 
+    /// One DNS blocklist lookup (incoming mail or monitoring), status pass, fail or temperror.
+    public static func dnsblLookup(zone: String, status: String, seconds: Double) {
+        Timer(label: "mox_dnsbl_lookup_duration_seconds", dimensions: [("zone", zone), ("status", status)])
+            .recordNanoseconds(Int64(seconds * 1e9))
+    }
+
+    /// The monitor's verdict on one of our IPs in one zone: 1 not listed, 0 listed or the lookup
+    /// failed, -1 our IPs could not be determined.
+    public static func dnsblIPSuccess(zone: String, ip: String, value: Double) {
+        Self.registry.makeGauge(
+            descriptor: MetricCatalog.descriptor("mox_dnsbl_ips_success"), labels: [("zone", zone), ("ip", ip)]
+        ).set(value)
+    }
+
+    /// Drops a zone/IP pair the monitor no longer checks, so its last value does not linger.
+    public static func dnsblIPRemove(zone: String, ip: String) {
+        let gauge = Self.registry.makeGauge(
+            descriptor: MetricCatalog.descriptor("mox_dnsbl_ips_success"), labels: [("zone", zone), ("ip", ip)]
+        )
+        Self.registry.unregisterGauge(gauge)
+    }
+
+    /// Outgoing delivery connections made since start; the queue counts them, the DNSBL monitor
+    /// checks more often when there are more.
+    public static let outgoingConnections = Atomic<Int>(0)
+
     public static func autoconfRequest(domain: String) {
         Counter(label: "mox_autoconf_request_total", dimensions: [("domain", domain)]).increment()
     }
@@ -234,6 +260,8 @@ enum MetricCatalog {
             "HTTP(s) server request with handler name, protocol, method, result codes, and duration until response status code is written, in seconds.",
         "mox_httpserver_response_duration_seconds":
             "HTTP(s) server response with handler name, protocol, method, result codes, and duration of entire response, in seconds.",
+        "mox_dnsbl_ips_success": "DNSBL lookups to configured DNSBLs of our IPs.",
+        "mox_dnsbl_lookup_duration_seconds": "DNSBL lookup",
         "mox_autoconf_request_total": "Number of autoconf requests.",
         "mox_autodiscover_request_total": "Number of autodiscover requests.",
     ]
@@ -242,6 +270,7 @@ enum MetricCatalog {
         "mox_smtpserver_command_duration_seconds": [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 20, 30, 60, 120],
         "mox_imap_command_duration_seconds": [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 20],
         "mox_dns_lookup_duration_seconds": [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 20, 30],
+        "mox_dnsbl_lookup_duration_seconds": [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 20],
         "mox_httpserver_request_duration_seconds": [
             0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 20, 30, 60, 120,
         ],
@@ -399,5 +428,13 @@ enum ProcessMetrics {
         var count = 0
         while readdir(dir) != nil { count += 1 }
         return max(0, count - 3)  // ".", ".." and the directory's own descriptor
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as metrics record it.
+    public var seconds: Double {
+        let (s, atto) = self.components
+        return Double(s) + Double(atto) / 1e18
     }
 }

@@ -229,3 +229,49 @@ public struct DMARCVerify: MoxCommand {
 
     public init() {}
 }
+
+public struct DNSBLCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "dnsbl",
+        abstract: "Look up IP addresses in DNS blocklists and check that a blocklist works.",
+        subcommands: [DNSBLCheck.self, DNSBLCheckHealth.self]
+    )
+
+    public init() {}
+}
+
+public struct DNSBLCheck: MoxCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Look up an IP address in a DNS blocklist zone and print whether it is listed.",
+        discussion: """
+            Prints "status: pass" when the address is not listed, "status: fail" and the list's \
+            explanation (its TXT record) when it is, and "status: temperror" with the error when the \
+            lookup failed (RFC 5782).
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The blocklist's zone, e.g. sbl.spamhaus.org.", valueName: "zone"))
+    public var zone: String
+
+    @Argument(help: ArgumentHelp("The IPv4 or IPv6 address.", valueName: "ip"))
+    public var ip: String
+
+    public init() {}
+}
+
+public struct DNSBLCheckHealth: MoxCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "checkhealth",
+        abstract: "Check that a DNS blocklist answers as a working list must.",
+        discussion: """
+            RFC 5782 5: a list has the test entry 127.0.0.2 and never lists 127.0.0.1. Prints "healthy", \
+            or the problem and exits with status 1.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The blocklist's zone.", valueName: "zone"))
+    public var zone: String
+
+    public init() {}
+}

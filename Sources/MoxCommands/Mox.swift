@@ -26,6 +26,7 @@ public struct Mox: ParsableCommand {
             SPFCommand.self,
             DKIMCommand.self,
             DMARCCommand.self,
+            DNSBLCommand.self,
         ]
     )
 

@@ -108,7 +108,8 @@ public final class StoreSMTPBackend: SMTPBackend {
             ehloDomain: client.hello,
             mailFrom: envelope.mailFrom,
             submission: client.listener.isSubmission,
-            connectionID: client.connectionID
+            connectionID: client.connectionID,
+            listenerName: client.listenerName
         )
         return await self.delivery.deliver(message, origin: origin, recipients: recipients) { path, reverseName in
             var trace = trace

@@ -320,7 +320,14 @@ public final class MoxServer: Sendable {
     /// itself, the domains.conf watcher and the control socket. SIGINT/SIGTERM (the group's
     /// graceful shutdown) or `mox stop` stop them all.
     public func services() -> [any Service] {
-        [self, DomainsConfigWatcher(server: self), ControlSocketService(server: self)]
+        var services: [any Service] = [self, DomainsConfigWatcher(server: self), ControlSocketService(server: self)]
+        if !self.localserve, let authenticator = self.backend.delivery.authenticator {
+            let backend = self.backend
+            services.append(
+                DNSBLMonitor(config: { backend.config }, resolver: authenticator.resolver, log: self.logger("dnsblmonitor"))
+            )
+        }
+        return services
     }
 
     /// Runs the services of ``services()`` until SIGINT, SIGTERM or `mox stop`, then returns once

@@ -32,6 +32,8 @@ public struct SMTPClientInfo: Sendable {
     public var username: String?
     /// The connection's id, as its log lines show it (hexadecimal).
     public var connectionID = ""
+    /// The mox.conf listener the connection came in on.
+    public var listenerName = ""
 }
 
 /// The envelope of the transaction being delivered.

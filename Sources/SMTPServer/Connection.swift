@@ -122,6 +122,7 @@ final class SMTPConnection: @unchecked Sendable {
             tls: tls
         )
         self.client.connectionID = String(connection.id, radix: 16)
+        self.client.listenerName = options.listenerName
         self.session = SMTPSession(
             config: SMTPSessionConfig(
                 hostname: options.hostname,
@@ -263,7 +264,7 @@ final class SMTPConnection: @unchecked Sendable {
             command: self.metricCommand,
             code: reply.code,
             enhancedCode: reply.enhanced.map { "\($0)" } ?? "",
-            seconds: self.commandStarted.duration(to: .now).metricSeconds
+            seconds: self.commandStarted.duration(to: .now).seconds
         )
     }
 
@@ -603,12 +604,9 @@ final class SMTPConnection: @unchecked Sendable {
             extended: self.session.isExtended
         )
         let results = await self.backend.deliver(self.client, envelope, message: message, received: trace)
+        // Incoming deliveries are counted by the backend, which knows why a message was refused.
         if self.options.listener.isSubmission {
             MoxMetrics.smtpSubmission(result: results.allSatisfy { $0 == nil } ? "ok" : "queueerror")
-        } else {
-            for result in results {
-                MoxMetrics.smtpDelivery(result: result == nil ? "delivered" : "delivererror", reason: "")
-            }
         }
         self.reply(Self.transactionReply(recipients, results))
     }
@@ -648,9 +646,3 @@ final class SMTPConnection: @unchecked Sendable {
     }
 }
 
-extension Duration {
-    var metricSeconds: Double {
-        let (seconds, attoseconds) = self.components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}

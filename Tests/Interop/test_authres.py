@@ -6,8 +6,11 @@ header of the delivered message is parsed with authres (PyPI).
 Covered: a signed message from an aligned sender passes iprev, SPF, both DKIM signatures and
 DMARC; a spoof of a p=reject domain is refused with 550 5.7.1; a p=quarantine failure lands in
 Junk; a DNS failure with no verdict is refused with 451; a submitted message is signed with the
-domain's DKIM key from domains.conf and verifies with dkimpy over nsd. And `mox dkim verify`,
-`mox dmarc lookup` and `mox dmarc verify` against the same DNS.
+domain's DKIM key from domains.conf and verifies with dkimpy over nsd; a client listed in the
+listener's DNSBL (a zone nsd serves) is refused with 451 4.3.0 while one listed only in
+MonitorDNSBLs gets through; the DNSBL monitor's verdicts on our NATIPs show in /metrics. And
+`mox dkim verify`, `mox dmarc lookup`, `mox dmarc verify` and `mox dnsbl check|checkhealth`
+against the same DNS.
 
 Needs root for port 53 (CI runs as root), nsd and openssl (`make test-deps`).
 """
@@ -16,6 +19,7 @@ import base64
 import email
 import email.policy
 import os
+import re
 import shutil
 import signal
 import smtplib
@@ -25,6 +29,7 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from localserve import MOX, tls_context
@@ -39,7 +44,7 @@ except ImportError:  # pragma: no cover - make test-deps installs them
     dkim = None
 
 NSD_IP = "127.0.0.155"
-SMTP_PORT, SUBMISSION_PORT = 11025, 11587
+SMTP_PORT, SUBMISSION_PORT, METRICS_PORT = 11025, 11587, 11010
 
 MOX_CONF = f"""DataDir: data
 LogLevel: info
@@ -49,6 +54,10 @@ Listeners:
 	public:
 		IPs:
 			- 127.0.0.1
+		# What the DNSBL monitor checks: addresses in a documentation range, looked up at nsd only.
+		NATIPs:
+			- 198.51.100.7
+			- 198.51.100.8
 		TLS:
 			KeyCerts:
 				-
@@ -57,6 +66,11 @@ Listeners:
 		SMTP:
 			Enabled: true
 			Port: {SMTP_PORT}
+			DNSBLs:
+				- bl.test
+		MetricsHTTP:
+			Enabled: true
+			Port: {METRICS_PORT}
 		Submission:
 			Enabled: true
 			Port: {SUBMISSION_PORT}
@@ -65,7 +79,9 @@ Postmaster:
 	Mailbox: Postmaster
 """
 
-DOMAINS_CONF = """Domains:
+DOMAINS_CONF = """MonitorDNSBLs:
+	- monitor.test
+Domains:
 	example.org:
 		DKIM:
 			Selectors:
@@ -115,7 +131,7 @@ def props(result):
 class AuthenticationTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        for port in (SMTP_PORT, SUBMISSION_PORT):
+        for port in (SMTP_PORT, SUBMISSION_PORT, METRICS_PORT):
             with socket.socket() as s:
                 if s.connect_ex(("127.0.0.1", port)) == 0:
                     raise unittest.SkipTest(f"port {port} is in use")
@@ -165,6 +181,14 @@ class AuthenticationTest(unittest.TestCase):
                                 + f"mox._domainkey\tIN TXT {txt(mox_record)}\n"),
             "0.0.127.in-addr.arpa": zone("0.0.127.in-addr.arpa", "1\tIN PTR mail.sender.example.\n"),
             "broken.example": None,
+            # RFC 5782 5 test entry 127.0.0.2 in both lists; bl.test (the listener's) also lists
+            # 127.0.0.3 and our NAT IP 198.51.100.7; monitor.test (MonitorDNSBLs) lists 127.0.0.5,
+            # which must not keep its mail out.
+            "bl.test": zone("bl.test", "2.0.0.127\tIN A 127.0.0.2\n2.0.0.127\tIN TXT \"test entry\"\n"
+                            + "3.0.0.127\tIN A 127.0.0.2\n"
+                            + '3.0.0.127\tIN TXT "listed, see" " https://bl.test/127.0.0.3"\n'
+                            + "7.100.51.198\tIN A 127.0.0.2\n"),
+            "monitor.test": zone("monitor.test", "2.0.0.127\tIN A 127.0.0.2\n5.0.0.127\tIN A 127.0.0.2\n"),
         })
         cls.addClassCleanup(cls.nsd.stop)
         cls.resolv = cls.nsd.resolv_conf("nsd")
@@ -302,7 +326,7 @@ class AuthenticationTest(unittest.TestCase):
 
     def test_no_dmarc_policy_is_delivered(self):
         subject = f"nopolicy-{time.time()}"
-        code, _ = self.send(self.message("a@none.example", subject), "a@none.example", source="127.0.0.2",
+        code, _ = self.send(self.message("a@none.example", subject), "a@none.example", source="127.0.0.4",
                             helo="x.none.example")
         self.assertEqual(code, 250)
         (ar,) = auth_results(self.find(subject))
@@ -311,9 +335,68 @@ class AuthenticationTest(unittest.TestCase):
     def test_dns_failure_is_temporary(self):
         # broken.example's server answers SERVFAIL: no verdict, so try again later (never 550).
         subject = f"servfail-{time.time()}"
-        code, text = self.send(self.message("a@broken.example", subject), "a@broken.example", source="127.0.0.2",
+        code, text = self.send(self.message("a@broken.example", subject), "a@broken.example", source="127.0.0.4",
                                helo="x.none.example")
         self.assertEqual(code, 451, text)
+        self.assertTrue(text.startswith(b"4.7.0"), text)
+
+    def test_dnsbl_listing_is_refused_temporarily(self):
+        # Listed in the listener's DNSBL: 451 4.3.0, as mox answers (the reason is not told).
+        subject = f"listed-{time.time()}"
+        code, text = self.send(self.message("a@none.example", subject), "a@none.example", source="127.0.0.3",
+                               helo="x.none.example")
+        self.assertEqual((code, text), (451, b"4.3.0 error processing"))
+        self.assertFalse(any(subject.encode() in m for m in self.stored()))
+        # Listed only in MonitorDNSBLs: delivered.
+        subject = f"monitoronly-{time.time()}"
+        code, _ = self.send(self.message("a@none.example", subject), "a@none.example", source="127.0.0.5",
+                            helo="x.none.example")
+        self.assertEqual(code, 250)
+        self.find(subject)
+        metrics = self.metrics()
+        self.assertIn('mox_smtpserver_delivery_total{result="reject",reason="dns-blocklisted"} 1', metrics)
+        self.assertRegex(metrics, r'mox_dnsbl_lookup_duration_seconds_count\{zone="bl.test",status="fail"\} [1-9]')
+
+    def metrics(self):
+        with urllib.request.urlopen(f"http://127.0.0.1:{METRICS_PORT}/metrics", timeout=10) as r:
+            return r.read().decode()
+
+    def test_dnsbl_monitor_shows_our_listing_in_metrics(self):
+        # Checked at start, one lookup a second: 4 pairs of zone and IP.
+        want = {
+            ("bl.test", "198.51.100.7"): 0,
+            ("bl.test", "198.51.100.8"): 1,
+            ("monitor.test", "198.51.100.7"): 1,
+            ("monitor.test", "198.51.100.8"): 1,
+        }
+        deadline = time.time() + 60
+        while True:
+            metrics = self.metrics()
+            found = {}
+            for m in re.finditer(r'^mox_dnsbl_ips_success\{zone="([^"]+)",ip="([^"]+)"\} (\S+)$', metrics, re.M):
+                found[(m.group(1), m.group(2))] = float(m.group(3))
+            if found == want or time.time() > deadline:
+                break
+            time.sleep(0.5)
+        self.assertEqual(found, want)
+        self.assertIn("# HELP mox_dnsbl_ips_success DNSBL lookups to configured DNSBLs of our IPs.", metrics)
+        with open(os.path.join(self.dir, "server.log")) as f:
+            log = f.read()
+        self.assertRegex(log, r"l=error m=\"our ip is listed in dnsbl\".*ip=198\.51\.100\.7.*zone=bl\.test")
+
+    def test_dnsbl_commands(self):
+        out = self.mox("dnsbl", "check", "bl.test", "127.0.0.3")
+        self.assertEqual(out, 'status: fail\nexplanation: "listed, see https://bl.test/127.0.0.3"\n')
+        self.assertEqual(self.mox("dnsbl", "check", "bl.test", "127.0.0.4"), "status: pass\n")
+        out = self.mox("dnsbl", "check", "broken.example", "127.0.0.4")
+        self.assertTrue(out.startswith("status: temperror\nerror: dnsbl: dns error: "), out)
+        self.assertEqual(self.mox("dnsbl", "checkhealth", "bl.test"), "healthy\n")
+        p = subprocess.run([MOX, "dnsbl", "checkhealth", "none.example"], capture_output=True, text=True, env=self.env)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("unhealthy: dnsbl does not contain required test address 127.0.0.2", p.stderr)
+        p = subprocess.run([MOX, "dnsbl", "check", "bl.test", "not-an-ip"], capture_output=True, text=True, env=self.env)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn('invalid ip "not-an-ip"', p.stderr)
 
     def test_submission_is_signed_and_verifies_with_dkimpy(self):
         subject = f"submitted-{time.time()}"
