@@ -96,6 +96,13 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // MARK: - Administration: the DNS records of a domain, and checking what is published
+        .target(
+            name: "MailAdmin",
+            dependencies: ["MailConfig", "MailAddress", "MailAuth", "MailDNS", "MailDelivery"],
+            swiftSettings: strict
+        ),
+
         // MARK: - Metrics (swift-metrics, exported in Prometheus's text format)
         .target(
             name: "MailMetrics",
@@ -217,6 +224,7 @@ let package = Package(
             name: "moxserver",
             dependencies: [
                 "MoxCommands",
+                "MailAdmin",
                 "MoxRuntime",
                 "MailDelivery",
                 "MailConfig",

@@ -51,6 +51,23 @@ public struct DKIMKeyring: Sendable {
         return (ring, errors)
     }
 
+    /// Every configured selector of a domain (not only those in Sign), sorted by name, for the
+    /// DNS records to publish; the ones whose key cannot be read are reported.
+    public static func allSelectors(_ config: Config, domain name: String) -> ([DKIMSigningSelector], [DKIMKeyError]) {
+        guard let domain = config.dynamicConfig.domains[name] else { return ([], []) }
+        let directory = Self.directory(of: config.dynamicPath)
+        var selectors: [DKIMSigningSelector] = []
+        var errors: [DKIMKeyError] = []
+        for (selectorName, sel) in domain.dkim.selectors.sorted(by: { $0.key < $1.key }) {
+            switch Self.selector(selectorName, sel, directory: directory) {
+            case .success(let s): selectors.append(s)
+            case .failure(let reason):
+                errors.append(DKIMKeyError(field: "Domains.\(name).DKIM.Selectors.\(selectorName)", reason: reason.text))
+            }
+        }
+        return (selectors, errors)
+    }
+
     struct Reason: Error { var text: String }
 
     static func selector(_ name: String, _ sel: DKIMConfig.Selector, directory: String) -> Result<DKIMSigningSelector, Reason> {

@@ -6,7 +6,7 @@ public struct ConfigCommand: ParsableCommand {
         abstract: "Check, describe and edit the configuration files.",
         subcommands: [
             ConfigTest.self, ConfigDescribeDomains.self, ConfigDescribeStatic.self, ConfigExampleCommand.self,
-            ConfigAccount.self, ConfigAddress.self, ConfigTLSPublicKey.self,
+            ConfigAccount.self, ConfigAddress.self, ConfigTLSPublicKey.self, ConfigDNSRecords.self, ConfigDNSCheck.self,
         ]
     )
 
@@ -207,4 +207,44 @@ extension Mox {
         }
         return Array(arguments[0..<3]) + ["--", value]
     }
+}
+
+public struct ConfigDNSRecords: MoxCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "dnsrecords",
+        abstract: "Print the DNS records a domain needs, in zone file syntax.",
+        discussion: """
+            From mox.conf and domains.conf: the MX record, SPF for the domain and for the mail host, the \
+            public key of every DKIM selector, DMARC, MTA-STS and TLS reporting when configured, and the \
+            records mail clients use to find their settings (autoconfig, autodiscover, RFC 6186 SRV). The \
+            domain's TXT record is looked up once, to tell whether its zone is DNSSEC-signed. Paste the \
+            output into the zone, or enter the records in the DNS provider's web interface; then check \
+            them with mox config dnscheck.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("A domain from domains.conf.", valueName: "domain"))
+    public var domain: String
+
+    public init() {}
+}
+
+public struct ConfigDNSCheck: MoxCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "dnscheck",
+        abstract: "Check the DNS records of a domain and print the problems found.",
+        discussion: """
+            Looks up what the domain publishes and compares it with what mox config dnsrecords prints: \
+            DNSSEC, the reverse names of the mail host's IPs (IPRev), MX, SPF, DKIM, DMARC, TLS reporting, \
+            MTA-STS, the SRV records for client settings, autoconfig and autodiscover. Prints "# area" \
+            and its "error:" and "warning:" lines for each area with problems; nothing when all is well. \
+            TLS on port 25 and DANE are not checked yet. Exits with status 0 when the checks ran, \
+            whatever they found.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("A domain from domains.conf.", valueName: "domain"))
+    public var domain: String
+
+    public init() {}
 }

@@ -94,10 +94,15 @@ public enum DKIMPrivateKey: @unchecked Sendable {
 
     /// The TXT record to publish at <selector>._domainkey.<domain>, as mox writes it: SHA-256
     /// only, and t=s (the i= domain must be d=, RFC 6376 3.6.1).
-    public var txtRecord: String {
+    public var txtRecord: String { self.txtRecord(strict: true) }
+
+    /// The key record; `strict` adds t=s (RFC 6376 3.6.1: i= must use the domain itself, not a
+    /// subdomain), as `mox dkim txt` prints it; the records for a domain's DNS leave it out.
+    public func txtRecord(strict: Bool) -> String {
+        let flags = strict ? "t=s;" : ""
         switch self {
-        case .rsa: return "v=DKIM1;h=sha256;t=s;p=" + Base64.encode(self.publicKeyRecordValue)
-        case .ed25519: return "v=DKIM1;h=sha256;k=ed25519;t=s;p=" + Base64.encode(self.publicKeyRecordValue)
+        case .rsa: return "v=DKIM1;h=sha256;\(flags)p=" + Base64.encode(self.publicKeyRecordValue)
+        case .ed25519: return "v=DKIM1;h=sha256;k=ed25519;\(flags)p=" + Base64.encode(self.publicKeyRecordValue)
         }
     }
 }

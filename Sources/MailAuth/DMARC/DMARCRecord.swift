@@ -17,6 +17,12 @@ public struct DMARCURI: Hashable, Sendable, CustomStringConvertible {
     /// "", "k", "m", "g" or "t".
     public var unit: String
 
+    public init(address: String, maxSize: UInt64 = 0, unit: String = "") {
+        self.address = address
+        self.maxSize = maxSize
+        self.unit = unit
+    }
+
     public var description: String {
         var s = self.address.replacingAll(",", with: "%2C").replacingAll("!", with: "%21")
         if self.maxSize > 0 { s += "!\(self.maxSize)" }
