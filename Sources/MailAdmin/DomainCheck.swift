@@ -224,17 +224,7 @@ public struct DomainCheck: Sendable {
         var srv = DomainCheckResult.Area(name: "SRV conf")
         let clientHost = DomainRecords.clientSettingsHost(self.config, domainConfig)
         for (service, port) in [("_imaps._tcp", 993), ("_submissions._tcp", 465)] {
-            let name = "\(service).\(d)"
-            do {
-                let (records, _) = try await resolver.lookupSRV(try Self.name(name))
-                if !records.contains(where: { $0.target.text.lowercased() == clientHost && Int($0.port) == port }) {
-                    srv.warnings.append("The SRV record \(name) does not point to \(clientHost) port \(port).")
-                }
-            } catch let e as DNSError where e.isNotFound {
-                srv.warnings.append("No SRV record \(name); add: \(name). SRV 0 1 \(port) \(clientHost).")
-            } catch {
-                srv.warnings.append("Looking up \(name): \(error)")
-            }
+            await self.checkSRV("\(service).\(d)", target: clientHost, port: port, into: &srv)
         }
         result.areas.append(srv)
 
@@ -243,19 +233,24 @@ public struct DomainCheck: Sendable {
         result.areas.append(autoconf)
 
         var autodiscover = DomainCheckResult.Area(name: "Autodiscover")
-        let name = "_autodiscover._tcp.\(d)"
-        do {
-            let (records, _) = try await resolver.lookupSRV(try Self.name(name))
-            if !records.contains(where: { $0.target.text.lowercased() == host && $0.port == 443 }) {
-                autodiscover.warnings.append("The SRV record \(name) does not point to \(host) port 443.")
-            }
-        } catch let e as DNSError where e.isNotFound {
-            autodiscover.warnings.append("No SRV record \(name); add: \(name). SRV 0 1 443 \(host).")
-        } catch {
-            autodiscover.warnings.append("Looking up \(name): \(error)")
-        }
+        await self.checkSRV("_autodiscover._tcp.\(d)", target: host, port: 443, into: &autodiscover)
         result.areas.append(autodiscover)
         return result
+    }
+
+    /// RFC 2782: one of the SRV records at `name` must point to `target` and `port`; a warning
+    /// otherwise (clients can still be configured by hand).
+    func checkSRV(_ name: String, target: String, port: Int, into area: inout DomainCheckResult.Area) async {
+        do {
+            let (records, _) = try await self.resolver.lookupSRV(try Self.name(name))
+            if !records.contains(where: { $0.target.text.lowercased() == target && Int($0.port) == port }) {
+                area.warnings.append("The SRV record \(name) does not point to \(target) port \(port).")
+            }
+        } catch let e as DNSError where e.isNotFound {
+            area.warnings.append("No SRV record \(name); add: \(name). SRV 0 1 \(port) \(target).")
+        } catch {
+            area.warnings.append("Looking up \(name): \(error)")
+        }
     }
 
     func checkTLSRPT(_ name: String, address: String, into area: inout DomainCheckResult.Area) async {
