@@ -83,9 +83,7 @@ public struct MessageAuthenticator: Sendable {
                 log.info("dnsbl not healthy, skipping", metadata: ["zone": "\(zone.text)"])
                 continue
             }
-            let start = ContinuousClock.now
-            let result = await DNSBL.lookup(zone: zone, ip: ip, resolver: self.resolver)
-            MoxMetrics.dnsblLookup(zone: zone.text, status: result.status.rawValue, seconds: (ContinuousClock.now - start).seconds)
+            let result = await DNSBL.measuredLookup(zone: zone, ip: ip, resolver: self.resolver)
             switch result.status {
             case .fail:
                 log.info(
@@ -243,6 +241,17 @@ public struct MessageAuthenticator: Sendable {
             return [DKIMResult(status: .temperror, signature: nil, record: nil, problem: "reading message", authentic: false)]
         }
         return await DKIMVerifier(resolver: resolver, now: now).verify(header: header, body: message.bodySource(from: bodyStart))
+    }
+}
+
+extension DNSBL {
+    /// `lookup`, with its duration recorded in mox_dnsbl_lookup_duration_seconds: for incoming
+    /// mail and for the monitor alike.
+    public static func measuredLookup(zone: DNSName, ip: IPAddress, resolver: any Resolver) async -> DNSBLResult {
+        let start = ContinuousClock.now
+        let result = await Self.lookup(zone: zone, ip: ip, resolver: resolver)
+        MoxMetrics.dnsblLookup(zone: zone.text, status: result.status.rawValue, seconds: (ContinuousClock.now - start).seconds)
+        return result
     }
 }
 

@@ -187,17 +187,17 @@ public enum MoxMetrics {
     /// The monitor's verdict on one of our IPs in one zone: 1 not listed, 0 listed or the lookup
     /// failed, -1 our IPs could not be determined.
     public static func dnsblIPSuccess(zone: String, ip: String, value: Double) {
-        Self.registry.makeGauge(
-            descriptor: MetricCatalog.descriptor("mox_dnsbl_ips_success"), labels: [("zone", zone), ("ip", ip)]
-        ).set(value)
+        Self.dnsblGauge(zone: zone, ip: ip).set(value)
     }
 
     /// Drops a zone/IP pair the monitor no longer checks, so its last value does not linger.
     public static func dnsblIPRemove(zone: String, ip: String) {
-        let gauge = Self.registry.makeGauge(
-            descriptor: MetricCatalog.descriptor("mox_dnsbl_ips_success"), labels: [("zone", zone), ("ip", ip)]
-        )
-        Self.registry.unregisterGauge(gauge)
+        Self.registry.unregisterGauge(Self.dnsblGauge(zone: zone, ip: ip))
+    }
+
+    /// Directly in the registry (not through swift-metrics), which can remove a label pair.
+    static func dnsblGauge(zone: String, ip: String) -> Prometheus.Gauge {
+        Self.registry.makeGauge(descriptor: MetricCatalog.descriptor("mox_dnsbl_ips_success"), labels: [("zone", zone), ("ip", ip)])
     }
 
     /// Outgoing delivery connections made since start; the queue counts them, the DNSBL monitor

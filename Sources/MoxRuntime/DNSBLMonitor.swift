@@ -7,6 +7,7 @@ import MailAddress
 import MailAuth
 import MailConfig
 import MailDNS
+import MailDelivery
 import MailMetrics
 import NIOCore
 import NIOPosix
@@ -36,15 +37,14 @@ struct DNSBLMonitor: Service {
         var checked: Set<Pair> = []
         var last: ContinuousClock.Instant?
         var lastConnections = 0
-        while !Task.isCancelled {
+        while true {
             let connections = MoxMetrics.outgoingConnections.load(ordering: .relaxed)
-            if let last, connections < lastConnections + self.connectionsPerCheck, ContinuousClock.now - last < self.maxAge {
-                guard (try? await Task.sleep(for: self.interval)) != nil else { return }
-                continue
+            let due = last.map { connections >= lastConnections + self.connectionsPerCheck || ContinuousClock.now - $0 >= self.maxAge } ?? true
+            if due {
+                last = ContinuousClock.now
+                lastConnections = connections
+                checked = await self.check(previous: checked)
             }
-            last = ContinuousClock.now
-            lastConnections = connections
-            checked = await self.check(previous: checked)
             guard (try? await Task.sleep(for: self.interval)) != nil else { return }
         }
     }
@@ -80,9 +80,7 @@ struct DNSBLMonitor: Service {
         for ip in ips {
             for zone in zones {
                 if Task.isCancelled { return now }
-                let start = ContinuousClock.now
-                let result = await DNSBL.lookup(zone: zone, ip: ip, resolver: self.resolver)
-                MoxMetrics.dnsblLookup(zone: zone.text, status: result.status.rawValue, seconds: (ContinuousClock.now - start).seconds)
+                let result = await DNSBL.measuredLookup(zone: zone, ip: ip, resolver: self.resolver)
                 MoxMetrics.dnsblIPSuccess(zone: zone.text, ip: ip.description, value: result.status == .pass ? 1 : 0)
                 switch result.status {
                 case .pass:
