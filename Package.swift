@@ -260,7 +260,14 @@ let package = Package(
             dependencies: ["MailStore", "CrashTestSupport"],
             swiftSettings: strict
         ),
-        .executableTarget(name: "mox-bench", dependencies: ["MailStore", "MailMessage"], swiftSettings: strict),
+        .executableTarget(
+            name: "mox-bench",
+            dependencies: [
+                "MailStore", "MailMessage", "MailAuth", "MailDNS", "DNSResolver", "MailAddress",
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
 
         // MARK: - Tests
         .testTarget(name: "SconfTests", dependencies: ["Sconf"], swiftSettings: strict),
@@ -311,7 +318,10 @@ let package = Package(
         ),
         .testTarget(name: "MailAddressTests", dependencies: ["MailAddress"], swiftSettings: strict),
         .testTarget(name: "MailDNSTests", dependencies: ["MailDNS", "MailAddress"], swiftSettings: strict),
-        .testTarget(name: "MailAuthTests", dependencies: ["MailAuth", "MailDNS", "MailAddress"], swiftSettings: strict),
+        .testTarget(
+            name: "MailAuthTests", dependencies: ["MailAuth", "MailDNS", "MailAddress"], exclude: ["Fixtures"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "DNSResolverTests",
             dependencies: [

@@ -2,10 +2,11 @@
 // Prints one result line per benchmark on standard output, progress on standard error. Not a
 // product and not linked into `mox`.
 //
-// usage: mox-bench WORKDIR [parse|deliver|mailbox|all]
+// usage: mox-bench WORKDIR [parse|deliver|mailbox|all|dkim|spfdmarc]
 //   parse    MB/s of MailMessage parsing over plain text messages, multiparts, and both mixed
 //   deliver  10,000 messages of 5 KB, sequentially and from 8 concurrent tasks, fully durable
 //   mailbox  a 100,000-message mailbox: listing UIDs and flags, and a full-text query
+//   dkim, spfdmarc: the mail authentication benchmarks (AuthBench.swift), not part of "all"
 
 import MailMessage
 import MailStore
@@ -324,7 +325,7 @@ func benchMailbox(workDir: String, count: Int) async throws {
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 2 else {
-    progress("usage: mox-bench WORKDIR [parse|deliver|mailbox|all]")
+    progress("usage: mox-bench WORKDIR [parse|deliver|mailbox|all|dkim|spfdmarc]")
     exit(2)
 }
 let workDir = arguments[1]
@@ -341,6 +342,12 @@ do {
     }
     if which == "mailbox" || which == "all" {
         try await benchMailbox(workDir: workDir, count: environment("BENCH_MAILBOX", 100_000))
+    }
+    if which == "dkim" {
+        try await benchDKIM(workDir: workDir, count: environment("BENCH_DKIM", 100))
+    }
+    if which == "spfdmarc" {
+        try await benchSPFDMARC(count: environment("BENCH_SPF_DOMAINS", 100))
     }
 } catch {
     progress("mox-bench: \(error)")

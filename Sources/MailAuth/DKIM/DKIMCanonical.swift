@@ -112,15 +112,29 @@ public struct DKIMBodyHasher {
         self.buffer.reserveCapacity(8192)
     }
 
-    mutating func emit(_ bytes: some Collection<UInt8>) {
-        self.buffer.append(contentsOf: bytes)
+    mutating func emit(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.length += bytes.count
-        if self.buffer.count >= 8192 { self.flushBuffer() }
+        if self.buffer.count + bytes.count > 8192 {
+            self.flushBuffer()
+            // A long run goes to the hash as it is, without a copy.
+            if bytes.count >= 4096 {
+                self.sha256.update(bufferPointer: UnsafeRawBufferPointer(bytes))
+                return
+            }
+        }
+        self.buffer.append(contentsOf: bytes)
     }
 
     mutating func emit(_ b: UInt8) {
         self.buffer.append(b)
         self.length += 1
+        if self.buffer.count >= 8192 { self.flushBuffer() }
+    }
+
+    mutating func emitCRLF() {
+        self.buffer.append(13)
+        self.buffer.append(10)
+        self.length += 2
         if self.buffer.count >= 8192 { self.flushBuffer() }
     }
 
@@ -131,7 +145,7 @@ public struct DKIMBodyHasher {
 
     mutating func endLine() {
         if self.lineHasContent {
-            self.emit([13, 10])
+            self.emitCRLF()
             self.lineHasContent = false
         } else {
             self.pendingEmptyLines += 1
@@ -139,10 +153,11 @@ public struct DKIMBodyHasher {
         self.pendingSpace = false
     }
 
-    mutating func content(_ b: UInt8) {
+    /// Before content on a line: the empty lines held back are real (a non-empty line follows),
+    /// and a held whitespace run becomes one space.
+    mutating func beginContent() {
         if !self.lineHasContent {
-            // Empty lines held back are real: a non-empty line follows.
-            for _ in 0..<self.pendingEmptyLines { self.emit([13, 10]) }
+            for _ in 0..<self.pendingEmptyLines { self.emitCRLF() }
             self.pendingEmptyLines = 0
             self.lineHasContent = true
         }
@@ -150,30 +165,62 @@ public struct DKIMBodyHasher {
             self.emit(UInt8(ascii: " "))
             self.pendingSpace = false
         }
-        self.emit(b)
     }
 
     public mutating func update(_ chunk: some Collection<UInt8>) {
-        for b in chunk {
+        if let done: Void = chunk.withContiguousStorageIfAvailable({ self.update(buffer: $0) }) { return done }
+        Array(chunk).withUnsafeBufferPointer { self.update(buffer: $0) }
+    }
+
+    /// Whether `b` is copied as it is: anything but CR and LF, and for relaxed also but SP and HTAB.
+    @inline(__always)
+    func plain(_ b: UInt8) -> Bool {
+        b > 32 ? true : b != 13 && b != 10 && (!self.relaxed || (b != 32 && b != 9))
+    }
+
+    mutating func update(buffer p: UnsafeBufferPointer<UInt8>) {
+        var i = 0
+        let n = p.count
+        while i < n {
+            let b = p[i]
             if self.pendingCR {
                 self.pendingCR = false
                 if b == 10 {
                     self.endLine()
+                    i += 1
                     continue
                 }
                 // A bare CR is content.
                 self.contentByte(13)
             }
+            if self.plain(b) {
+                // A run of bytes that canonicalization leaves alone, written at once.
+                var j = i + 1
+                while j < n {
+                    let c = p[j]
+                    if self.plain(c) {
+                        j += 1
+                    } else if c == 32 && j + 1 < n && self.plain(p[j + 1]) {
+                        // relaxed: one space between words stays as it is.
+                        j += 2
+                    } else {
+                        break
+                    }
+                }
+                self.beginContent()
+                self.emit(UnsafeBufferPointer(rebasing: p[i..<j]))
+                i = j
+                continue
+            }
+            i += 1
             if b == 13 {
                 self.pendingCR = true
-                continue
-            }
-            if b == 10 {
+            } else if b == 10 {
                 // A bare LF is taken as a line end (messages stored with LF are rare; mox does the same).
                 self.endLine()
-                continue
+            } else {
+                self.contentByte(b)
             }
-            self.contentByte(b)
         }
     }
 
@@ -183,7 +230,8 @@ public struct DKIMBodyHasher {
             self.pendingSpace = true
             return
         }
-        self.content(b)
+        self.beginContent()
+        self.emit(b)
     }
 
     /// The hash of the canonical body. RFC 6376 3.4.3: an empty simple body is one CRLF;
@@ -194,10 +242,10 @@ public struct DKIMBodyHasher {
             self.contentByte(13)
         }
         if self.lineHasContent {
-            self.emit([13, 10])
+            self.emitCRLF()
             self.lineHasContent = false
         }
-        if !self.relaxed && self.length == 0 { self.emit([13, 10]) }
+        if !self.relaxed && self.length == 0 { self.emitCRLF() }
         self.flushBuffer()
         return Array(self.sha256.finalize())
     }

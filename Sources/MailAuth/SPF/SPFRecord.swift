@@ -176,15 +176,16 @@ extension SPFRecord {
         let nameEnd = rest.firstIndex(where: { $0 == ":" || $0 == "/" }) ?? rest.endIndex
         let name = rest[..<nameEnd].lowercased()
         var argument = rest[nameEnd...]
-        func domainSpec(required: Bool) throws(SPFSyntaxError) -> String? {
+        func domainSpec(required: Bool, cidr: Bool = false) throws(SPFSyntaxError) -> String? {
             guard argument.first == ":" else {
                 if required { throw SPFSyntaxError(term: term, "\(name) needs a domain") }
                 return nil
             }
             argument = argument.dropFirst()
-            // The domain spec ends at a CIDR length, but "/" may not occur in a macro-literal
-            // only after the domain: take everything up to the first "/".
-            let end = argument.firstIndex(of: "/") ?? argument.endIndex
+            // RFC 7208 7.1: a macro-literal may hold ":" and "/" (the openspf suite's
+            // "a:foo:bar/baz.example.com"), so for a and mx only a dual-cidr-length at the very
+            // end ends the domain-spec.
+            let end = cidr ? Self.cidrSuffixStart(argument) : argument.endIndex
             let spec = String(argument[..<end])
             argument = argument[end...]
             try Self.checkDomainSpec(spec, term: term)
@@ -211,11 +212,11 @@ extension SPFRecord {
         case "include":
             mechanism = .include(try domainSpec(required: true)!)
         case "a":
-            let d = try domainSpec(required: false)
+            let d = try domainSpec(required: false, cidr: true)
             let (ip4, ip6) = try dualCIDR()
             mechanism = .a(d, ip4: ip4, ip6: ip6)
         case "mx":
-            let d = try domainSpec(required: false)
+            let d = try domainSpec(required: false, cidr: true)
             let (ip4, ip6) = try dualCIDR()
             mechanism = .mx(d, ip4: ip4, ip6: ip6)
         case "ptr":
@@ -242,6 +243,25 @@ extension SPFRecord {
         }
         guard argument.isEmpty else { throw SPFSyntaxError(term: term, "unexpected \"\(argument)\"") }
         self.directives.append(SPFDirective(qualifier: qualifier, mechanism: mechanism))
+    }
+
+    /// Where a trailing dual-cidr-length ("/24", "//64", "/24//64") starts in `s`; its end when
+    /// there is none.
+    static func cidrSuffixStart(_ s: Substring) -> Substring.Index {
+        func digitsSuffix(_ t: Substring, slashes: Int) -> Substring.Index? {
+            let digits = t.reversed().prefix(while: { $0.isASCII && $0.isNumber }).count
+            guard digits > 0 else { return nil }
+            let start = t.index(t.endIndex, offsetBy: -digits)
+            let before = t[..<start]
+            guard before.hasSuffix(String(repeating: "/", count: slashes)) else { return nil }
+            // "/24" must not be the second half of "//24".
+            if slashes == 1 && before.hasSuffix("//") { return nil }
+            return t.index(start, offsetBy: -slashes)
+        }
+        var end = s.endIndex
+        if let i = digitsSuffix(s[..<end], slashes: 2) { end = i }
+        if let i = digitsSuffix(s[..<end], slashes: 1) { end = i }
+        return end
     }
 
     // RFC 7208 12: ip4-cidr-length = "/" ("0" / %x31-39 0*1DIGIT), at most 32; ip6 at most 128.

@@ -63,7 +63,8 @@ public struct SPFVerifier: Sendable {
     /// name as postmaster@helo. Returns the outcome, the domain checked (nil when there was
     /// nothing to check: null sender and an IP literal in EHLO), and whether HELO was used.
     public func verify(_ args: SPFArgs) async -> (outcome: SPFOutcome, domain: String?, identity: String) {
-        var localpart = args.mailFromLocalpart
+        // RFC 7208 4.3: a sender without a localpart is taken as postmaster.
+        var localpart = args.mailFromLocalpart.isEmpty ? "postmaster" : args.mailFromLocalpart
         var domain = args.mailFromDomain
         var identity = "mailfrom"
         if domain.isEmpty {
@@ -90,6 +91,8 @@ public struct SPFVerifier: Sendable {
         var lookups = 0
         var voidLookups = 0
         var authentic = true
+        /// The IP's validated names, once the p macro needed them.
+        var validated: [DNSName]?
     }
 
     /// An error that ends the evaluation with that result.
@@ -130,7 +133,7 @@ public struct SPFVerifier: Sendable {
             // RFC 7208 6.1: redirect only when no mechanism matched (and "all" is absent).
             if let redirect = record.redirect {
                 try self.countLookup(&state)
-                let target = try self.expandDomain(redirect, state: &state)
+                let target = try await self.expandDomain(redirect, state: &state)
                 var result = await self.checkHost(domain: target, state: &state, top: top)
                 // RFC 7208 6.1: a redirect target without a record is a permerror.
                 if result.status == .none {
@@ -218,7 +221,7 @@ public struct SPFVerifier: Sendable {
             return !ip.isIPv4 && Self.inNetwork(ip, network, prefix)
         case .include(let spec):
             try self.countLookup(&state)
-            let target = try self.expandDomain(spec, state: &state)
+            let target = try await self.expandDomain(spec, state: &state)
             // RFC 7208 5.2: the included check's result decides whether it matches.
             let inner = await self.checkHost(domain: target, state: &state, top: false)
             switch inner.status {
@@ -230,14 +233,14 @@ public struct SPFVerifier: Sendable {
             }
         case .a(let spec, let ip4, let ip6):
             try self.countLookup(&state)
-            let target = try self.targetName(spec, state: &state)
+            guard let target = try await self.targetName(spec, state: &state) else { return false }
             let addresses = try await self.records(&state) { () async throws(DNSError) in
                 try await self.resolver.lookupIP(target, family: ip.isIPv4 ? .ipv4 : .ipv6)
             }
             return addresses.contains { Self.inNetwork(ip, $0, ip.isIPv4 ? ip4 ?? 32 : ip6 ?? 128) }
         case .mx(let spec, let ip4, let ip6):
             try self.countLookup(&state)
-            let target = try self.targetName(spec, state: &state)
+            guard let target = try await self.targetName(spec, state: &state) else { return false }
             let hosts = try await self.records(&state) { () async throws(DNSError) in try await self.resolver.lookupMX(target) }
             // RFC 7208 4.6.4: more than 10 MX names is a permerror; RFC 7505: null MX has none.
             guard hosts.count <= 10 else { throw Abort(status: .permerror, problem: "more than 10 mx records for \(target.text)") }
@@ -250,13 +253,13 @@ public struct SPFVerifier: Sendable {
             return false
         case .ptr(let spec):
             try self.countLookup(&state)
-            let target = try self.targetName(spec, state: &state)
+            guard let target = try await self.targetName(spec, state: &state) else { return false }
             // RFC 7208 5.5: a validated name equal to or below the target.
             let names = try await self.validatedNames(state: &state)
             return names.contains { $0 == target || $0.isSubdomain(of: target) }
         case .exists(let spec):
             try self.countLookup(&state)
-            let target = try self.expandDomain(spec, state: &state)
+            let target = try await self.expandDomain(spec, state: &state)
             guard let name = Self.validDomain(target) else { return false }
             // RFC 7208 5.7: always an A lookup, whatever the connection's address family.
             let addresses = try await self.records(&state) { () async throws(DNSError) in
@@ -282,16 +285,29 @@ public struct SPFVerifier: Sendable {
         return validated
     }
 
-    func targetName(_ spec: String?, state: inout State) throws(Abort) -> DNSName {
-        let text = try spec.map { spec throws(Abort) in try self.expandDomain(spec, state: &state) } ?? state.values.domain
-        guard let name = Self.validDomain(text) else {
-            throw Abort(status: .permerror, problem: "invalid target domain \"\(text)\"")
+    /// The domain a, mx and ptr look at: the expanded domain-spec, or the current domain. Nil
+    /// when the expansion is not a valid name: nothing matches it (the openspf suite's
+    /// invalid-hello-macro: the syntax is checked before expansion, not after).
+    func targetName(_ spec: String?, state: inout State) async throws(Abort) -> DNSName? {
+        guard let spec else { return Self.validDomain(state.values.domain) }
+        return Self.validDomain(try await self.expandDomain(spec, state: &state))
+    }
+
+    /// RFC 7208 7.3: the p macro, a validated name of the IP: one equal to or below the domain
+    /// being checked if there is one, else the first; "unknown" without any (DNS errors too).
+    func validatedName(state: inout State) async -> String {
+        if state.validated == nil {
+            state.validated = (try? await self.validatedNames(state: &state)) ?? []
         }
-        return name
+        let names = state.validated ?? []
+        let domain = try? DNSName(state.values.domain)
+        let below = names.first { name in domain.map { name == $0 || name.isSubdomain(of: $0) } ?? false }
+        return (below ?? names.first)?.text ?? "unknown"
     }
 
     /// Expands a domain-spec; RFC 7208 7.3: over 253 octets, labels are dropped from the left.
-    func expandDomain(_ spec: String, state: inout State) throws(Abort) -> String {
+    func expandDomain(_ spec: String, state: inout State) async throws(Abort) -> String {
+        if SPFMacro.usesP(spec) { state.values.validatedName = await self.validatedName(state: &state) }
         let values = state.values
         var text: String
         do {
@@ -309,13 +325,11 @@ public struct SPFVerifier: Sendable {
     /// RFC 7208 6.2: the explanation string, from the TXT record at the exp= domain. Any
     /// problem means no explanation, never a different result.
     func explanation(_ spec: String, state: inout State) async -> String {
-        guard let domain = try? self.expandDomain(spec, state: &state), let name = Self.validDomain(domain),
+        guard let domain = try? await self.expandDomain(spec, state: &state), let name = Self.validDomain(domain),
             let (texts, _) = try? await self.resolver.lookupTXT(name), texts.count == 1
         else { return "" }
         var values = state.values
-        if SPFMacro.usesP(texts[0]) {
-            values.validatedName = (try? await self.validatedNames(state: &state))?.first?.text
-        }
+        if SPFMacro.usesP(texts[0]) { values.validatedName = await self.validatedName(state: &state) }
         let expanded = try? SPFMacro.expand(texts[0], explanation: true) { SPFMacro.letterValue($0, values) }
         return expanded ?? ""
     }
