@@ -82,22 +82,21 @@ public struct AuthResults: Hashable, Sendable {
     /// RFC 2045 value: a token, else a quoted-string; "@" is allowed unquoted in address-like
     /// values (RFC 8601 2.2 pvalue).
     static func value(_ s: String, addressLike: Bool) -> String {
-        let specials = Set(#"()<>,;:\"/[]?= "#)
         var quote = s.isEmpty
-        for c in s.unicodeScalars {
-            if c.value <= 0x20 || c.value == 0x7f || (c == "@" && !addressLike) || specials.contains(Character(c)) {
-                quote = true
-                break
-            }
+        for b in s.utf8 where b <= 0x20 || b == 0x7f || (b == UInt8(ascii: "@") && !addressLike) || Self.specials[Int(b)] {
+            quote = true
+            break
         }
         if !quote { return s }
-        var out = "\""
-        for c in s {
-            if c == "\"" || c == "\\" { out.append("\\") }
-            out.append(c)
-        }
-        return out + "\""
+        return HeaderFolding.quoted(s)
     }
+
+    /// RFC 2045 tspecials (and space), by octet.
+    static let specials: [Bool] = {
+        var t = [Bool](repeating: false, count: 256)
+        for c in #"()<>,;:\"/[]?= "#.utf8 { t[Int(c)] = true }
+        return t
+    }()
 
     /// Comment text with parentheses and line breaks taken out, so it cannot end the comment
     /// early or break the header.
@@ -113,15 +112,18 @@ struct HeaderWriter {
     var started = false
 
     mutating func add(_ separator: String, _ piece: String) {
-        if self.started && self.lineLength > 1 && self.lineLength + separator.count + piece.count > 76 {
+        // Octets, not characters: a line's limit is in octets (RFC 5322 2.1.1).
+        let pieceLength = piece.utf8.count
+        let separatorLength = separator.utf8.count
+        if self.started && self.lineLength > 1 && self.lineLength + separatorLength + pieceLength > 76 {
             self.text += "\r\n\t"
             self.lineLength = 1
-        } else if self.started && !separator.isEmpty {
+        } else if self.started && separatorLength > 0 {
             self.text += separator
-            self.lineLength += separator.count
+            self.lineLength += separatorLength
         }
         self.text += piece
-        self.lineLength += piece.count
+        self.lineLength += pieceLength
         self.started = true
     }
 

@@ -7,8 +7,9 @@ enum HeaderFolding {
         var out = ""
         var length = 0
         for (i, word) in words.enumerated() {
+            let wordLength = word.utf8.count
             if i > 0 {
-                if length + 1 + word.count > 78 {
+                if length + 1 + wordLength > 78 {
                     out += "\r\n\t"
                     length = 1
                 } else {
@@ -17,9 +18,19 @@ enum HeaderFolding {
                 }
             }
             out += word
-            length += word.count
+            length += wordLength
         }
         return out
+    }
+
+    /// `s` as a quoted-string (RFC 5322 3.2.4): in double quotes, with '"' and '\\' escaped.
+    static func quoted(_ s: String) -> String {
+        var out = "\""
+        for c in s.unicodeScalars {
+            if c == "\"" || c == "\\" { out.unicodeScalars.append("\\") }
+            out.unicodeScalars.append(c)
+        }
+        return out + "\""
     }
 }
 

@@ -9,8 +9,16 @@ public enum Base64 {
     /// leaves it in header values; anything else outside the alphabet, misplaced padding or a
     /// length that is not a whole number of quanta gives nil.
     public static func decodeStrict(_ text: some Collection<UInt8>) -> [UInt8]? {
-        var values: [UInt8] = []
-        values.reserveCapacity(text.count)
+        if let result = text.withContiguousStorageIfAvailable({ Self.decodeStrict(buffer: $0) }) { return result }
+        return Array(text).withUnsafeBufferPointer { Self.decodeStrict(buffer: $0) }
+    }
+
+    static func decodeStrict(buffer text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.count * 3 / 4)
+        // Four 6-bit values at a time in `quantum`; `count` of them so far.
+        var quantum: UInt32 = 0
+        var count = 0
         var padding = 0
         for b in text {
             switch b {
@@ -23,20 +31,24 @@ public enum Base64 {
                 return nil
             default:
                 guard padding == 0, let v = TransferEncoding.base64Value(b) else { return nil }
-                values.append(v)
+                quantum = quantum << 6 | UInt32(v)
+                count += 1
+                if count == 4 {
+                    out.append(UInt8(truncatingIfNeeded: quantum >> 16))
+                    out.append(UInt8(truncatingIfNeeded: quantum >> 8))
+                    out.append(UInt8(truncatingIfNeeded: quantum))
+                    quantum = 0
+                    count = 0
+                }
             }
         }
-        guard (values.count + padding) % 4 == 0, padding == 0 || values.count % 4 == 4 - padding else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(values.count * 3 / 4)
-        var i = 0
-        while i + 4 <= values.count {
-            out += [values[i] << 2 | values[i + 1] >> 4, values[i + 1] << 4 | values[i + 2] >> 2, values[i + 2] << 6 | values[i + 3]]
-            i += 4
-        }
-        switch values.count - i {
-        case 2: out.append(values[i] << 2 | values[i + 1] >> 4)
-        case 3: out += [values[i] << 2 | values[i + 1] >> 4, values[i + 1] << 4 | values[i + 2] >> 2]
+        // A whole number of quanta: the last one short by exactly its padding.
+        guard (count + padding) % 4 == 0, padding == 0 || count == 4 - padding else { return nil }
+        switch count {
+        case 2: out.append(UInt8(truncatingIfNeeded: quantum >> 4))
+        case 3:
+            out.append(UInt8(truncatingIfNeeded: quantum >> 10))
+            out.append(UInt8(truncatingIfNeeded: quantum >> 2))
         default: break
         }
         return out

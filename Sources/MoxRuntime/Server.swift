@@ -454,6 +454,12 @@ struct ControlSocketService: Service {
 
     func run() async throws {
         let server = self.server
+        // A fresh configuration's data directory does not exist yet (the accounts make it when
+        // they open, after this): make it now, as mox does at start, so the socket can be made.
+        try? FileManager.default.createDirectory(
+            atPath: server.config.dataDirPath("."), withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o770]
+        )
         let control = ControlSocket(
             path: server.config.dataDirPath("ctl"),
             log: server.log,

@@ -19,7 +19,6 @@ enum TagList {
     /// [FWS] "=" [FWS] tag-value [FWS]. Duplicate tags are an error. Values keep inner FWS.
     static func parse(_ text: [UInt8]) throws(DKIMSyntaxError) -> [(name: String, value: [UInt8])] {
         var tags: [(name: String, value: [UInt8])] = []
-        var seen: Set<String> = []
         var start = 0
         while start <= text.count {
             let end = text[start...].firstIndex(of: UInt8(ascii: ";")) ?? text.count
@@ -33,12 +32,14 @@ enum TagList {
             guard let eq = spec.firstIndex(of: UInt8(ascii: "=")) else {
                 throw DKIMSyntaxError("tag without \"=\": \(String(decoding: spec, as: UTF8.self))")
             }
-            let name = String(decoding: Self.trimFWS(spec[..<eq]), as: UTF8.self)
+            let nameBytes = Self.trimFWS(spec[..<eq])
+            let name = String(decoding: nameBytes, as: UTF8.self)
             // tag-name = ALPHA *ALNUMPUNC (ALNUMPUNC = ALPHA / DIGIT / "_")
-            guard let first = name.unicodeScalars.first, first.properties.isAlphabetic, first.isASCII,
-                name.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_") })
+            func alpha(_ b: UInt8) -> Bool { (b | 0x20) >= UInt8(ascii: "a") && (b | 0x20) <= UInt8(ascii: "z") }
+            guard let first = nameBytes.first, alpha(first),
+                nameBytes.allSatisfy({ alpha($0) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "_") })
             else { throw DKIMSyntaxError("invalid tag name \"\(name)\"") }
-            guard seen.insert(name).inserted else { throw DKIMSyntaxError("duplicate tag \"\(name)\"") }
+            guard !tags.contains(where: { $0.name == name }) else { throw DKIMSyntaxError("duplicate tag \"\(name)\"") }
             tags.append((name: name, value: Array(Self.trimFWS(spec[(eq + 1)...]))))
             if end == text.count { break }
         }

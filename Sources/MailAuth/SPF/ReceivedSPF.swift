@@ -49,23 +49,34 @@ public struct ReceivedSPF: Hashable, Sendable {
 
     /// RFC 7208 9.1 key-value-pair: value = dot-atom / quoted-string / address-literal.
     static func value(_ s: String) -> String {
-        let atext = Set("!#$%&'*+-/=?^_`{|}~")
-        let chars = Array(s)
-        var atom = !chars.isEmpty
-        for (i, c) in chars.enumerated() {
-            if (c.isASCII && (c.isLetter || c.isNumber)) || !c.isASCII || atext.contains(c) { continue }
-            if c == ".", i > 0, i + 1 < chars.count, chars[i - 1] != "." { continue }
+        // RFC 5322 3.2.3: a dot-atom (atext, and single dots inside) stays; else a quoted-string.
+        let bytes = s.utf8
+        var atom = !bytes.isEmpty
+        var previous: UInt8 = UInt8(ascii: ".")
+        var index = 0
+        for b in bytes {
+            index += 1
+            if b >= 0x80 || Self.atext[Int(b)] {
+                previous = b
+                continue
+            }
+            if b == UInt8(ascii: "."), previous != UInt8(ascii: "."), index < bytes.count {
+                previous = b
+                continue
+            }
             atom = false
             break
         }
         if atom { return s }
-        var out = "\""
-        for c in s {
-            if c == "\"" || c == "\\" { out.append("\\") }
-            out.append(c)
-        }
-        return out + "\""
+        return HeaderFolding.quoted(s)
     }
+
+    /// RFC 5322 3.2.3 atext, by octet.
+    static let atext: [Bool] = {
+        var t = [Bool](repeating: false, count: 256)
+        for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~".utf8 { t[Int(c)] = true }
+        return t
+    }()
 }
 
 extension SPFVerifier {
