@@ -83,9 +83,6 @@ def zone(origin, body):
             f"@\tIN NS ns.sender.example.\n" + body)
 
 
-def txt(value):
-    return "( " + " ".join(f'"{value[i:i + 255]}"' for i in range(0, len(value), 255)) + " )"
-
 
 def build_this():
     subprocess.run(["swift", "build", "-c", "release", "--static-swift-stdlib", "-Xlinker", "-no-pie", "--product", "mox"],
@@ -265,7 +262,7 @@ def main():
                                    + '@\tIN TXT "v=spf1 ip4:127.0.0.1 -all"\n'
                                    + "mail\tIN A 127.0.0.1\n"
                                    + '_dmarc\tIN TXT "v=DMARC1; p=reject"\n'
-                                   + f"rsa._domainkey\tIN TXT {txt('v=DKIM1; k=rsa; p=' + rsa_pub)}\n"),
+                                   + f"rsa._domainkey\tIN TXT {nsd.txt('v=DKIM1; k=rsa; p=' + rsa_pub)}\n"),
             "0.0.127.in-addr.arpa": zone("0.0.127.in-addr.arpa", "1\tIN PTR mail.sender.example.\n"),
             "bl.test": zone("bl.test", "2.0.0.127\tIN A 127.0.0.2\n"),
         })

@@ -60,8 +60,9 @@ public struct Localpart: Hashable, Sendable, CustomStringConvertible {
 }
 
 // RFC 5322 3.2.3: atext = ALPHA / DIGIT / "!#$%&'*+-/=?^_`{|}~"; RFC 6532 3.2: plus UTF8-non-ascii.
+// Also what header writers elsewhere (Received-SPF) use to decide whether a value needs quotes.
 @inline(__always)
-func isAtext(_ b: UInt8) -> Bool {
+public func isAtext(_ b: UInt8) -> Bool {
     if b >= 0x80 { return true }
     switch b {
     case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),

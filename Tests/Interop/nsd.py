@@ -12,6 +12,11 @@ import time
 NSD_PATH = shutil.which("nsd") or "/usr/sbin/nsd"
 
 
+def txt(value):
+    """A TXT record's data for a zone file, in strings of at most 255 octets (RFC 1035 3.3.14)."""
+    return "( " + " ".join(f'"{value[i:i + 255]}"' for i in range(0, len(value), 255)) + " )"
+
+
 def available():
     return os.geteuid() == 0 and os.path.exists(NSD_PATH)
 

@@ -107,10 +107,6 @@ def zone(origin, body):
     return f"$ORIGIN {origin}.\n$TTL 300\n" + SOA + body
 
 
-def txt(value):
-    """A TXT record's data in 255-octet strings."""
-    return "( " + " ".join(f'"{value[i:i + 255]}"' for i in range(0, len(value), 255)) + " )"
-
 
 def auth_results(message):
     """The parsed Authentication-Results fields of a stored message (bytes)."""
@@ -173,12 +169,12 @@ class AuthenticationTest(unittest.TestCase):
                                    + "mail\tIN A 127.0.0.1\n"
                                    + '_dmarc\tIN TXT "v=DMARC1; p=reject"\n'
                                    + f'ed._domainkey\tIN TXT "v=DKIM1; k=ed25519; p={ed_pub}"\n'
-                                   + f"rsa._domainkey\tIN TXT {txt('v=DKIM1; k=rsa; p=' + rsa_pub)}\n"),
+                                   + f"rsa._domainkey\tIN TXT {nsd.txt('v=DKIM1; k=rsa; p=' + rsa_pub)}\n"),
             "quarantine.example": zone("quarantine.example", '@\tIN TXT "v=spf1 ip4:127.0.0.1 -all"\n'
                                        + '_dmarc\tIN TXT "v=DMARC1; p=quarantine"\n'),
             "none.example": zone("none.example", '@\tIN TXT "v=spf1 -all"\n'),
             "example.org": zone("example.org", '@\tIN TXT "v=spf1 ip4:127.0.0.1 -all"\n'
-                                + f"mox._domainkey\tIN TXT {txt(mox_record)}\n"),
+                                + f"mox._domainkey\tIN TXT {nsd.txt(mox_record)}\n"),
             "0.0.127.in-addr.arpa": zone("0.0.127.in-addr.arpa", "1\tIN PTR mail.sender.example.\n"),
             "broken.example": None,
             # RFC 5782 5 test entry 127.0.0.2 in both lists; bl.test (the listener's) also lists

@@ -56,7 +56,7 @@ public struct ReceivedSPF: Hashable, Sendable {
         var index = 0
         for b in bytes {
             index += 1
-            if b >= 0x80 || Self.atext[Int(b)] {
+            if isAtext(b) {
                 previous = b
                 continue
             }
@@ -70,13 +70,6 @@ public struct ReceivedSPF: Hashable, Sendable {
         if atom { return s }
         return HeaderFolding.quoted(s)
     }
-
-    /// RFC 5322 3.2.3 atext, by octet.
-    static let atext: [Bool] = {
-        var t = [Bool](repeating: false, count: 256)
-        for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~".utf8 { t[Int(c)] = true }
-        return t
-    }()
 }
 
 extension SPFVerifier {
