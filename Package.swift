@@ -58,6 +58,7 @@ let package = Package(
                 "MailDNS", "MailAddress", "MailMessage",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
             ],
             swiftSettings: strict
         ),

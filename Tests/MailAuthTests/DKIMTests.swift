@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 import MailDNS
 import MailMessage
 import Testing
@@ -282,5 +283,105 @@ extension DKIMCanonicalTests {
         guard case .ed25519(let key) = try DKIMPrivateKey(pem: pem) else { Issue.record("not ed25519"); return }
         #expect(Array(key.rawRepresentation) == seed)
         #expect(throws: DKIMSyntaxError.self) { try DKIMPrivateKey(pem: "nothing") }
+    }
+}
+
+/// RFC 8463 appendix A: the signed example message (A.3) with its ed25519 and rsa signatures,
+/// and the key records of A.2. Fixtures/rfc8463-a3.eml has the message as the RFC prints it,
+/// with CRLF line ends.
+@Suite struct DKIMRFCExampleTests {
+    static let ed25519Record = "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
+    static let rsaRecord =
+        "v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDkHlOQoBTzWRiGs5V6NpP3idY6Wk08a5qhdR6wy5bdOKb2jLQiY/J16JYi0Qvx/byYzCNb3W91y3FutACDfzwQ/BC/e/8uBsCR+yz1Lxj+PL6lHvqMKrM3rG4hstT5QjvHO9PzoxZyVYLzBfO2EeC3Ip3G+2kryOTIKT+l/K4w3QIDAQAB"
+
+    static func message() throws -> String {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/rfc8463-a3.eml")
+        return try String(contentsOf: url, encoding: .utf8)
+    }
+
+    func verify(_ message: String, cache: DKIMKeyCache = DKIMKeyCache()) async -> [DKIMResult] {
+        let mock = MockResolver()
+        mock.addTXT("brisbane._domainkey.football.example.com", Self.ed25519Record)
+        mock.addTXT("test._domainkey.football.example.com", Self.rsaRecord)
+        let (header, body) = DKIMSignVerifyTests.split(message)
+        return await DKIMVerifier(resolver: mock, now: 1_700_000_000, keyCache: cache).verify(header: header, body: DKIMSignVerifyTests.body(body))
+    }
+
+    @Test func bothSignaturesVerify() async throws {
+        let results = await self.verify(try Self.message())
+        #expect(results.map(\.status) == [.pass, .pass], "\(results.map(\.problem))")
+        #expect(results.map { $0.signature?.algorithm } == [.ed25519SHA256, .rsaSHA256])
+        #expect(results.map { $0.signature?.selector } == ["brisbane", "test"])
+    }
+
+    @Test func changesBreakThem() async throws {
+        let message = try Self.message()
+        // The body: both body hashes fail.
+        let body = await self.verify(message.replacing("hungry", with: "Hungry"))
+        #expect(body.map(\.problem) == ["body hash does not match", "body hash does not match"])
+        // A signed header, under simple canonicalization even its case counts.
+        let header = await self.verify(message.replacing("Subject: Is dinner ready?", with: "Subject: is dinner ready?"))
+        #expect(header.map(\.problem) == ["signature does not verify", "signature does not verify"])
+        // Whitespace at the end of a signature line is part of the signed data (simple).
+        let space = await self.verify(message.replacing("c=simple/simple; \r\n d=", with: "c=simple/simple;\r\n d="))
+        #expect(space.map(\.status) == [.fail, .fail])
+    }
+
+    @Test func keyCacheParsesOnce() async throws {
+        let cache = DKIMKeyCache(capacity: 2)
+        let message = try Self.message()
+        #expect(await self.verify(message, cache: cache).map(\.status) == [.pass, .pass])
+        #expect(cache.count == 2)
+        // Cached records and keys give the same results, and failures stay failures.
+        #expect(await self.verify(message, cache: cache).map(\.status) == [.pass, .pass])
+        #expect(await self.verify(message.replacing("Joe.", with: "Jim."), cache: cache).map(\.status) == [.fail, .fail])
+        #expect(cache.count == 2)
+        // A bad record is cached as the error it is.
+        #expect(cache.record("v=DKIM1; k=rsa").failureReason == "missing p= in key record")
+        #expect(cache.record("v=DKIM1; k=rsa").failureReason == "missing p= in key record")
+        // Past its capacity the cache starts over instead of growing.
+        #expect(cache.count == 1)
+        // A key that does not parse is reported, also from the cache.
+        let bad = try DKIMKeyRecord(parsing: "k=rsa; p=AAAA")
+        for _ in 0..<2 {
+            guard case .invalid(let problem) = cache.publicKey("k=rsa; p=AAAA", record: bad) else {
+                Issue.record("garbage rsa key parsed")
+                return
+            }
+            #expect(problem.contains("invalid or too small rsa public key"))
+        }
+    }
+
+    /// p= holds SubjectPublicKeyInfo (RFC 6376 3.6.1) or, from some signers, bare PKCS#1; anything
+    /// else is an invalid key, and never brings the process down (swift-crypto 3's DER
+    /// constructor frees twice on such input).
+    @Test func rsaPublicKeyForms() throws {
+        let spki = try #require(Base64.decodeStrict(Array(Self.rsaRecord.split(separator: "p=")[1].utf8)))
+        let key = try #require(RSAPublicKeyDER.publicKey(spki))
+        #expect(key.keySizeInBits == 1024)
+        let pkcs1 = [UInt8](key.pkcs1DERRepresentation)
+        #expect(RSAPublicKeyDER.publicKey(pkcs1)?.keySizeInBits == 1024)
+        #expect(DKIMKeyRecord.rsaBits(spki) == 1024)
+        let big = try _RSA.Signing.PrivateKey(keySize: .bits2048).publicKey
+        #expect(DKIMKeyRecord.rsaBits([UInt8](big.derRepresentation)) == 2048)
+        for garbage: [UInt8] in [[], [0, 0, 0], [0x30, 0x03, 0x02, 0x01, 0x05], Array(spki.dropLast()), Array(spki.prefix(20)), [0x30, 0x80]] {
+            #expect(RSAPublicKeyDER.publicKey(garbage) == nil)
+            #expect(DKIMKeyRecord.rsaBits(garbage) == nil)
+        }
+        // A 512-bit key is refused (RFC 8301 3.2).
+        let small: [UInt8] = Array(Base64.decodeStrict(Array(
+            "MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBANmBe10IgY+u7h3enWTukkqtUD5PR52Tb/mPfjC0QJTocVBq6Za/PlzfV+Py92VaCak19F4WrbVTK5Gg5tW220MCAwEAAQ==".utf8))!)
+        #expect(RSAPublicKeyDER.numbers(small) != nil)
+        #expect(RSAPublicKeyDER.publicKey(small) == nil)
+        // An ed25519 key in a k=rsa record is not an rsa key.
+        let ed = Array(Curve25519.Signing.PrivateKey().publicKey.rawRepresentation)
+        #expect(RSAPublicKeyDER.publicKey(ed) == nil)
+    }
+}
+
+extension Result where Failure == DKIMSyntaxError {
+    var failureReason: String? {
+        if case .failure(let e) = self { return e.reason }
+        return nil
     }
 }

@@ -34,7 +34,7 @@ public struct DKIMResult: Hashable, Sendable {
 extension DKIMKeyRecord {
     /// The size of an RSA public key (the p= value, DER SubjectPublicKeyInfo); nil when it is not one.
     public static func rsaBits(_ publicKey: [UInt8]) -> Int? {
-        (try? _RSA.Signing.PublicKey(unsafeDERRepresentation: publicKey))?.keySizeInBits
+        RSAPublicKeyDER.numbers(publicKey).flatMap { try? _RSA.Signing.PublicKey(n: Array($0.n), e: Array($0.e)) }?.keySizeInBits
     }
 }
 
@@ -50,9 +50,13 @@ public struct DKIMVerifier: Sendable {
     /// no signature (RFC 6376 3.6.1 lets verifiers treat it so).
     public var ignoreTestMode = false
 
-    public init(resolver: any Resolver, now: Int) {
+    /// Parsed key records and public keys, shared by default across the process.
+    public var keyCache: DKIMKeyCache
+
+    public init(resolver: any Resolver, now: Int, keyCache: DKIMKeyCache = .shared) {
         self.resolver = resolver
         self.now = now
+        self.keyCache = keyCache
     }
 
     /// Verifies each DKIM-Signature field of the header, in order. The header is the raw header
@@ -117,14 +121,17 @@ public struct DKIMVerifier: Sendable {
             return result(.temperror, sig, nil, "\(error)")
         }
         var record: DKIMKeyRecord?
+        var recordText = ""
         var recordError = "no dkim key record at \(name.text)"
         for text in texts {
-            do {
-                record = try DKIMKeyRecord(parsing: text)
-                break
-            } catch {
+            switch self.keyCache.record(text) {
+            case .success(let parsed):
+                record = parsed
+                recordText = text
+            case .failure(let error):
                 recordError = "key record at \(name.text): \(error)"
             }
+            if record != nil { break }
         }
         guard let record else { return result(.permerror, sig, nil, recordError, authentic: authentic) }
         func bad(_ problem: String) -> DKIMResult { result(.permerror, sig, record, problem, authentic: authentic) }
@@ -153,26 +160,22 @@ public struct DKIMVerifier: Sendable {
             return result(.fail, sig, record, "body hash does not match", authentic: authentic)
         }
         let digest = SHA256.hash(data: Self.signedData(sig.signedHeaders, relaxed: sig.headerRelaxed, field: field, fields: fields))
-        switch sig.algorithm {
-        case .ed25519SHA256:
-            // RFC 8463 3: the key is the raw 32-byte public key; PureEdDSA over the SHA-256 hash.
-            guard let publicKey = try? Curve25519.Signing.PublicKey(rawRepresentation: record.publicKey) else {
-                return bad("invalid ed25519 public key")
-            }
-            guard publicKey.isValidSignature(sig.signature, for: Array(digest)) else {
-                return result(.fail, sig, record, "signature does not verify", authentic: authentic)
-            }
-        case .rsaSHA256:
-            // RFC 8301 3.2: keys of at least 1024 bits.
-            guard let publicKey = try? _RSA.Signing.PublicKey(unsafeDERRepresentation: record.publicKey) else {
-                return bad("invalid or too small rsa public key (at least 1024 bits)")
-            }
+        let verified: Bool
+        switch (sig.algorithm, self.keyCache.publicKey(recordText, record: record)) {
+        case (_, .invalid(let problem)):
+            return bad(problem)
+        case (.ed25519SHA256, .ed25519(let publicKey)):
+            // RFC 8463 3: PureEdDSA over the SHA-256 hash of the signed data.
+            verified = publicKey.isValidSignature(sig.signature, for: Array(digest))
+        case (.rsaSHA256, .rsa(let publicKey)):
             let signature = _RSA.Signing.RSASignature(rawRepresentation: sig.signature)
-            guard publicKey.isValidSignature(signature, for: digest, padding: .insecurePKCS1v1_5) else {
-                return result(.fail, sig, record, "signature does not verify", authentic: authentic)
-            }
-        case .rsaSHA1:
-            return bad("rsa-sha1")
+            verified = publicKey.isValidSignature(signature, for: digest, padding: .insecurePKCS1v1_5)
+        default:
+            // The key type was checked against the algorithm above; rsa-sha1 was refused.
+            return bad("key does not fit algorithm \(sig.algorithm.rawValue)")
+        }
+        guard verified else {
+            return result(.fail, sig, record, "signature does not verify", authentic: authentic)
         }
         return result(.pass, sig, record, "", authentic: authentic)
     }
