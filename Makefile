@@ -8,7 +8,8 @@ PACKAGES := pkg-config libcmark-dev libsqlite3-dev zlib1g-dev publicsuffix
 # prometheus_client, pyspf, dkimpy with pynacl, and authres (Authentication-Results parser).
 TEST_PACKAGES := cmark swaks isync curl nsd openssl
 TEST_PYTHON := prometheus-client pyspf dnspython dkimpy pynacl authres
-BENCH_PACKAGES := cmark hyperfine wrk nginx
+BENCH_PACKAGES := cmark hyperfine wrk nginx nsd openssl
+BENCH_PYTHON := dkimpy
 PORT ?= 8080
 
 .PHONY: all deps test-deps bench-deps build site test check serve bench clean
@@ -25,6 +26,7 @@ test-deps:
 
 bench-deps:
 	@./scripts/ensure-packages $(PACKAGES) $(BENCH_PACKAGES)
+	@python3 -c "import dkim" 2>/dev/null || python3 -m pip install --quiet $(BENCH_PYTHON)
 
 build: deps
 	$(SWIFT) build --product mox
@@ -59,6 +61,7 @@ bench: bench-deps
 	./scripts/bench-smtp
 	./scripts/bench-imap
 	./scripts/bench-http
+	./scripts/bench-auth
 
 clean:
 	rm -rf .build website/html

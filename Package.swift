@@ -372,6 +372,14 @@ let package = Package(
             exclude: ["Fixtures"],
             swiftSettings: strict
         ),
+        // The network-facing parsers as fuzz targets; MoxFuzzTests replays their corpora.
+        .target(name: "MoxFuzz", dependencies: ["MailDNS", "MailAuth"], swiftSettings: strict),
+        .testTarget(
+            name: "MoxFuzzTests",
+            dependencies: ["MoxFuzz"],
+            exclude: ["Corpus"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "SiteBuilderTests",
             dependencies: ["SiteBuilder"],
@@ -380,3 +388,9 @@ let package = Package(
         ),
     ]
 )
+
+// libFuzzer's driver for MoxFuzz, only in scripts/fuzz's build (MOX_FUZZ=1 and
+// -sanitize=fuzzer,address): libFuzzer has its own main, so it cannot be an ordinary executable.
+if Context.environment["MOX_FUZZ"] != nil {
+    package.targets.append(.executableTarget(name: "mox-fuzz", dependencies: ["MoxFuzz"], swiftSettings: strict))
+}

@@ -287,8 +287,8 @@ extension DKIMCanonicalTests {
 }
 
 /// RFC 8463 appendix A: the signed example message (A.3) with its ed25519 and rsa signatures,
-/// and the key records of A.2. Fixtures/rfc8463-a3.eml has the message as the RFC prints it,
-/// with CRLF line ends.
+/// the key records of A.2 and the private keys of A.1. Fixtures/rfc8463-a3.eml has the message
+/// as the RFC prints it, with CRLF line ends; Fixtures/rfc8463-a1-rsa.pem the RSA key.
 @Suite struct DKIMRFCExampleTests {
     static let ed25519Record = "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
     static let rsaRecord =
@@ -312,6 +312,34 @@ extension DKIMCanonicalTests {
         #expect(results.map(\.status) == [.pass, .pass], "\(results.map(\.problem))")
         #expect(results.map { $0.signature?.algorithm } == [.ed25519SHA256, .rsaSHA256])
         #expect(results.map { $0.signature?.selector } == ["brisbane", "test"])
+    }
+
+    /// RFC 8463 A.1's private keys sign deterministically (PKCS#1 v1.5, PureEdDSA): signing
+    /// the data our canonicalization computes for each A.3 signature gives the RFC's b= exactly.
+    @Test func signedDataReproducesTheRFCSignatures() throws {
+        let message = Array(try Self.message().utf8)
+        let (header, _) = DKIMSignVerifyTests.split(String(decoding: message, as: UTF8.self))
+        let fields = try #require(RawHeader.fields(header))
+        let signatures = fields.filter { $0.lowercasedName == "dkim-signature" }
+        #expect(signatures.count == 2)
+        let ed = try Curve25519.Signing.PrivateKey(rawRepresentation: #require(Base64.decodeStrict(Array("nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=".utf8))))
+        #expect(Base64.encode(Array(ed.publicKey.rawRepresentation)) == "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=")
+        let pem = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/rfc8463-a1-rsa.pem")
+        let rsa = try _RSA.Signing.PrivateKey(unsafePEMRepresentation: String(contentsOf: pem, encoding: .utf8))
+        for field in signatures {
+            let colon = try #require(field.raw.firstIndex(of: UInt8(ascii: ":")))
+            let sig = try DKIMSignature(parsingValue: Array(field.raw[(colon + 1)...]))
+            let data = DKIMVerifier.signedData(sig.signedHeaders, relaxed: sig.headerRelaxed, field: field, fields: fields)
+            let digest = SHA256.hash(data: data)
+            switch sig.algorithm {
+            case .ed25519SHA256:
+                #expect(Array(try ed.signature(for: Array(digest))) == sig.signature)
+            case .rsaSHA256:
+                #expect(Array(try rsa.signature(for: digest, padding: .insecurePKCS1v1_5).rawRepresentation) == sig.signature)
+            case .rsaSHA1:
+                Issue.record("unexpected rsa-sha1")
+            }
+        }
     }
 
     @Test func changesBreakThem() async throws {
