@@ -390,7 +390,7 @@ let package = Package(
 )
 
 // libFuzzer's driver for MoxFuzz, only in scripts/fuzz's build (MOX_FUZZ=1 and
-// -sanitize=fuzzer,address): libFuzzer has its own main, so it cannot be an ordinary executable.
+// -sanitize=fuzzer,address): it calls LLVMFuzzerRunDriver, which only that link provides.
 if Context.environment["MOX_FUZZ"] != nil {
     package.targets.append(.executableTarget(name: "mox-fuzz", dependencies: ["MoxFuzz"], swiftSettings: strict))
 }

@@ -206,7 +206,7 @@ public struct MessageAuthenticator: Sendable {
                 return .init("dkim", r.status.rawValue, reason: r.problem)
             }
             var comment = ""
-            if let record = r.record, record.keyType == "rsa", let bits = DKIMKeyRecord.rsaBits(record.publicKey) {
+            if let bits = r.rsaBits {
                 comment = "\(bits) bit rsa, "
             }
             comment += Self.dnssec(r.authentic)

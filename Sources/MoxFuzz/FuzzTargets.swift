@@ -3,7 +3,7 @@
 // input must also satisfy the target's round-trip property. A violated property is a fatal
 // error, which libFuzzer reports as a crash with the input that caused it.
 //
-// The same functions replay the corpora in Tests/Fuzz (MoxFuzzTests, part of `make test`), and
+// The same functions replay the corpora in Tests/MoxFuzzTests/Corpus (part of `make test`), and
 // the mox-fuzz executable hands them to libFuzzer (scripts/fuzz).
 
 import MailAuth

@@ -367,8 +367,12 @@ extension DKIMCanonicalTests {
         // A bad record is cached as the error it is.
         #expect(cache.record("v=DKIM1; k=rsa").failureReason == "missing p= in key record")
         #expect(cache.record("v=DKIM1; k=rsa").failureReason == "missing p= in key record")
-        // Past its capacity the cache starts over instead of growing.
-        #expect(cache.count == 1)
+        // Past its capacity the cache drops entries instead of growing.
+        #expect(cache.count == 2)
+        // Texts longer than any key record are parsed, never kept.
+        let huge = "v=DKIM1; k=ed25519; n=" + String(repeating: "x", count: 5000) + "; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="
+        #expect((try? cache.record(huge).get()) != nil)
+        #expect(cache.count == 2)
         // A key that does not parse is reported, also from the cache.
         let bad = try DKIMKeyRecord(parsing: "k=rsa; p=AAAA")
         for _ in 0..<2 {
@@ -396,6 +400,34 @@ extension DKIMCanonicalTests {
             #expect(RSAPublicKeyDER.publicKey(garbage) == nil)
             #expect(DKIMKeyRecord.rsaBits(garbage) == nil)
         }
+        // SubjectPublicKeyInfo with a byte after it, without NULL parameters (taken, as Go's
+        // x509 does), with other parameters, or for RSA-PSS.
+        #expect(RSAPublicKeyDER.publicKey(spki + [0]) == nil)
+        let algorithmNULL: [UInt8] = [0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00]
+        #expect(Array(spki[3..<18]) == algorithmNULL)
+        let bitString = Array(spki[18...])
+        func spkiWith(_ algorithm: [UInt8]) -> [UInt8] {
+            let body = algorithm + bitString
+            return [0x30, 0x81, UInt8(body.count)] + body
+        }
+        #expect(RSAPublicKeyDER.publicKey(spkiWith(algorithmNULL))?.keySizeInBits == 1024)
+        #expect(RSAPublicKeyDER.publicKey(spkiWith([0x30, 0x0b] + algorithmNULL[2..<13]))?.keySizeInBits == 1024)
+        #expect(RSAPublicKeyDER.publicKey(spkiWith([0x30, 0x0e] + algorithmNULL[2..<13] + [0x02, 0x01, 0x00])) == nil)
+        var pss = algorithmNULL
+        pss[12] = 0x0a  // 1.2.840.113549.1.1.10, RSASSA-PSS
+        #expect(RSAPublicKeyDER.publicKey(spkiWith(pss)) == nil)
+        // PKCS#1: a plain odd modulus is a key; an even one, or e = 1, BoringSSL refuses.
+        // A positive 1024-bit odd modulus: a leading zero, then 0xc1 0xab ... 0xab.
+        var n: [UInt8] = [0x00, 0xc1] + [UInt8](repeating: 0xab, count: 127)
+        func pkcs1Key(_ n: [UInt8], _ e: [UInt8]) -> [UInt8] {
+            let body = [0x02, 0x81, UInt8(n.count)] + n + [0x02, UInt8(e.count)] + e
+            return [0x30, 0x81, UInt8(body.count)] + body
+        }
+        #expect(RSAPublicKeyDER.publicKey(pkcs1Key(n, [0x01, 0x00, 0x01]))?.keySizeInBits == 1024)
+        n[128] = 0xaa
+        #expect(RSAPublicKeyDER.publicKey(pkcs1Key(n, [0x01, 0x00, 0x01])) == nil)
+        n[128] = 0xab
+        #expect(RSAPublicKeyDER.publicKey(pkcs1Key(n, [0x01])) == nil)
         // A 512-bit key is refused (RFC 8301 3.2).
         let small: [UInt8] = Array(Base64.decodeStrict(Array(
             "MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBANmBe10IgY+u7h3enWTukkqtUD5PR52Tb/mPfjC0QJTocVBq6Za/PlzfV+Py92VaCak19F4WrbVTK5Gg5tW220MCAwEAAQ==".utf8))!)

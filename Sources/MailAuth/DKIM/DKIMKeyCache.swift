@@ -7,7 +7,8 @@ import Crypto
 import Synchronization
 import _CryptoExtras
 
-/// A key record's public key, ready to verify with.
+/// A key record's public key, ready to verify with. Unchecked: swift-crypto 3 does not mark
+/// Curve25519's public key Sendable, though it is an immutable value (32 bytes).
 enum DKIMPublicKey: @unchecked Sendable {
     case rsa(_RSA.Signing.PublicKey)
     case ed25519(Curve25519.Signing.PublicKey)
@@ -36,10 +37,11 @@ enum DKIMPublicKey: @unchecked Sendable {
     }
 }
 
-/// A bounded cache of parsed key records. When full, it starts over: entries are cheap to
-/// remake and a steady stream of mail from new signers then costs one parse each, as without it.
+/// A bounded cache of parsed key records. When full, a tenth of the entries (any) make room;
+/// texts longer than any real key record (a 16384-bit RSA key is under 3 KB) are parsed each
+/// time and never kept, so a sender cannot fill memory with huge records.
 public final class DKIMKeyCache: Sendable {
-    struct Entry: @unchecked Sendable {
+    struct Entry: Sendable {
         var record: Result<DKIMKeyRecord, DKIMSyntaxError>
         /// Made on first use for a signature (revoked and non-email keys are never parsed).
         var key: DKIMPublicKey?
@@ -51,8 +53,11 @@ public final class DKIMKeyCache: Sendable {
     /// The process-wide cache used by verifiers unless they are given their own.
     public static let shared = DKIMKeyCache()
 
+    /// The longest record text kept.
+    static let maxTextLength = 4096
+
     public init(capacity: Int = 1000) {
-        self.capacity = capacity
+        self.capacity = max(1, capacity)
     }
 
     /// The parsed record for a TXT text, parsed now if it is not cached.
@@ -77,9 +82,17 @@ public final class DKIMKeyCache: Sendable {
     var count: Int { self.entries.withLock { $0.count } }
 
     private func store(_ text: String, _ update: (inout Entry?) -> Void) {
+        guard text.utf8.count <= Self.maxTextLength else { return }
+        // The evicted keys are freed after the lock is released.
+        var evicted: [Entry] = []
         self.entries.withLock { entries in
-            if entries[text] == nil, entries.count >= self.capacity { entries.removeAll(keepingCapacity: true) }
+            if entries[text] == nil, entries.count >= self.capacity {
+                for key in entries.keys.prefix(max(1, self.capacity / 10)) {
+                    if let entry = entries.removeValue(forKey: key) { evicted.append(entry) }
+                }
+            }
             update(&entries[text])
         }
+        evicted.removeAll()
     }
 }

@@ -21,20 +21,25 @@ public struct DKIMResult: Hashable, Sendable {
     public var problem: String
     /// Whether the key record's lookup was DNSSEC-authentic.
     public var authentic: Bool
+    /// The size of the record's RSA key, when it is a usable one (for Authentication-Results'
+    /// comment, as mox writes it).
+    public var rsaBits: Int?
 
-    public init(status: DKIMStatus, signature: DKIMSignature?, record: DKIMKeyRecord?, problem: String, authentic: Bool) {
+    public init(status: DKIMStatus, signature: DKIMSignature?, record: DKIMKeyRecord?, problem: String, authentic: Bool, rsaBits: Int? = nil) {
         self.status = status
         self.signature = signature
         self.record = record
         self.problem = problem
         self.authentic = authentic
+        self.rsaBits = rsaBits
     }
 }
 
 extension DKIMKeyRecord {
-    /// The size of an RSA public key (the p= value, DER SubjectPublicKeyInfo); nil when it is not one.
+    /// The size of an RSA public key (the p= value: DER SubjectPublicKeyInfo or PKCS#1) of at
+    /// least 1024 bits (RFC 8301 3.2); nil when it is not one.
     public static func rsaBits(_ publicKey: [UInt8]) -> Int? {
-        RSAPublicKeyDER.numbers(publicKey).flatMap { try? _RSA.Signing.PublicKey(n: Array($0.n), e: Array($0.e)) }?.keySizeInBits
+        RSAPublicKeyDER.publicKey(publicKey)?.keySizeInBits
     }
 }
 
@@ -150,18 +155,26 @@ public struct DKIMVerifier: Sendable {
             let identityDomain = sig.identity.split(separator: "@").last.map { $0.lowercased() } ?? ""
             guard identityDomain == sig.domain else { return bad("key requires i= domain to equal d= (t=s)") }
         }
+        // The key is parsed (once per record text) before the body is hashed, for its size in
+        // every result; an unusable key is reported after the body hash, as before.
+        let publicKey = self.keyCache.publicKey(recordText, record: record)
+        var rsaBits: Int?
+        if case .rsa(let key) = publicKey { rsaBits = key.keySizeInBits }
+        func keyed(_ status: DKIMStatus, _ problem: String) -> DKIMResult {
+            DKIMResult(status: status, signature: sig, record: record, problem: problem, authentic: authentic, rsaBits: rsaBits)
+        }
         let bodyHash: [UInt8]
         do {
             bodyHash = try bodyHashes.hash(relaxed: sig.bodyRelaxed, body: body)
         } catch {
-            return result(.temperror, sig, record, "reading message body: \(error)", authentic: authentic)
+            return keyed(.temperror, "reading message body: \(error)")
         }
         guard bodyHash == sig.bodyHash else {
-            return result(.fail, sig, record, "body hash does not match", authentic: authentic)
+            return keyed(.fail, "body hash does not match")
         }
         let digest = SHA256.hash(data: Self.signedData(sig.signedHeaders, relaxed: sig.headerRelaxed, field: field, fields: fields))
         let verified: Bool
-        switch (sig.algorithm, self.keyCache.publicKey(recordText, record: record)) {
+        switch (sig.algorithm, publicKey) {
         case (_, .invalid(let problem)):
             return bad(problem)
         case (.ed25519SHA256, .ed25519(let publicKey)):
@@ -175,9 +188,9 @@ public struct DKIMVerifier: Sendable {
             return bad("key does not fit algorithm \(sig.algorithm.rawValue)")
         }
         guard verified else {
-            return result(.fail, sig, record, "signature does not verify", authentic: authentic)
+            return keyed(.fail, "signature does not verify")
         }
-        return result(.pass, sig, record, "", authentic: authentic)
+        return keyed(.pass, "")
     }
 
     /// RFC 6376 3.7, 5.4.2: the signed header fields, each h= name taking the last unused

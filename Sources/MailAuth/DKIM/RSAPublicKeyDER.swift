@@ -23,7 +23,8 @@ enum RSAPublicKeyDER {
             guard let algorithm = nodes.next() else { throw ASN1Error.invalidASN1Object(reason: "no algorithm") }
             let oid = try DER.sequence(algorithm, identifier: .sequence) { fields -> ASN1ObjectIdentifier in
                 let oid = try ASN1ObjectIdentifier(derEncoded: &fields)
-                while fields.next() != nil {}
+                // RFC 3279 2.3.1: the parameters are NULL; like Go's x509 (mox), also take none.
+                if let parameters = fields.next() { _ = try ASN1Null(derEncoded: parameters) }
                 return oid
             }
             guard oid == Self.rsaEncryption else { throw ASN1Error.invalidASN1Object(reason: "not rsaEncryption") }
