@@ -26,6 +26,11 @@ var argc = CommandLine.argc
 var argv = CommandLine.unsafeArgv
 exit(runDriver(&argc, &argv) { data, size in
     let input = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
-    FuzzTarget.selected?.run(input)
+    do {
+        try FuzzTarget.selected?.run(input)
+    } catch {
+        // A crash is what libFuzzer reports, with the input.
+        fatalError("\(error)")
+    }
     return 0
 })

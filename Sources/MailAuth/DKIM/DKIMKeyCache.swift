@@ -43,7 +43,7 @@ enum DKIMPublicKey: @unchecked Sendable {
 public final class DKIMKeyCache: Sendable {
     struct Entry: Sendable {
         var record: Result<DKIMKeyRecord, DKIMSyntaxError>
-        /// Made on first use for a signature (revoked and non-email keys are never parsed).
+        /// Made on first use for a signature.
         var key: DKIMPublicKey?
     }
 

@@ -125,21 +125,28 @@ public struct DKIMVerifier: Sendable {
             if error.isNotFound { return result(.permerror, sig, nil, "no dkim key record at \(name.text)") }
             return result(.temperror, sig, nil, "\(error)")
         }
-        var record: DKIMKeyRecord?
-        var recordText = ""
+        var found: (text: String, record: DKIMKeyRecord)?
         var recordError = "no dkim key record at \(name.text)"
         for text in texts {
             switch self.keyCache.record(text) {
-            case .success(let parsed):
-                record = parsed
-                recordText = text
+            case .success(let record):
+                found = (text, record)
             case .failure(let error):
                 recordError = "key record at \(name.text): \(error)"
             }
-            if record != nil { break }
+            if found != nil { break }
         }
-        guard let record else { return result(.permerror, sig, nil, recordError, authentic: authentic) }
-        func bad(_ problem: String) -> DKIMResult { result(.permerror, sig, record, problem, authentic: authentic) }
+        guard let (recordText, record) = found else { return result(.permerror, sig, nil, recordError, authentic: authentic) }
+        // The key is parsed once per record text, for its size in every result from here on (as
+        // mox reports it); an unusable key is reported only after the record's rules and the
+        // body hash.
+        let publicKey = self.keyCache.publicKey(recordText, record: record)
+        var rsaBits: Int?
+        if case .rsa(let key) = publicKey { rsaBits = key.keySizeInBits }
+        func keyed(_ status: DKIMStatus, _ problem: String) -> DKIMResult {
+            DKIMResult(status: status, signature: sig, record: record, problem: problem, authentic: authentic, rsaBits: rsaBits)
+        }
+        func bad(_ problem: String) -> DKIMResult { keyed(.permerror, problem) }
         // RFC 6376 3.6.1: the record's h=, k=, s= and t=s must allow this signature.
         if !record.hashes.isEmpty && !record.hashes.contains(sig.algorithm.hashName) {
             return bad("key record does not allow hash \(sig.algorithm.hashName)")
@@ -154,14 +161,6 @@ public struct DKIMVerifier: Sendable {
         if record.strict {
             let identityDomain = sig.identity.split(separator: "@").last.map { $0.lowercased() } ?? ""
             guard identityDomain == sig.domain else { return bad("key requires i= domain to equal d= (t=s)") }
-        }
-        // The key is parsed (once per record text) before the body is hashed, for its size in
-        // every result; an unusable key is reported after the body hash, as before.
-        let publicKey = self.keyCache.publicKey(recordText, record: record)
-        var rsaBits: Int?
-        if case .rsa(let key) = publicKey { rsaBits = key.keySizeInBits }
-        func keyed(_ status: DKIMStatus, _ problem: String) -> DKIMResult {
-            DKIMResult(status: status, signature: sig, record: record, problem: problem, authentic: authentic, rsaBits: rsaBits)
         }
         let bodyHash: [UInt8]
         do {
