@@ -91,6 +91,7 @@ let package = Package(
         .target(
             name: "MailDelivery",
             dependencies: [
+                "MailQueue",
                 "MailConfig", "MailAddress", "MailMessage", "MailSpool", "MailStore", "SMTPProtocol", "MailAuth", "MailDNS", "Sconf",
                 "MailMetrics", .product(name: "Logging", package: "swift-log"),
             ],
@@ -156,6 +157,26 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
+            name: "MailQueue",
+            dependencies: [
+                "MailMessage",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "SMTPClient",
+            dependencies: [
+                "SMTPProtocol", "MailSASL",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
             name: "SMTPServer",
             dependencies: [
                 "SMTPProtocol", "MailSASL", "MailTLS", "MailMessage", "MailAddress", "MailNetwork", "MailSpool", "MailLog",
@@ -202,7 +223,7 @@ let package = Package(
             dependencies: [
                 "MailConfig", "MailStore", "MailMessage", "MailAddress", "MailTLS", "SMTPServer", "SMTPProtocol",
                 "MailSASL", "IMAPServer", "MailSpool", "MailNetwork", "MailLog", "MailDelivery", "MailHTTP", "MailMetrics",
-                "MailAuth", "MailDNS", "DNSResolver",
+                "MailAuth", "MailDNS", "DNSResolver", "MailQueue", "SMTPClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -238,6 +259,7 @@ let package = Package(
                 "MailDNS",
                 "DNSResolver",
                 "MailAuth",
+                "MailQueue",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

@@ -14,6 +14,7 @@ import MailAuth
 import MailConfig
 import MailMessage
 import MailMetrics
+import MailQueue
 import MailSpool
 import MailStore
 import SMTPProtocol
@@ -30,12 +31,21 @@ public struct DeliveryRoute: Sendable, Equatable {
     public var mailbox: String
     /// localserve: the recipient's localpart, whose ending may ask for a failure at delivery.
     public var simulatedFailureLocalpart: String?
+    /// Into the outgoing queue instead of an account (`account` and `mailbox` are empty).
+    public var outgoing = false
 
     public init(account: String, mailbox: String, simulatedFailureLocalpart: String? = nil) {
         self.account = account
         self.mailbox = mailbox
         self.simulatedFailureLocalpart = simulatedFailureLocalpart
     }
+
+    /// For the outgoing queue: another domain, or anything submitted in localserve.
+    public static let queue: DeliveryRoute = {
+        var route = DeliveryRoute(account: "", mailbox: "")
+        route.outgoing = true
+        return route
+    }()
 }
 
 /// The decision for a recipient.
@@ -55,10 +65,15 @@ public struct DeliveryOrigin: Sendable {
     public var connectionID: String
     /// The mox.conf listener it came in on (its SMTP.DNSBLs apply).
     public var listenerName: String
+    /// The authenticated account, for submission.
+    public var account: String?
+    /// MAIL FROM's SMTPUTF8 (RFC 6531) and REQUIRETLS (RFC 8689) parameters.
+    public var smtputf8 = false
+    public var requireTLS = false
 
     public init(
         remoteIP: String, ehloDomain: String, mailFrom: ReversePath, submission: Bool, connectionID: String,
-        listenerName: String = ""
+        listenerName: String = "", account: String? = nil
     ) {
         self.remoteIP = remoteIP
         self.ehloDomain = ehloDomain
@@ -66,6 +81,7 @@ public struct DeliveryOrigin: Sendable {
         self.submission = submission
         self.connectionID = connectionID
         self.listenerName = listenerName
+        self.account = account
     }
 }
 
@@ -93,11 +109,15 @@ public final class Deliverer: Sendable {
     public let authenticator: MessageAuthenticator?
     /// The DKIM keys submitted mail is signed with, replaced with the configuration.
     private let dkimKeys: Mutex<DKIMKeyring>
+    /// Where mail for other domains (and in localserve all submitted mail) goes; nil: such
+    /// recipients are refused with a temporary error.
+    public let outgoing: OutgoingQueue?
 
     public init(
         config: Config, accounts: AccountRegistry, localserve: Bool, localserveAccount: String = "mox", log: Logger,
-        authenticator: MessageAuthenticator? = nil
+        authenticator: MessageAuthenticator? = nil, outgoing: OutgoingQueue? = nil
     ) {
+        self.outgoing = outgoing
         self.configuration = Mutex(config)
         self.accounts = accounts
         self.localserve = localserve
@@ -141,9 +161,36 @@ public final class Deliverer: Sendable {
         return nil
     }
 
-    /// RCPT TO: where mail for `path` goes, or why it is refused.
-    public func checkRecipient(_ path: ForwardPath, submission: Bool) async -> RecipientDecision {
+    /// RCPT TO: where mail for `path` goes, or why it is refused. `account` is the submitting
+    /// account (its suppression list applies).
+    public func checkRecipient(_ path: ForwardPath, submission: Bool, account: String? = nil) async -> RecipientDecision {
         let config = self.config
+        if submission, let outgoing = self.outgoing, let mailbox = path.mailbox, let address = mailbox.address {
+            let queued: Bool
+            if self.localserve {
+                // As mox's localserve: everything submitted goes through the queue, which
+                // delivers it to the one account (or fails it, as the localpart asks).
+                if address.localpart.value.hasPrefix("rcptto"),
+                    let failure = await Self.simulatedFailure(address.localpart.value, stage: "command")
+                {
+                    return .reject(failure)
+                }
+                queued = true
+            } else if case .unknownDomain = config.dynamicConfig.lookup(address, postmaster: config.staticConfig.postmaster) {
+                queued = true
+            } else {
+                queued = false
+            }
+            if queued {
+                if let account, let entry = try? outgoing.queue.suppression(account: account, address: address.formatted) {
+                    // Checked before queuing, so the sender learns at once (mox fails it at delivery).
+                    return .reject(
+                        SMTPReply(550, .badDestinationMailbox, "recipient address is on the suppression list of the account: \(entry.reason)")
+                    )
+                }
+                return .accept(.queue)
+            }
+        }
         let address: Address
         switch path {
         case .postmaster:
@@ -221,7 +268,7 @@ public final class Deliverer: Sendable {
 
     /// localserve: the failure a localpart asks for, by its ending: "temperror" 451,
     /// "permerror" 550, three digits 400 to 600 that code, "timeout" no reply for an hour.
-    static func simulatedFailure(_ localpart: String, stage: String) async -> SMTPReply? {
+    public static func simulatedFailure(_ localpart: String, stage: String) async -> SMTPReply? {
         let code: Int
         if localpart.hasSuffix("temperror") {
             code = 451
@@ -281,7 +328,7 @@ public final class Deliverer: Sendable {
         _ message: SpooledMessage,
         origin: DeliveryOrigin,
         recipients: [AcceptedRecipient],
-        received: @escaping @Sendable (ForwardPath, _ reverseName: String) -> String
+        received: @escaping @Sendable (ForwardPath?, _ reverseName: String) -> String
     ) async -> [SMTPReply?] {
         let time = Int64(WallClockSeconds.now())
         let metadata = DeliveryMetadata(
@@ -340,8 +387,17 @@ public final class Deliverer: Sendable {
             reverseName = verdict.iprev.displayName
             quarantine = verdict.quarantine
         }
+        var queueResult: SMTPReply??
+        let outgoingRecipients = recipients.filter(\.route.outgoing)
+        if !outgoingRecipients.isEmpty {
+            queueResult = self.enqueue(
+                message, origin: origin, recipients: outgoingRecipients.map(\.path), added: added,
+                received: received(outgoingRecipients.count == 1 ? outgoingRecipients[0].path : nil, reverseName),
+                now: time, log: log
+            )
+        }
         return await withTaskGroup(of: (Int, SMTPReply?).self) { group in
-            for (index, recipient) in recipients.enumerated() {
+            for (index, recipient) in recipients.enumerated() where !recipient.route.outgoing {
                 // RFC 9228 4 (Delivered-To) and RFC 5321 4.4 (Return-Path) for the local delivery,
                 // the checks' results (RFC 8601, RFC 7208 9.1), then the trace header naming this
                 // recipient, as mox orders them.
@@ -369,6 +425,9 @@ public final class Deliverer: Sendable {
                 }
             }
             var results = [SMTPReply?](repeating: nil, count: recipients.count)
+            for (index, recipient) in recipients.enumerated() where recipient.route.outgoing {
+                results[index] = queueResult ?? nil
+            }
             for await (index, result) in group {
                 results[index] = result
             }

@@ -83,6 +83,27 @@ public enum MoxMetrics {
         Counter(label: "mox_smtpserver_delivery_starttls_errors_total", dimensions: [("reason", reason)]).increment()
     }
 
+    // MARK: - Queue
+
+    /// A connection made for outgoing delivery: result ok, timeout, canceled or error.
+    public static func queueConnection(result: String) {
+        Counter(label: "mox_queue_connection_total", dimensions: [("result", result)]).increment()
+    }
+
+    /// One delivery attempt: its attempt number, transport, TLS mode and result (ok, okpartial,
+    /// timeout, canceled, temperror, permerror, error).
+    public static func queueDelivery(attempt: Int, transport: String, tlsMode: String, result: String, seconds: Double) {
+        Timer(
+            label: "mox_queue_delivery_duration_seconds",
+            dimensions: [("attempt", String(attempt)), ("transport", transport), ("tlsmode", tlsMode), ("result", result)]
+        ).recordNanoseconds(Int64(seconds * 1e9))
+    }
+
+    /// Messages in the queue on hold.
+    public static func queueHold(_ count: Int) {
+        Self.registry.makeGauge(descriptor: MetricCatalog.descriptor("mox_queue_hold"), labels: []).set(Double(count))
+    }
+
     // MARK: - IMAP server
 
     /// An incoming IMAP connection; `service` is "imap" or "imaps".
@@ -246,6 +267,9 @@ enum MetricCatalog {
         "mox_smtpserver_delivery_starttls_total": "Total number of STARTTLS handshakes for incoming deliveries.",
         "mox_smtpserver_delivery_starttls_errors_total":
             "Errors with TLS handshake during STARTTLS for incoming deliveries.",
+        "mox_queue_connection_total": "Queue client connections, outgoing.",
+        "mox_queue_delivery_duration_seconds": "SMTP client delivery attempt to single host.",
+        "mox_queue_hold": "Messages in queue that are on hold.",
         "mox_imap_connection_total": "Incoming IMAP connections.",
         "mox_imap_command_duration_seconds": "IMAP command duration and result codes in seconds.",
         "mox_authentication_total": "Authentication attempts and results.",
@@ -268,6 +292,7 @@ enum MetricCatalog {
 
     static let buckets: [String: [Double]] = [
         "mox_smtpserver_command_duration_seconds": [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 20, 30, 60, 120],
+        "mox_queue_delivery_duration_seconds": [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 20, 30, 60, 120],
         "mox_imap_command_duration_seconds": [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 20],
         "mox_dns_lookup_duration_seconds": [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 20, 30],
         "mox_dnsbl_lookup_duration_seconds": [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 20],

@@ -27,6 +27,7 @@ public struct Mox: ParsableCommand {
             DKIMCommand.self,
             DMARCCommand.self,
             DNSBLCommand.self,
+            QueueCommand.self,
         ]
     )
 

@@ -4,6 +4,8 @@
 //   client knows when it is done.
 // - "closeaccount NAME": the server closes the account if it has it open (so that `mox config
 //   account rm` can remove its data) and answers "ok".
+// - "queue JSON": a `mox queue ...` command (QueueControlRequest); the answer is the text to
+//   print, "error: ..." for a failure.
 
 import Dispatch
 import Logging
@@ -23,7 +25,8 @@ final class ControlSocket: Sendable {
         path: String,
         log: Logger,
         onStop: @escaping @Sendable () -> Void,
-        onCloseAccount: @escaping @Sendable (String) async -> Void
+        onCloseAccount: @escaping @Sendable (String) async -> Void,
+        onQueue: @escaping @Sendable (String) async -> String = { _ in "error: no queue\n" }
     ) {
         unlink(path)
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -50,13 +53,14 @@ final class ControlSocket: Sendable {
         self.fd = fd
         self.path = path
         DispatchQueue.global().async { [self] in
-            self.acceptLoop(onStop: onStop, onCloseAccount: onCloseAccount)
+            self.acceptLoop(onStop: onStop, onCloseAccount: onCloseAccount, onQueue: onQueue)
         }
     }
 
     private func acceptLoop(
         onStop: @escaping @Sendable () -> Void,
-        onCloseAccount: @escaping @Sendable (String) async -> Void
+        onCloseAccount: @escaping @Sendable (String) async -> Void,
+        onQueue: @escaping @Sendable (String) async -> String
     ) {
         while true {
             let client = accept(self.fd, nil, nil)
@@ -64,11 +68,29 @@ final class ControlSocket: Sendable {
                 if errno == EINTR { continue }
                 return
             }
-            var buffer = [UInt8](repeating: 0, count: 512)
-            let n = read(client, &buffer, buffer.count)
-            let text = n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : ""
-            let command = String(text.split(whereSeparator: \.isNewline).first ?? "")
-            if command.hasPrefix("closeaccount ") {
+            let command = Self.readLine(client)
+            if command.hasPrefix("queue ") {
+                let request = String(command.dropFirst("queue ".count))
+                let done = DispatchSemaphore(value: 0)
+                let answer = Mutex("")
+                Task {
+                    let text = await onQueue(request)
+                    answer.withLock { $0 = text }
+                    done.signal()
+                }
+                done.wait()
+                let bytes = Array(answer.withLock { $0 }.utf8)
+                var sent = 0
+                while sent < bytes.count {
+                    let n = bytes.withUnsafeBytes { write(client, $0.baseAddress! + sent, bytes.count - sent) }
+                    if n <= 0 {
+                        if n < 0 && errno == EINTR { continue }
+                        break
+                    }
+                    sent += n
+                }
+                Glibc.close(client)
+            } else if command.hasPrefix("closeaccount ") {
                 let name = String(command.dropFirst("closeaccount ".count))
                 let done = DispatchSemaphore(value: 0)
                 Task {
@@ -88,6 +110,21 @@ final class ControlSocket: Sendable {
                 Glibc.close(client)
             }
         }
+    }
+
+    /// The request line (up to 1 MB; the rest of a longer one is ignored).
+    static func readLine(_ fd: Int32) -> String {
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while out.count < 1 << 20 {
+            let n = read(fd, &buffer, buffer.count)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            out += buffer[0..<n]
+            if buffer[0..<n].contains(10) { break }
+        }
+        let line = out.split(separator: 10, maxSplits: 1, omittingEmptySubsequences: false).first ?? []
+        return String(decoding: line, as: UTF8.self).trimmingSuffixCR()
     }
 
     /// The socket address for `path`; nil when the path does not fit.
@@ -155,4 +192,18 @@ public enum MoxControl {
     public static func closeAccount(dataDir: String, name: String) -> Bool {
         (try? ControlSocket.send("closeaccount " + name, path: dataDir + "/ctl")) == "ok\n"
     }
+
+    /// A `mox queue` command for the running server; its answer, or the server's error.
+    public static func queue(dataDir: String, _ request: QueueControlRequest) throws(RuntimeError) -> String {
+        let answer = try ControlSocket.send("queue " + request.json(), path: dataDir + "/ctl")
+        if answer.hasPrefix("error: ") {
+            throw RuntimeError(String(answer.dropFirst("error: ".count)).trimmingSuffixNewline())
+        }
+        return answer
+    }
+}
+
+extension String {
+    func trimmingSuffixCR() -> String { self.hasSuffix("\r") ? String(self.dropLast()) : self }
+    func trimmingSuffixNewline() -> String { self.hasSuffix("\n") ? String(self.dropLast()) : self }
 }

@@ -18,14 +18,18 @@ public final class StoreSMTPBackend: SMTPBackend {
     public let authenticator: Authenticator
     let log: Logger
 
-    public init(config: Config, accounts: AccountRegistry, localserve: Bool, log: Logger, authenticator: MessageAuthenticator? = nil) {
+    public init(
+        config: Config, accounts: AccountRegistry, localserve: Bool, log: Logger, authenticator: MessageAuthenticator? = nil,
+        outgoing: OutgoingQueue? = nil
+    ) {
         self.delivery = Deliverer(
             config: config,
             accounts: accounts,
             localserve: localserve,
             localserveAccount: LocalserveSetup.accountName,
             log: log,
-            authenticator: authenticator
+            authenticator: authenticator,
+            outgoing: outgoing
         )
         self.authenticator = Authenticator(accounts: accounts, log: log, config: config)
         self.log = log
@@ -75,7 +79,9 @@ public final class StoreSMTPBackend: SMTPBackend {
         _ parameters: RcptParameters,
         mailFrom: ReversePath
     ) async -> SMTPRecipientDecision {
-        switch await self.delivery.checkRecipient(path, submission: client.listener.isSubmission) {
+        switch await self.delivery.checkRecipient(
+            path, submission: client.listener.isSubmission, account: client.listener.isSubmission ? client.account : nil
+        ) {
         case .accept(let route): return .accept(route: route)
         case .reject(let reply): return .reject(reply)
         }
@@ -103,14 +109,17 @@ public final class StoreSMTPBackend: SMTPBackend {
             }
             recipients.append(AcceptedRecipient(path: recipient.path, route: route))
         }
-        let origin = DeliveryOrigin(
+        var origin = DeliveryOrigin(
             remoteIP: client.remoteIP,
             ehloDomain: client.hello,
             mailFrom: envelope.mailFrom,
             submission: client.listener.isSubmission,
             connectionID: client.connectionID,
-            listenerName: client.listenerName
+            listenerName: client.listenerName,
+            account: client.listener.isSubmission ? client.account : nil
         )
+        origin.smtputf8 = envelope.mailParameters.smtputf8
+        origin.requireTLS = envelope.mailParameters.requireTLS
         return await self.delivery.deliver(message, origin: origin, recipients: recipients) { path, reverseName in
             var trace = trace
             trace.reverseName = reverseName

@@ -16,6 +16,7 @@ import DNSResolver
 import MailHTTP
 import MailMetrics
 import MailNetwork
+import MailQueue
 import MailTLS
 import NIOCore
 import NIOPosix
@@ -40,6 +41,9 @@ public final class MoxServer: Sendable {
     let imapListeners = Mutex<[IMAPListener]>([])
     /// The HTTP listeners (web services, metrics, autoconfig, MTA-STS, the webserver).
     let web: WebServer
+    /// The outgoing queue and its runner.
+    let outgoing: OutgoingQueue
+    let queueRunner: QueueRunner
     let stopRequested = Mutex<[CheckedContinuation<Void, Never>]>([])
     let stopped = Mutex(false)
 
@@ -61,12 +65,27 @@ public final class MoxServer: Sendable {
             unlimited: localserve
         )
         let smtpLog = Logger(label: "smtpserver") { MoxLogHandler(label: $0, levels: levels) }
+        let queue: MailQueue
+        do {
+            queue = try MailQueue.open(directory: config.dataDirPath("queue"))
+        } catch {
+            throw RuntimeError("opening queue: \(error)")
+        }
+        self.outgoing = OutgoingQueue(queue: queue)
+        let authenticator = Self.messageAuthenticator(config: config, localserve: localserve, levels: levels, log: smtpLog)
         self.backend = StoreSMTPBackend(
             config: config,
             accounts: self.accounts,
             localserve: localserve,
             log: smtpLog,
-            authenticator: Self.messageAuthenticator(config: config, localserve: localserve, levels: levels, log: smtpLog)
+            authenticator: authenticator,
+            outgoing: self.outgoing
+        )
+        let backend = self.backend
+        self.queueRunner = QueueRunner(
+            outgoing: self.outgoing, config: { backend.config }, accounts: self.accounts, resolver: authenticator.resolver,
+            localserve: localserve, localserveAccount: LocalserveSetup.accountName,
+            log: Logger(label: "queue") { MoxLogHandler(label: $0, levels: levels) }
         )
     }
 
@@ -320,7 +339,9 @@ public final class MoxServer: Sendable {
     /// itself, the domains.conf watcher and the control socket. SIGINT/SIGTERM (the group's
     /// graceful shutdown) or `mox stop` stop them all.
     public func services() -> [any Service] {
-        var services: [any Service] = [self, DomainsConfigWatcher(server: self), ControlSocketService(server: self)]
+        var services: [any Service] = [
+            self, DomainsConfigWatcher(server: self), ControlSocketService(server: self), self.queueRunner,
+        ]
         if !self.localserve, let authenticator = self.backend.delivery.authenticator {
             let backend = self.backend
             services.append(
@@ -470,6 +491,9 @@ struct ControlSocketService: Service {
             onCloseAccount: { name in
                 await server.accounts.close(name)
                 server.log.info("account closed on request", metadata: ["account": "\(name)"])
+            },
+            onQueue: { request in
+                QueueControl(runner: server.queueRunner).handle(request)
             }
         )
         try? await gracefulShutdown()

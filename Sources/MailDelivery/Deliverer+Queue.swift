@@ -1,0 +1,131 @@
+// Submitted mail for other domains (and in localserve all submitted mail) goes into the
+// outgoing queue: the spooled file is linked into it with the header lines the submission
+// added (Received, Message-Id/Date, DKIM-Signature, Authentication-Results) as its prefix.
+
+import Logging
+import MailAddress
+import MailConfig
+import MailMessage
+import MailQueue
+import MailSpool
+import SMTPProtocol
+import Synchronization
+
+/// The outgoing queue as delivery sees it: the queue, and a way to wake its runner.
+public final class OutgoingQueue: Sendable {
+    public let queue: MailQueue
+    private let kicker = Mutex<(@Sendable () -> Void)?>(nil)
+
+    public init(queue: MailQueue) {
+        self.queue = queue
+    }
+
+    /// The runner sets what wakes it.
+    public func onKick(_ kick: @escaping @Sendable () -> Void) {
+        self.kicker.withLock { $0 = kick }
+    }
+
+    /// New work for the runner.
+    public func kick() {
+        self.kicker.withLock { $0 }?()
+    }
+}
+
+extension Deliverer {
+    /// Queues the message for `recipients`; nil when it is durably queued (the submission's
+    /// 250), else the reply for all of them.
+    func enqueue(
+        _ message: SpooledMessage, origin: DeliveryOrigin, recipients: [ForwardPath], added: String, received: String,
+        now: Int64, log: Logger
+    ) -> SMTPReply? {
+        guard let outgoing = self.outgoing else {
+            return SMTPReply(451, EnhancedCode(class: 4, subject: 3, detail: 0), "no outgoing queue")
+        }
+        let header = message.scanned.header
+        let extra: [String: String]
+        switch Self.moxExtra(header) {
+        case .extra(let values): extra = values
+        case .refused(let reply): return reply
+        }
+        let sender = origin.mailFrom.mailbox?.address
+        var new = NewQueueMessage(
+            senderAccount: origin.account ?? self.localserveAccount,
+            senderLocalpart: sender?.localpart.formatted ?? "",
+            senderDomain: sender?.domain.ascii ?? "",
+            recipients: recipients.map { path in
+                let address = path.mailbox?.address
+                return (address?.localpart.formatted ?? "postmaster", address?.domain.ascii ?? self.config.staticConfig.hostname, "")
+            },
+            prefix: Array((received + added).utf8),
+            source: message.path.map { .file(path: $0) } ?? .bytes((try? message.readAll()) ?? []),
+            sourceSize: Int64(message.size)
+        )
+        new.has8bit = message.scanned.has8bit
+        new.smtputf8 = origin.smtputf8
+        new.messageID = header.first("Message-ID").map(Self.trim) ?? ""
+        new.subject = header.decoded("Subject").map(Self.trim) ?? ""
+        new.extra = extra
+        if origin.requireTLS {
+            new.requireTLS = true
+        } else if let value = header.first("TLS-Required"), Self.trim(value).lowercased() == "no" {
+            // RFC 8689 5: the sender asks to deliver even without a verified TLS connection.
+            new.requireTLS = false
+        }
+        do {
+            let queued = try outgoing.queue.add(new, now: now)
+            for m in queued {
+                log.info(
+                    "queued message",
+                    metadata: ["msgid": "\(m.id)", "recipient": "\(m.recipient)", "size": "\(m.size)", "hold": "\(m.hold)"]
+                )
+            }
+            outgoing.kick()
+            return nil
+        } catch {
+            log.error("adding message to queue", metadata: ["error": "\(error)"])
+            return SMTPReply(451, EnhancedCode(class: 4, subject: 3, detail: 0), "error queueing message, try again later")
+        }
+    }
+
+    /// mox's X-Mox-Extra-<key> header fields: extra data for the message's queue entry and its
+    /// webhooks, the key in canonical form ("x-mox-extra-order-id" is "Order-Id"). The same
+    /// key twice is refused, as mox does.
+    enum MoxExtra: Equatable {
+        case extra([String: String])
+        case refused(SMTPReply)
+    }
+
+    static func moxExtra(_ header: Header) -> MoxExtra {
+        var out: [String: String] = [:]
+        let prefix = "x-mox-extra-"
+        for field in header.fields {
+            let fieldName = header.name(of: field)
+            let name = fieldName.lowercased()
+            guard name.hasPrefix(prefix), name.count > prefix.count else { continue }
+            let key = Self.canonicalKey(String(fieldName.dropFirst(prefix.count)))
+            guard out[key] == nil else {
+                return .refused(SMTPReply(554, EnhancedCode(class: 5, subject: 6, detail: 0), "duplicate x-mox-extra- key \"\(key)\""))
+            }
+            out[key] = Self.trim(header.value(of: field))
+        }
+        return .extra(out)
+    }
+
+    static func trim(_ s: String) -> String {
+        var t = Substring(s)
+        while let c = t.first, c == " " || c == "\t" || c == "\r" || c == "\n" { t = t.dropFirst() }
+        while let c = t.last, c == " " || c == "\t" || c == "\r" || c == "\n" { t = t.dropLast() }
+        return String(t)
+    }
+
+    /// "order-id" as "Order-Id": upper case after each dash and at the start.
+    static func canonicalKey(_ s: String) -> String {
+        var out = ""
+        var upper = true
+        for c in s {
+            out.append(upper ? Character(c.uppercased()) : Character(c.lowercased()))
+            upper = c == "-"
+        }
+        return out
+    }
+}

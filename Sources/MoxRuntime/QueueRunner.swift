@@ -1,0 +1,459 @@
+// The outgoing queue's runner: picks due messages (at most 10 deliveries at a time, one per
+// recipient domain, as mox), delivers them (directly to the MX hosts, through a configured
+// transport, or in localserve into the local account), and records what happened: delivered
+// messages are retired, temporary failures retried on the backoff schedule with a delayed
+// DSN after the 5th attempt, permanent failures get a failure DSN and may put the recipient
+// on the sender's suppression list.
+
+import Logging
+import MailAddress
+import MailConfig
+import MailDNS
+import MailDelivery
+import MailMessage
+import MailMetrics
+import MailNetwork
+import MailQueue
+import MailSpool
+import MailStore
+import NIOCore
+import NIOPosix
+import SMTPClient
+import SMTPProtocol
+import ServiceLifecycle
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A wake-up for a loop: `signal` from anywhere, `wait` with a timeout. A signal while
+/// nobody waits is kept (one), so none is lost.
+final class Wakeup: Sendable {
+    private let state = Mutex<(pending: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
+
+    func signal() {
+        let waiter = self.state.withLock { s -> CheckedContinuation<Void, Never>? in
+            if let w = s.waiter {
+                s.waiter = nil
+                return w
+            }
+            s.pending = true
+            return nil
+        }
+        waiter?.resume()
+    }
+
+    func wait(seconds: Double) async {
+        let timer = Task {
+            try? await Task.sleep(for: .milliseconds(Int64(max(seconds, 0.001) * 1000)))
+            self.signal()
+        }
+        defer { timer.cancel() }
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let now = self.state.withLock { s -> Bool in
+                if s.pending {
+                    s.pending = false
+                    return true
+                }
+                s.waiter = c
+                return false
+            }
+            if now { c.resume() }
+        }
+    }
+}
+
+/// How one attempt for a batch ended, per message.
+struct AttemptOutcome {
+    /// nil: delivered.
+    var failures: [Int64: DeliveryFailure]
+    var transport: String
+    var tlsMode: String
+    var remoteHost = ""
+}
+
+public final class QueueRunner: Service, Sendable {
+    public static let maxConcurrent = 10
+
+    let outgoing: OutgoingQueue
+    let config: @Sendable () -> Config
+    let accounts: AccountRegistry
+    let resolver: any MailDNS.Resolver
+    let localserve: Bool
+    let localserveAccount: String
+    let log: Logger
+    let wakeup = Wakeup()
+    let busy = Mutex<Set<String>>([])
+    let stopping = Atomic<Bool>(false)
+    let active = Mutex<[UInt64: Task<Void, Never>]>([:])
+    let taskCounter = Atomic<UInt64>(0)
+    /// Settings tests change: where direct delivery connects (25), and the client's timeouts.
+    let smtpPort: Int
+    let timeouts: SMTPClientTimeouts
+
+    public init(
+        outgoing: OutgoingQueue, config: @escaping @Sendable () -> Config, accounts: AccountRegistry,
+        resolver: any MailDNS.Resolver, localserve: Bool, localserveAccount: String, log: Logger, smtpPort: Int = 25,
+        timeouts: SMTPClientTimeouts = SMTPClientTimeouts()
+    ) {
+        self.outgoing = outgoing
+        self.config = config
+        self.accounts = accounts
+        self.resolver = resolver
+        self.localserve = localserve
+        self.localserveAccount = localserveAccount
+        self.log = log
+        self.smtpPort = smtpPort
+        self.timeouts = timeouts
+        let wakeup = self.wakeup
+        outgoing.onKick { wakeup.signal() }
+    }
+
+    var queue: MailQueue { self.outgoing.queue }
+
+    static func now() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec)
+    }
+
+    public func run() async throws {
+        self.updateHoldGauge()
+        var lastClean: Int64 = 0
+        await withGracefulShutdownHandler {
+            while !self.stopping.load(ordering: .relaxed) && !Task.isCancelled {
+                let now = Self.now()
+                if now - lastClean >= 3600 {
+                    lastClean = now
+                    _ = try? self.queue.cleanRetired(now: now)
+                }
+                self.launch(now: now)
+                let busy = self.busy.withLock { $0 }
+                var wait: Double = 3600
+                if busy.count < Self.maxConcurrent, let next = try? self.queue.nextAttempt(busy: busy) {
+                    wait = Double(max(next - Self.now(), 0)) + 0.05
+                }
+                await self.wakeup.wait(seconds: min(wait, 3600))
+            }
+        } onGracefulShutdown: {
+            self.stopping.store(true, ordering: .relaxed)
+            self.wakeup.signal()
+        }
+        // Deliveries under way get a moment to finish; one cut off is retried after restart (its
+        // attempt was recorded before it started).
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !self.active.withLock({ $0.isEmpty }) && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    func launch(now: Int64) {
+        let busy = self.busy.withLock { $0 }
+        guard busy.count < Self.maxConcurrent else { return }
+        let due: [QueuedMessage]
+        do {
+            due = try self.queue.due(now: now, busy: busy, limit: Self.maxConcurrent - busy.count)
+        } catch {
+            self.log.error("listing due messages", metadata: ["error": "\(error)"])
+            return
+        }
+        for m in due {
+            let domain = m.recipientDomain.lowercased()
+            guard self.busy.withLock({ $0.insert(domain).inserted }) else { continue }
+            let id = self.taskCounter.add(1, ordering: .relaxed).newValue
+            let task = Task {
+                await self.deliver(m)
+                self.busy.withLock { _ = $0.remove(domain) }
+                _ = self.active.withLock { $0.removeValue(forKey: id) }
+                self.wakeup.signal()
+            }
+            self.active.withLock { $0[id] = task }
+        }
+    }
+
+    func updateHoldGauge() {
+        if let n = try? self.queue.holdCount() { MoxMetrics.queueHold(n) }
+    }
+
+    // MARK: - One attempt
+
+    func deliver(_ first: QueuedMessage) async {
+        let start = ContinuousClock.now
+        let begun: [QueuedMessage]
+        do {
+            begun = try self.queue.beginAttempt(first, now: Self.now())
+        } catch {
+            self.log.error("starting delivery attempt", metadata: ["msgid": "\(first.id)", "error": "\(error)"])
+            return
+        }
+        guard let m0 = begun.first else { return }
+        var log = self.log
+        log[metadataKey: "cid"] = "\(String(ConnectionID.next(), radix: 16))"
+        log[metadataKey: "from"] = "\(m0.sender)"
+        log[metadataKey: "attempts"] = "\(m0.attempts)"
+        if begun.count == 1 {
+            log.debug("delivering to single recipient", metadata: ["msgid": "\(m0.id)", "recipient": "\(m0.recipient)"])
+        } else {
+            log.debug(
+                "delivering to multiple recipients",
+                metadata: ["msgids": "\(begun.map(\.id))", "recipients": "\(begun.map(\.recipient))"]
+            )
+        }
+        let config = self.config()
+        var batch: [QueuedMessage] = []
+        var outcome = AttemptOutcome(failures: [:], transport: "direct", tlsMode: "")
+        // Suppressed since it was queued: permanent, without a DSN code (mox's behaviour).
+        for m in begun {
+            if let entry = try? self.queue.suppression(account: m.senderAccount, address: m.recipient) {
+                outcome.failures[m.id] = DeliveryFailure(
+                    code: 0, secode: "",
+                    message: "not delivering to recipient address \(m.recipient): address is on suppression list (\(entry.reason))",
+                    permanent: true
+                )
+            } else {
+                batch.append(m)
+            }
+        }
+        if !batch.isEmpty {
+            let result: AttemptOutcome
+            if self.localserve {
+                result = await self.deliverLocalserve(batch, log: log)
+            } else {
+                result = await self.deliverRouted(batch, config: config, log: log)
+            }
+            outcome.failures.merge(result.failures) { a, _ in a }
+            outcome.transport = result.transport
+            outcome.tlsMode = result.tlsMode
+            outcome.remoteHost = result.remoteHost
+        }
+        let seconds = Double((ContinuousClock.now - start).components.seconds)
+            + Double((ContinuousClock.now - start).components.attoseconds) / 1e18
+        let delivered = begun.count - outcome.failures.count
+        let resultLabel: String
+        if outcome.failures.isEmpty {
+            resultLabel = "ok"
+        } else if delivered > 0 {
+            resultLabel = "okpartial"
+        } else {
+            resultLabel = outcome.failures.values.contains(where: \.permanent) ? "permerror" : "temperror"
+        }
+        MoxMetrics.queueDelivery(
+            attempt: m0.attempts, transport: outcome.transport, tlsMode: outcome.tlsMode, result: resultLabel, seconds: seconds
+        )
+        self.record(begun, outcome, seconds: seconds, config: config, log: log)
+    }
+
+    /// Writes the attempt's results: retire the delivered, fail or reschedule the others.
+    func record(_ messages: [QueuedMessage], _ outcome: AttemptOutcome, seconds: Double, config: Config, log: Logger) {
+        let now = Self.now()
+        let keep: (String) -> Int64 = { account in
+            guard let a = config.dynamicConfig.accounts[account] else { return 7 * 24 * 3600 }
+            return Int64(a.keepRetiredMessagePeriod.seconds)
+        }
+        for m in messages {
+            let start = m.results.last?.start ?? Double(now)
+            guard let failure = outcome.failures[m.id] else {
+                let result = QueueAttemptResult(start: start, duration: seconds, success: true, code: 250, secode: "", error: "")
+                do {
+                    try self.queue.retire([m.id], success: true, result: result, now: now, keepSeconds: keep)
+                } catch {
+                    log.error("retiring delivered message", metadata: ["msgid": "\(m.id)", "error": "\(error)"])
+                }
+                log.info(
+                    outcome.transport == "direct" ? "delivered from queue" : "delivered from queue with transport",
+                    metadata: ["msgid": "\(m.id)", "recipient": "\(m.recipient)", "transport": "\(outcome.transport)"]
+                )
+                continue
+            }
+            let result = QueueAttemptResult(
+                start: start, duration: seconds, success: false, code: failure.code, secode: failure.secode, error: failure.message
+            )
+            if failure.permanent || m.attempts >= m.attemptLimit {
+                log.error(
+                    "permanent failure delivering from queue",
+                    metadata: [
+                        "msgid": "\(m.id)", "recipient": "\(m.recipient)", "code": "\(failure.code)",
+                        "secode": "\(failure.secode)", "err": "\(failure.message)", "permanent": "\(failure.permanent)",
+                    ]
+                )
+                var last = m
+                last.lastAttempt = now
+                self.deliverDSN(last, failure: failure, permanent: true, config: config, log: log)
+                if failure.code != 0 {
+                    self.suppressAfterFailure(m, failure, now: now, log: log)
+                }
+                do {
+                    try self.queue.retire([m.id], success: false, result: result, now: now, keepSeconds: keep)
+                } catch {
+                    log.error("retiring failed message", metadata: ["msgid": "\(m.id)", "error": "\(error)"])
+                }
+                continue
+            }
+            do {
+                try self.queue.recordResult([m.id], result)
+            } catch {
+                log.error("recording delivery result", metadata: ["msgid": "\(m.id)", "error": "\(error)"])
+            }
+            if m.attempts == 5 {
+                log.error(
+                    "temporary failure delivering from queue, sending delayed dsn",
+                    metadata: ["msgid": "\(m.id)", "recipient": "\(m.recipient)", "err": "\(failure.message)"]
+                )
+                if !m.isDMARCReport {
+                    self.deliverDSN(m, failure: failure, permanent: false, config: config, log: log)
+                }
+            } else {
+                log.error(
+                    "temporary failure delivering from queue",
+                    metadata: [
+                        "msgid": "\(m.id)", "recipient": "\(m.recipient)", "err": "\(failure.message)",
+                        "nextattempt": "\(m.nextAttempt)",
+                    ]
+                )
+            }
+        }
+    }
+
+    /// RFC 3463 codes that say the address itself is bad (or the sender is blocked), as mox
+    /// decides: then the recipient goes on the sender's suppression list at once; else after
+    /// three failures in a row to the address.
+    static func immediateBlock(code: Int, secode: String) -> Bool {
+        if [521, 550, 551, 553, 556].contains(code) { return true }
+        return code / 100 == 5 && ["1.1", "1.2", "1.3", "1.6", "2.1", "7.1"].contains(secode)
+    }
+
+    func suppressAfterFailure(_ m: QueuedMessage, _ failure: DeliveryFailure, now: Int64, log: Logger) {
+        var reason: String?
+        if Self.immediateBlock(code: failure.code, secode: failure.secode) {
+            reason = "delivery failure from queue with smtp code \(failure.code), enhanced code \"\(failure.secode)\""
+        } else if let previous = try? self.queue.retiredResults(recipient: m.recipient, excluding: m.id, limit: 2),
+            previous.count == 2, !previous.contains(true)
+        {
+            reason = "delivery failure from queue and three consecutive failures"
+        }
+        guard let reason else { return }
+        do {
+            if try self.queue.addSuppression(account: m.senderAccount, address: m.recipient, manual: false, reason: reason, now: now) {
+                log.info("added recipient to suppression list", metadata: ["account": "\(m.senderAccount)", "address": "\(m.recipient)", "reason": "\(reason)"])
+            }
+        } catch {
+            log.error("adding to suppression list", metadata: ["error": "\(error)"])
+        }
+    }
+
+    // MARK: - DSNs
+
+    /// Composes a DSN for the sender and stores it in the sender's Inbox (or the postmaster's
+    /// mailbox when that account is gone). Never for the null sender.
+    func deliverDSN(_ m: QueuedMessage, failure: DeliveryFailure, permanent: Bool, config: Config, log: Logger) {
+        guard !m.sender.isEmpty else { return }
+        let hostname = config.staticConfig.hostname
+        let header = self.originalHeader(m)
+        var rng = SystemRandomNumberGenerator()
+        let random = (0..<16).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        let now = Self.now()
+        let bytes: [UInt8]
+        do {
+            bytes = try QueueDSN.compose(
+                m, originalHeader: header, failure: failure, permanent: permanent, hostname: hostname, now: now,
+                random: random
+            )
+        } catch {
+            log.error("queue dsn: composing dsn: sender will not be informed about dsn", metadata: ["error": "\(error)"])
+            return
+        }
+        let prefix = "Return-Path: <postmaster@\(hostname)>\r\nDelivered-To: \(m.sender)\r\n"
+        let message = Array(prefix.utf8) + bytes
+        let postmaster = config.staticConfig.postmaster
+        let (account, mailbox) =
+            m.isDMARCReport
+            ? (postmaster.account, postmaster.mailbox + "/dmarc")
+            : (config.dynamicConfig.accounts[m.senderAccount] != nil || self.localserve ? m.senderAccount : postmaster.account,
+                config.dynamicConfig.accounts[m.senderAccount] != nil || self.localserve ? "Inbox" : postmaster.mailbox)
+        let accounts = self.accounts
+        Task {
+            do {
+                _ = try await accounts.deliver(
+                    message, account: account, mailbox: mailbox, received: now,
+                    metadata: DeliveryMetadata(remoteIP: "", ehloDomain: "", mailFrom: "postmaster@\(hostname)")
+                )
+                log.info("delivered dsn", metadata: ["account": "\(account)", "kind": "\(permanent ? "failure" : "delayed delivery")"])
+            } catch {
+                log.error("queue dsn: delivering dsn to mailbox: sender will not be informed about dsn", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// The queued message's header (prefix and file up to the blank line), at most 256 KiB.
+    func originalHeader(_ m: QueuedMessage) -> [UInt8] {
+        var bytes = m.msgPrefix
+        let fd = open(self.queue.path(for: m.id), O_RDONLY | O_CLOEXEC)
+        if fd >= 0 {
+            defer { close(fd) }
+            var buffer = [UInt8](repeating: 0, count: 256 * 1024)
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n > 0 { bytes += buffer[0..<n] }
+        }
+        if let end = Self.headerEnd(bytes) { return Array(bytes[0..<end]) }
+        return bytes
+    }
+
+    static func headerEnd(_ b: [UInt8]) -> Int? {
+        guard b.count >= 4 else { return nil }
+        for i in 0...(b.count - 4) where b[i] == 13 && b[i + 1] == 10 && b[i + 2] == 13 && b[i + 3] == 10 {
+            return i + 2
+        }
+        return nil
+    }
+
+    // MARK: - localserve
+
+    /// localserve: into the local account, unless the recipient's localpart asks for a failure
+    /// ("temperror", "permerror", "timeout", or a code such as "user452").
+    func deliverLocalserve(_ batch: [QueuedMessage], log: Logger) async -> AttemptOutcome {
+        var outcome = AttemptOutcome(failures: [:], transport: "localserve", tlsMode: "skip", remoteHost: "localhost")
+        for m in batch {
+            if let reply = await Deliverer.simulatedFailure(m.recipientLocalpart, stage: "delivery") {
+                outcome.failures[m.id] = DeliveryFailure(
+                    code: reply.code, secode: reply.enhanced.map { "\($0.subject).\($0.detail)" } ?? "",
+                    message: "\(reply.code) \(reply.enhanced.map { "\($0) " } ?? "")\(reply.text)",
+                    smtpLines: ["\(reply.code) \(reply.enhanced.map { "\($0) " } ?? "")\(reply.text)"],
+                    permanent: reply.isPermanentFailure, remoteHost: "localhost"
+                )
+                continue
+            }
+            do {
+                let spooled = try self.spoolCopy(m)
+                let prefix = "Delivered-To: \(m.recipient)\r\nReturn-Path: <\(m.sender)>\r\n"
+                _ = try await self.accounts.deliver(
+                    spooled, prefix: Array(prefix.utf8) + m.msgPrefix, account: self.localserveAccount, mailbox: "",
+                    received: Self.now(), metadata: DeliveryMetadata(remoteIP: "127.0.0.1", ehloDomain: "localhost", mailFrom: m.sender)
+                )
+            } catch {
+                outcome.failures[m.id] = DeliveryFailure(code: 0, secode: "", message: "delivering to local account: \(error)", permanent: false)
+            }
+        }
+        return outcome
+    }
+
+    /// The queued file copied into a spool (bounded memory), for the store to link.
+    func spoolCopy(_ m: QueuedMessage) throws -> SpooledMessage {
+        let spool = try MessageSpool(directory: self.config().dataDirPath("tmp"))
+        let path = self.queue.path(for: m.id)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw QueueError(.io, "open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw QueueError(.io, "read \(path): \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            spool.append(buffer[0..<n])
+        }
+        return try spool.finish()
+    }
+}
