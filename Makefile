@@ -5,9 +5,10 @@ SWIFT ?= swift
 PACKAGES := pkg-config libcmark-dev libsqlite3-dev zlib1g-dev publicsuffix
 # The interop tests drive real clients and peers: swaks, mbsync (isync), curl, nsd (an
 # authoritative DNS server for the resolver), openssl (RSA keys for dkimpy), and from PyPI
-# prometheus_client, pyspf, dkimpy with pynacl, and authres (Authentication-Results parser).
+# prometheus_client, pyspf, dkimpy with pynacl, authres (Authentication-Results parser) and
+# aiosmtpd (scripted receiving servers for the outgoing queue).
 TEST_PACKAGES := cmark swaks isync curl nsd openssl
-TEST_PYTHON := prometheus-client pyspf dnspython dkimpy pynacl authres
+TEST_PYTHON := prometheus-client pyspf dnspython dkimpy pynacl authres aiosmtpd
 BENCH_PACKAGES := cmark hyperfine wrk nginx nsd openssl
 BENCH_PYTHON := dkimpy
 PORT ?= 8080
@@ -22,7 +23,7 @@ deps:
 
 test-deps:
 	@./scripts/ensure-packages $(PACKAGES) $(TEST_PACKAGES)
-	@python3 -c "import prometheus_client, spf, dns.resolver, dkim, nacl, authres" 2>/dev/null || python3 -m pip install --quiet $(TEST_PYTHON)
+	@python3 -c "import prometheus_client, spf, dns.resolver, dkim, nacl, authres, aiosmtpd" 2>/dev/null || python3 -m pip install --quiet $(TEST_PYTHON)
 
 bench-deps:
 	@./scripts/ensure-packages $(PACKAGES) $(BENCH_PACKAGES)

@@ -354,6 +354,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "SMTPClientTests", dependencies: ["SMTPClient", "SMTPProtocol", "SMTPServer", "MailSpool", "MailSASL", "MailAddress"], swiftSettings: strict),
+        .testTarget(name: "MailQueueTests", dependencies: ["MailQueue", "MailMessage"], swiftSettings: strict),
         .testTarget(name: "SMTPProtocolTests", dependencies: ["SMTPProtocol", "MailAddress"], swiftSettings: strict),
         .testTarget(name: "IMAPProtocolTests", dependencies: ["IMAPProtocol"], swiftSettings: strict),
         .testTarget(

@@ -388,7 +388,19 @@ public final class Deliverer: Sendable {
             quarantine = verdict.quarantine
         }
         var queueResult: SMTPReply??
-        let outgoingRecipients = recipients.filter(\.route.outgoing)
+        var simulated: [Int: SMTPReply] = [:]
+        if self.localserve && origin.submission {
+            // As mox's localserve: a submission to a special localpart fails at DATA, and is not queued.
+            for (index, recipient) in recipients.enumerated() where recipient.route.outgoing {
+                let localpart = recipient.path.mailbox?.localpart.value ?? ""
+                if !localpart.hasPrefix("mailfrom"), !localpart.hasPrefix("rcptto"),
+                    let failure = await Self.simulatedFailure(localpart, stage: "submission")
+                {
+                    simulated[index] = failure
+                }
+            }
+        }
+        let outgoingRecipients = recipients.enumerated().filter { $0.element.route.outgoing && simulated[$0.offset] == nil }.map(\.element)
         if !outgoingRecipients.isEmpty {
             queueResult = self.enqueue(
                 message, origin: origin, recipients: outgoingRecipients.map(\.path), added: added,
@@ -426,7 +438,7 @@ public final class Deliverer: Sendable {
             }
             var results = [SMTPReply?](repeating: nil, count: recipients.count)
             for (index, recipient) in recipients.enumerated() where recipient.route.outgoing {
-                results[index] = queueResult ?? nil
+                results[index] = simulated[index] ?? queueResult ?? nil
             }
             for await (index, result) in group {
                 results[index] = result

@@ -158,10 +158,9 @@ public final class MailQueue: Sendable {
                     )
                     m.hold = rules.contains { $0.matches(m) }
                     if !r.fromID.isEmpty {
-                        let used =
-                            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM message WHERE fromID = ?", arguments: [r.fromID]) ?? 0
-                            + (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM retired WHERE fromID = ?", arguments: [r.fromID]) ?? 0)
-                        if used > 0 { throw QueueError(.invalid, "fromid not unique") }
+                        let queued = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM message WHERE fromID = ?", arguments: [r.fromID]) ?? 0
+                        let retired = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM retired WHERE fromID = ?", arguments: [r.fromID]) ?? 0
+                        if queued + retired > 0 { throw QueueError(.invalid, "fromid not unique") }
                     }
                     var record = MessageRecord(m)
                     try record.insert(db)

@@ -111,6 +111,9 @@ extension QueueRunner {
         let ips: [String]
         if let ip = IPAddress(smtp.host) {
             ips = [ip.description]
+        } else if smtp.host.lowercased() == "localhost" || smtp.host.lowercased().hasSuffix(".localhost") {
+            // RFC 6761 6.3: localhost names are the loopback addresses, without asking DNS.
+            ips = ["127.0.0.1", "::1"]
         } else {
             do {
                 let (found, _) = try await self.resolver.lookupIP(try DNSName(smtp.host))
@@ -142,7 +145,7 @@ extension QueueRunner {
     func deliverDirect(_ batch: [QueuedMessage], direct: TransportDirect?, config: Config, log: Logger) async -> AttemptOutcome {
         let m0 = batch[0]
         let all = { (failure: DeliveryFailure) in
-            AttemptOutcome(failures: Dictionary(uniqueKeysWithValues: batch.map { ($0.id, failure) }), transport: "direct", tlsMode: "opportunistic")
+            AttemptOutcome(failures: Dictionary(uniqueKeysWithValues: batch.map { ($0.id, failure) }), transport: "", tlsMode: "opportunistic")
         }
         var hosts: [(name: String, ips: [String]?)] = []
         let domain = m0.recipientDomain
@@ -228,7 +231,7 @@ extension QueueRunner {
         _ batch: [QueuedMessage], host: String, ips: [String], port: Int, options: SMTPClientOptions, require8bit: Bool,
         log: Logger
     ) async -> AttemptOutcome {
-        var outcome = AttemptOutcome(failures: [:], transport: "direct", tlsMode: "opportunistic", remoteHost: host)
+        var outcome = AttemptOutcome(failures: [:], transport: "", tlsMode: "opportunistic", remoteHost: host)
         func failAll(_ f: DeliveryFailure) -> AttemptOutcome {
             var o = outcome
             for m in batch { o.failures[m.id] = f }

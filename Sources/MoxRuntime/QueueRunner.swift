@@ -202,7 +202,7 @@ public final class QueueRunner: Service, Sendable {
         }
         let config = self.config()
         var batch: [QueuedMessage] = []
-        var outcome = AttemptOutcome(failures: [:], transport: "direct", tlsMode: "")
+        var outcome = AttemptOutcome(failures: [:], transport: "", tlsMode: "")
         // Suppressed since it was queued: permanent, without a DSN code (mox's behaviour).
         for m in begun {
             if let entry = try? self.queue.suppression(account: m.senderAccount, address: m.recipient) {
@@ -261,7 +261,7 @@ public final class QueueRunner: Service, Sendable {
                     log.error("retiring delivered message", metadata: ["msgid": "\(m.id)", "error": "\(error)"])
                 }
                 log.info(
-                    outcome.transport == "direct" ? "delivered from queue" : "delivered from queue with transport",
+                    outcome.transport.isEmpty ? "delivered from queue" : "delivered from queue with transport",
                     metadata: ["msgid": "\(m.id)", "recipient": "\(m.recipient)", "transport": "\(outcome.transport)"]
                 )
                 continue

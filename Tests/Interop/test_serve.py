@@ -1,8 +1,8 @@
 """`mox serve` with a configuration of its own (not localserve): the policy of a real server.
 
 Port 25 takes mail only for configured addresses (never an open relay), submission needs TLS
-before AUTH and only sends as the account's addresses, mail for other domains is refused with a
-temporary error while there is no outgoing queue, domains.conf changes take effect while the
+before AUTH and only sends as the account's addresses, mail for other domains goes into the
+outgoing queue (where `mox queue` sees it), domains.conf changes take effect while the
 server runs, and `mox stop` stops it. Listens on 127.0.0.1 with ports above 10000.
 
 Run by `make test`: python3 -m unittest discover -s Tests/Interop -v
@@ -186,14 +186,20 @@ class ServeTest(unittest.TestCase):
             code, msg = s.docmd("MAIL", "FROM:<other@example.org>")
             self.assertEqual(code, 550, msg)
             self.assertEqual(s.docmd("MAIL", "FROM:<mjl+list@example.org>")[0], 250)
-            # No outgoing queue yet: other domains get a temporary error, never silence.
+            # Other domains go into the outgoing queue.
             code, msg = s.docmd("RCPT", "TO:<friend@elsewhere.example>")
-            self.assertEqual(code, 451, msg)
+            self.assertEqual(code, 250, msg)
             self.assertEqual(s.docmd("RCPT", "TO:<mjl@example.org>")[0], 250)
             subject = f"submitted-{time.time()}"
             code, _ = s.data(f"From: mjl@example.org\r\nSubject: {subject}\r\n\r\nbody\r\n".encode())
             self.assertEqual(code, 250)
         self.assertTrue(any(subject.encode() in m for m in self.stored()))
+        # The remote recipient waits in the queue (its domain cannot be resolved here), where
+        # mox queue sees it and can drop it.
+        listing = self.mox("queue", "list", "-to", "friend@elsewhere.example")
+        self.assertIn("from:mjl+list@example.org to:friend@elsewhere.example", listing)
+        self.assertIn("1 message(s) dropped", self.mox("queue", "drop", "-to", "friend@elsewhere.example"))
+        self.assertIn("(none)", self.mox("queue", "list", "-to", "friend@elsewhere.example"))
 
     def test_wrong_password_and_submissions_port(self):
         with smtplib.SMTP_SSL("127.0.0.1", SUBMISSIONS_PORT, context=tls_context()) as s:

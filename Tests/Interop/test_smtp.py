@@ -317,6 +317,11 @@ class SMTPTest(unittest.TestCase):
         Returns the Received headers, one per copy, in store order.
         """
         found = self.find_stored(tok, msgs)
+        # Submitted mail goes through the queue, which delivers it a moment after the 250.
+        deadline = time.time() + 10
+        while msgs is None and len(found) < copies and time.time() < deadline:
+            time.sleep(0.1)
+            found = self.find_stored(tok)
         self.assertEqual(len(found), copies, f"expected {copies} stored message(s) with {tok}, found {len(found)}")
         headers = []
         for stored in found:

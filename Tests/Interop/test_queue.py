@@ -1,0 +1,280 @@
+"""The outgoing queue of `mox serve`, delivering through an SMTP transport to aiosmtpd (PyPI)
+scripted per recipient: 250, 550 or 451. Checks delivery in one transaction per domain,
+retired history with x-mox-extra data, failure DSNs into the sender's Inbox, suppression
+after a permanent failure, hold rules, and `mox queue` commands against the running server.
+Listens on 127.0.0.1 with ports above 10000.
+
+Run by `make test`: python3 -m unittest discover -s Tests/Interop -v
+"""
+
+import os
+import shutil
+import signal
+import smtplib
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+try:
+    from aiosmtpd.controller import Controller
+except ImportError:  # pragma: no cover - make test-deps installs it
+    Controller = None
+
+from test_serve import MOX, tls_context
+
+SMTP_PORT, SUBMISSION_PORT, SINK_PORT = 10125, 10587 + 100, 10199
+
+MOX_CONF = f"""DataDir: data
+LogLevel: debug
+User: {os.getuid()}
+Hostname: mail.example.org
+Listeners:
+	public:
+		IPs:
+			- 127.0.0.1
+		TLS:
+			KeyCerts:
+				-
+					CertFile: localhost.crt
+					KeyFile: localhost.key
+		SMTP:
+			Enabled: true
+			Port: {SMTP_PORT}
+		Submission:
+			Enabled: true
+			Port: {SUBMISSION_PORT}
+Postmaster:
+	Account: mjl
+	Mailbox: Postmaster
+Transports:
+	sink:
+		SMTP:
+			Host: localhost
+			Port: {SINK_PORT}
+			NoSTARTTLS: true
+"""
+
+DOMAINS_CONF = """Domains:
+	example.org:
+		LocalpartCatchallSeparator: +
+Accounts:
+	mjl:
+		Domain: example.org
+		KeepRetiredMessagePeriod: 24h
+		Destinations:
+			mjl@example.org: nil
+Routes:
+	-
+		Transport: sink
+"""
+
+
+class Sink:
+    """aiosmtpd handler: the recipient's localpart picks the reply (bad550, later451, else 250)."""
+
+    def __init__(self):
+        self.envelopes = []
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        local = address.split("@")[0]
+        if local.startswith("bad550"):
+            return "550 5.1.1 no such user here"
+        if local.startswith("later451"):
+            return "451 4.3.0 try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 ok"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 2.0.0 stored"
+
+    def find(self, token):
+        with self.lock:
+            return [e for e in self.envelopes if token.encode() in e[2]]
+
+
+@unittest.skipIf(Controller is None, "aiosmtpd not installed (make test-deps)")
+class QueueTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        for port in (SMTP_PORT, SUBMISSION_PORT, SINK_PORT):
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    raise unittest.SkipTest(f"port {port} is in use")
+        cls.sink = Sink()
+        cls.controller = Controller(cls.sink, hostname="127.0.0.1", port=SINK_PORT)
+        cls.controller.start()
+        cls.addClassCleanup(cls.controller.stop)
+        cls.dir = tempfile.mkdtemp(prefix="mox-queue-test-")
+        cls.addClassCleanup(shutil.rmtree, cls.dir, True)
+        cls.config = os.path.join(cls.dir, "config")
+        init = os.path.join(cls.dir, "init")
+        subprocess.run([MOX, "localserve", "-dir", init, "-initonly"], check=True, capture_output=True)
+        os.mkdir(cls.config)
+        for name in ("localhost.crt", "localhost.key"):
+            shutil.copy(os.path.join(init, name), cls.config)
+        with open(os.path.join(cls.config, "mox.conf"), "w") as f:
+            f.write(MOX_CONF)
+        with open(os.path.join(cls.config, "domains.conf"), "w") as f:
+            f.write(DOMAINS_CONF)
+        cls.mox("config", "test")
+        cls.mox("setaccountpassword", "mjl", stdin="secret123\n")
+        cls.log = open(os.path.join(cls.dir, "server.log"), "w")
+        cls.proc = subprocess.Popen([MOX, "-config", os.path.join(cls.config, "mox.conf"), "serve"],
+                                    stdout=cls.log, stderr=subprocess.STDOUT)
+        cls.addClassCleanup(cls.stop_server)
+        deadline = time.time() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", SUBMISSION_PORT), timeout=1).close()
+                break
+            except OSError:
+                if cls.proc.poll() is not None or time.time() > deadline:
+                    with open(os.path.join(cls.dir, "server.log")) as f:
+                        raise RuntimeError("mox serve did not start: " + f.read())
+                time.sleep(0.1)
+
+    @classmethod
+    def stop_server(cls):
+        if cls.proc.poll() is None:
+            cls.proc.send_signal(signal.SIGTERM)
+            try:
+                cls.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                cls.proc.kill()
+                cls.proc.wait()
+        cls.log.close()
+
+    @classmethod
+    def mox(cls, *args, stdin=None):
+        p = subprocess.run([MOX, "-config", os.path.join(cls.config, "mox.conf"), *args],
+                           input=stdin, capture_output=True, text=True)
+        if p.returncode != 0:
+            raise AssertionError(f"mox {' '.join(args)}: {p.stdout}{p.stderr}")
+        return p.stdout
+
+    def stored(self, mailbox="Inbox"):
+        out = tempfile.mkdtemp(prefix="export-", dir=self.dir)
+        try:
+            self.mox("export", "maildir", "-single", out, os.path.join(self.config, "data", "accounts", "mjl"), mailbox)
+            cur = os.path.join(out, mailbox, "cur")
+            messages = []
+            for name in sorted(os.listdir(cur)):
+                with open(os.path.join(cur, name), "rb") as f:
+                    messages.append(f.read())
+            return messages
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
+
+    def submit(self, recipients, token, extra=""):
+        with smtplib.SMTP("127.0.0.1", SUBMISSION_PORT) as s:
+            s.starttls(context=tls_context())
+            s.login("mjl@example.org", "secret123")
+            msg = (f"From: mjl@example.org\r\nTo: {', '.join(recipients)}\r\nSubject: {token}\r\n{extra}"
+                   f"Message-ID: <{token}@example.org>\r\n\r\nbody {token}\r\n")
+            return s.sendmail("mjl@example.org", recipients, msg.encode())
+
+    def wait(self, check, what, timeout=15):
+        deadline = time.time() + timeout
+        while True:
+            value = check()
+            if value:
+                return value
+            if time.time() > deadline:
+                with open(os.path.join(self.dir, "server.log")) as f:
+                    log = f.read()[-3000:]
+                self.fail(f"timeout waiting for {what}; server log:\n{log}")
+            time.sleep(0.1)
+
+    def test_delivered_in_one_transaction_with_history(self):
+        token = f"ok-{time.time()}"
+        self.submit(["alice@remote.example", "bob@remote.example"], token, extra="X-Mox-Extra-Order-Id: 42\r\n")
+        envelopes = self.wait(lambda: self.sink.find(token), "delivery to the sink")
+        self.assertEqual(len(envelopes), 1, envelopes)
+        mail_from, rcpts, content = envelopes[0]
+        self.assertEqual(mail_from, "mjl@example.org")
+        self.assertEqual(sorted(rcpts), ["alice@remote.example", "bob@remote.example"])
+        # The submission's trace and authentication header were sent in front of the message.
+        self.assertIn(b"Received: from", content)
+        self.assertIn(b"auth=pass smtp.mailfrom=mjl@example.org", content)
+        self.assertIn(f"body {token}".encode(), content)
+        retired = self.wait(lambda: [l for l in self.mox("queue", "retired", "list").splitlines() if "to:alice@remote.example" in l and "success" in l], "retired entry")
+        msgid = retired[0].split()[0]
+        printed = self.mox("queue", "retired", "print", msgid)
+        self.assertIn('"Order-Id": "42"', printed)
+        self.assertIn('"Success": true', printed)
+        self.assertNotIn(token, self.mox("queue", "list"))
+
+    def test_permanent_failure_gives_dsn_and_suppression(self):
+        token = f"bad-{time.time()}"
+        self.submit(["bad550@remote.example"], token)
+        dsn = self.wait(lambda: [m for m in self.stored() if b"mail delivery failed" in m and token.encode() in m], "failure dsn")[0]
+        self.assertIn(b"Final-Recipient: rfc822; bad550@remote.example", dsn)
+        self.assertIn(b"Action: failed", dsn)
+        self.assertIn(b"Status: 5.1.1", dsn)
+        self.assertIn(b"550 5.1.1 no such user here", dsn)
+        self.assertIn(b"Content-Type: multipart/report; report-type=delivery-status", dsn)
+        self.assertIn("bad550@remote.example", self.mox("queue", "suppress", "list"))
+        self.assertTrue(self.mox("queue", "suppress", "lookup", "bad550@remote.example").startswith("present"))
+        # Next time the submission is refused at once.
+        with self.assertRaises(smtplib.SMTPRecipientsRefused) as e:
+            self.submit(["bad550@remote.example"], token + "-again")
+        code, text = e.exception.recipients["bad550@remote.example"]
+        self.assertEqual(code, 550, text)
+        self.assertIn(b"suppression list", text)
+        self.mox("queue", "suppress", "remove", "mjl", "bad550@remote.example")
+        self.assertEqual(self.mox("queue", "suppress", "lookup", "bad550@remote.example").strip(), "not present")
+
+    def test_temporary_failure_is_retried_and_fail_sends_dsn(self):
+        token = f"later-{time.time()}"
+        self.submit(["later451@remote.example"], token)
+        line = self.wait(lambda: [l for l in self.mox("queue", "list", "-to", "later451@").splitlines() if "451" in l], "temporary failure in queue")[0]
+        self.assertIn("try again later", line)
+        # Rescheduled for now: another attempt, still failing, still queued.
+        self.assertIn("1 message(s) rescheduled", self.mox("queue", "schedule", "-to", "later451@", "-now", "0s"))
+        self.assertIn("1 message(s) marked as failed", self.mox("queue", "fail", "-to", "later451@"))
+        dsn = self.wait(lambda: [m for m in self.stored() if b"mail delivery failed" in m and token.encode() in m], "dsn after fail")[0]
+        self.assertIn(b"delivery canceled by admin", dsn)
+        self.assertIn("(none)", self.mox("queue", "list", "-to", "later451@"))
+
+    def test_hold_rule_keeps_messages_until_released(self):
+        out = self.mox("queue", "holdrules", "add", "-recipientdom", "held.example")
+        rule = out.split()[2]
+        token = f"held-{time.time()}"
+        self.submit(["carol@held.example"], token)
+        time.sleep(1)
+        self.assertEqual(self.sink.find(token), [])
+        self.assertIn("to:carol@held.example", self.mox("queue", "list", "-hold", "true"))
+        self.assertIn('recipient domain "held.example"', self.mox("queue", "holdrules", "list"))
+        self.mox("queue", "holdrules", "remove", rule)
+        self.assertIn("1 messages changed", self.mox("queue", "unhold", "-to", "carol@held.example"))
+        self.wait(lambda: self.sink.find(token), "delivery after unhold")
+
+    def test_dump_and_bad_commands(self):
+        self.mox("queue", "holdrules", "add", "-recipientdom", "dump.example")
+        try:
+            token = f"dump-{time.time()}"
+            self.submit(["dave@dump.example"], token)
+            line = [l for l in self.mox("queue", "list").splitlines() if "dave@dump.example" in l][0]
+            dumped = self.mox("queue", "dump", line.split()[0])
+            self.assertIn("Received: from", dumped)
+            self.assertIn(f"body {token}", dumped)
+            self.mox("queue", "drop", "-to", "dave@dump.example")
+        finally:
+            for l in self.mox("queue", "holdrules", "list").splitlines():
+                if "dump.example" in l:
+                    self.mox("queue", "holdrules", "remove", l.split()[1].rstrip(":"))
+        p = subprocess.run([MOX, "-config", os.path.join(self.config, "mox.conf"), "queue", "dump", "99999"], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("message not found", p.stderr)
+        p = subprocess.run([MOX, "-config", os.path.join(self.config, "mox.conf"), "queue", "list", "-nextattempt", "soon"], capture_output=True, text=True)
+        self.assertEqual(p.returncode, 1)
+
+
+if __name__ == "__main__":
+    unittest.main()
