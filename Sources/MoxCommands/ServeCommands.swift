@@ -36,7 +36,9 @@ public struct Localserve: MoxCommand {
 
             Every message is accepted, for any address, and delivered to the mox account, both \
             incoming (port 1025) and submitted (1587, 1465; authenticate as mox@localhost): software \
-            under test can read back exactly what it sent. A recipient localpart can ask for a \
+            under test can read back exactly what it sent. Submitted messages go through the \
+            outgoing queue (see mox queue), which delivers them to the account a moment later, \
+            as mox does. A recipient localpart can ask for a \
             failure instead: ending in "temperror" gives a temporary error (451), "permerror" a \
             permanent one (550), three digits such as "552" that reply code (400 to 600), and \
             "timeout" no reply for an hour. The error comes after DATA, or at MAIL FROM or RCPT TO \

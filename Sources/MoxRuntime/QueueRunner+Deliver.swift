@@ -225,6 +225,24 @@ extension QueueRunner {
         return ordered.map(\.description)
     }
 
+    /// The addresses outgoing connections come from, as mox picks them: when the SMTP
+    /// listeners name at most one IPv4 and one IPv6 address (none unspecified), connections
+    /// are made from those, so they match the SPF records and reverse DNS of the listener.
+    static func specifiedSMTPListenIPs(_ config: Config) -> [IPAddress] {
+        var out: [IPAddress] = []
+        for listener in config.staticConfig.listeners.values where listener.smtp.enabled {
+            if listener.ips.isEmpty { return [] }
+            for text in listener.ips {
+                guard let ip = IPAddress(text) else { continue }
+                let v6 = ip.description.contains(":")
+                if ip.description == "0.0.0.0" || ip.description == "::" { return [] }
+                if out.count >= 2 || (out.first.map { $0.description.contains(":") == v6 } ?? false) { return [] }
+                out.append(ip)
+            }
+        }
+        return out
+    }
+
     /// Connects to the first reachable IP and runs one transaction for the batch (in chunks
     /// when the server limits recipients per transaction).
     func deliverHost(
@@ -240,7 +258,11 @@ extension QueueRunner {
         var connection: SMTPClientConnection?
         var lastError: SMTPClientError?
         var connectedIP = ""
+        let local = Self.specifiedSMTPListenIPs(self.config())
         for ip in ips {
+            var options = options
+            let v6 = ip.contains(":")
+            options.localAddress = local.first { $0.description.contains(":") == v6 }?.description
             do {
                 connection = try await SMTPClientConnection.connect(
                     ip: ip, port: port, options: options, group: MultiThreadedEventLoopGroup.singleton, log: log
