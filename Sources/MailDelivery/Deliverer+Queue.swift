@@ -48,14 +48,35 @@ extension Deliverer {
         case .refused(let reply): return reply
         }
         let sender = origin.mailFrom.mailbox?.address
+        var queueRecipients = recipients.map { path in
+            let address = path.mailbox?.address
+            return NewQueueRecipient(
+                localpart: address?.localpart.formatted ?? "postmaster", domain: address?.domain.ascii ?? self.config.staticConfig.hostname
+            )
+        }
+        var chosenFromID = false
+        if let sender, let fromID = self.fromIDSender(sender, origin: origin) {
+            switch fromID {
+            case .chosen(let base, let separator, let id):
+                guard queueRecipients.count == 1 else {
+                    return SMTPReply(554, EnhancedCode(class: 5, subject: 5, detail: 3), "cannot send to multiple recipients with chosen fromid")
+                }
+                queueRecipients[0].fromID = id
+                queueRecipients[0].senderLocalpart = base + separator + id
+                chosenFromID = true
+            case .generate(let base, let separator):
+                for i in queueRecipients.indices {
+                    let id = Self.randomFromID()
+                    queueRecipients[i].fromID = id
+                    queueRecipients[i].senderLocalpart = base + separator + id
+                }
+            }
+        }
         var new = NewQueueMessage(
             senderAccount: origin.account ?? self.localserveAccount,
             senderLocalpart: sender?.localpart.formatted ?? "",
             senderDomain: sender?.domain.ascii ?? "",
-            recipients: recipients.map { path in
-                let address = path.mailbox?.address
-                return (address?.localpart.formatted ?? "postmaster", address?.domain.ascii ?? self.config.staticConfig.hostname, "")
-            },
+            recipients: queueRecipients,
             prefix: Array((received + added).utf8),
             source: message.path.map { .file(path: $0) } ?? .bytes((try? message.readAll()) ?? []),
             sourceSize: Int64(message.size)
@@ -81,10 +102,53 @@ extension Deliverer {
             }
             outgoing.kick()
             return nil
+        } catch let error as QueueError where error.kind == .invalid && chosenFromID {
+            return SMTPReply(554, EnhancedCode(class: 5, subject: 1, detail: 7), "bad fromid in smtp mail from address: \(error)")
         } catch {
             log.error("adding message to queue", metadata: ["error": "\(error)"])
             return SMTPReply(451, EnhancedCode(class: 4, subject: 3, detail: 0), "error queueing message, try again later")
         }
+    }
+
+    enum FromIDSender {
+        /// MAIL FROM already has an id after the separator: the submitter's own.
+        case chosen(base: String, separator: String, id: String)
+        case generate(base: String, separator: String)
+    }
+
+    /// fromid (mox's FromIDLoginAddresses): when the login address is one of the account's
+    /// FromIDLoginAddresses and the sender's domain has a catchall separator, each recipient's
+    /// MAIL FROM gets a unique id after the first separator, so a DSN or reply to that address
+    /// identifies the message and recipient.
+    func fromIDSender(_ sender: Address, origin: DeliveryOrigin) -> FromIDSender? {
+        guard let account = origin.account, let login = origin.loginAddress,
+            let settings = self.config.dynamicConfig.accounts[account],
+            settings.fromIDLoginAddresses.contains(where: { $0.lowercased() == login.lowercased() }),
+            let domain = self.config.dynamicConfig.domains[sender.domain.ascii] ?? self.config.dynamicConfig.domains[sender.domain.unicode]
+        else { return nil }
+        let separators = domain.localpartCatchallSeparators.isEmpty
+            ? (domain.localpartCatchallSeparator.isEmpty ? [] : [domain.localpartCatchallSeparator])
+            : domain.localpartCatchallSeparators
+        guard let separator = separators.first else { return nil }
+        let local = sender.localpart.value
+        let bytes = Array(local.utf8)
+        let sep = Array(separator.utf8)
+        if !sep.isEmpty, bytes.count > sep.count {
+            for i in 0...(bytes.count - sep.count) where Array(bytes[i..<(i + sep.count)]) == sep {
+                let id = String(decoding: bytes[(i + sep.count)...], as: UTF8.self)
+                if !id.isEmpty {
+                    return .chosen(base: String(decoding: bytes[..<i], as: UTF8.self), separator: separator, id: id)
+                }
+                break
+            }
+        }
+        return .generate(base: local, separator: separator)
+    }
+
+    /// 16 random bytes in unpadded base64url: 22 characters, as mox makes them.
+    static func randomFromID() -> String {
+        var rng = SystemRandomNumberGenerator()
+        return Self.base64URL((0..<16).map { _ in UInt8.random(in: 0...255, using: &rng) })
     }
 
     /// mox's X-Mox-Extra-<key> header fields: extra data for the message's queue entry and its

@@ -67,6 +67,8 @@ public struct DeliveryOrigin: Sendable {
     public var listenerName: String
     /// The authenticated account, for submission.
     public var account: String?
+    /// The address the client logged in with (for fromid).
+    public var loginAddress: String?
     /// MAIL FROM's SMTPUTF8 (RFC 6531) and REQUIRETLS (RFC 8689) parameters.
     public var smtputf8 = false
     public var requireTLS = false

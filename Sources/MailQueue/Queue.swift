@@ -5,6 +5,24 @@ import GRDB
 import Glibc
 #endif
 
+/// A recipient of a message to queue.
+public struct NewQueueRecipient: Sendable, Equatable {
+    public var localpart: String
+    /// ASCII (IDNA) form.
+    public var domain: String
+    /// The fromid for this recipient (empty: none); with one, `senderLocalpart` carries it.
+    public var fromID: String
+    /// The MAIL FROM localpart for this recipient when it differs from the message's (fromid).
+    public var senderLocalpart: String?
+
+    public init(localpart: String, domain: String, fromID: String = "", senderLocalpart: String? = nil) {
+        self.localpart = localpart
+        self.domain = domain
+        self.fromID = fromID
+        self.senderLocalpart = senderLocalpart
+    }
+}
+
 /// A message to queue: one file (or bytes) for all its recipients.
 public struct NewQueueMessage: Sendable {
     public enum Source: Sendable {
@@ -16,8 +34,7 @@ public struct NewQueueMessage: Sendable {
     public var senderAccount: String
     public var senderLocalpart: String
     public var senderDomain: String
-    /// Localpart and ASCII domain per recipient, with a fromid each when the sender uses them.
-    public var recipients: [(localpart: String, domain: String, fromID: String)]
+    public var recipients: [NewQueueRecipient]
     public var prefix: [UInt8]
     public var source: Source
     /// Of the source, without the prefix.
@@ -38,7 +55,7 @@ public struct NewQueueMessage: Sendable {
 
     public init(
         senderAccount: String, senderLocalpart: String, senderDomain: String,
-        recipients: [(localpart: String, domain: String, fromID: String)], prefix: [UInt8], source: Source,
+        recipients: [NewQueueRecipient], prefix: [UInt8], source: Source,
         sourceSize: Int64
     ) {
         self.senderAccount = senderAccount
@@ -148,7 +165,7 @@ public final class MailQueue: Sendable {
                 for r in new.recipients {
                     var m = QueuedMessage(
                         baseID: baseID, queued: now, senderAccount: new.senderAccount,
-                        senderLocalpart: new.senderLocalpart, senderDomain: new.senderDomain, fromID: r.fromID,
+                        senderLocalpart: r.senderLocalpart ?? new.senderLocalpart, senderDomain: new.senderDomain, fromID: r.fromID,
                         recipientLocalpart: r.localpart, recipientDomain: r.domain, maxAttempts: new.maxAttempts,
                         nextAttempt: new.releaseAt ?? now, has8bit: new.has8bit, smtputf8: new.smtputf8,
                         isDMARCReport: new.isDMARCReport, isTLSReport: new.isTLSReport,

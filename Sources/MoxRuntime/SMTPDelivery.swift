@@ -118,6 +118,7 @@ public final class StoreSMTPBackend: SMTPBackend {
             listenerName: client.listenerName,
             account: client.listener.isSubmission ? client.account : nil
         )
+        origin.loginAddress = client.listener.isSubmission ? client.username : nil
         origin.smtputf8 = envelope.mailParameters.smtputf8
         origin.requireTLS = envelope.mailParameters.requireTLS
         return await self.delivery.deliver(message, origin: origin, recipients: recipients) { path, reverseName in

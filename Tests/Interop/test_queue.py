@@ -64,8 +64,11 @@ Accounts:
 	mjl:
 		Domain: example.org
 		KeepRetiredMessagePeriod: 24h
+		FromIDLoginAddresses:
+			- fromid@example.org
 		Destinations:
 			mjl@example.org: nil
+			fromid@example.org: nil
 Routes:
 	-
 		Transport: sink
@@ -254,6 +257,33 @@ class QueueTest(unittest.TestCase):
         self.mox("queue", "holdrules", "remove", rule)
         self.assertIn("1 messages changed", self.mox("queue", "unhold", "-to", "carol@held.example"))
         self.wait(lambda: self.sink.find(token), "delivery after unhold")
+
+    def test_fromid_per_recipient(self):
+        token = f"fromid-{time.time()}"
+        with smtplib.SMTP("127.0.0.1", SUBMISSION_PORT) as s:
+            s.starttls(context=tls_context())
+            s.login("fromid@example.org", "secret123")
+            msg = f"From: fromid@example.org\r\nSubject: {token}\r\n\r\nbody {token}\r\n".encode()
+            s.sendmail("fromid@example.org", ["f1@remote.example", "f2@remote.example"], msg)
+            # An id of the sender's own choosing, for one recipient only, and only once.
+            s.sendmail("fromid+chosen1@example.org", ["f3@remote.example"], msg)
+            with self.assertRaises(smtplib.SMTPDataError) as e:
+                s.sendmail("fromid+chosen1@example.org", ["f4@remote.example"], msg)
+            self.assertEqual(e.exception.smtp_code, 554)
+            self.assertIn(b"5.1.7", e.exception.smtp_error)
+            with self.assertRaises(smtplib.SMTPDataError) as e:
+                s.sendmail("fromid+chosen2@example.org", ["f5@remote.example", "f6@remote.example"], msg)
+            self.assertIn(b"5.5.3", e.exception.smtp_error)
+        envelopes = self.wait(lambda: len(self.sink.find(token)) >= 3 and self.sink.find(token), "fromid deliveries")
+        senders = sorted(e[0] for e in envelopes)
+        generated = [f for f in senders if f != "fromid+chosen1@example.org"]
+        self.assertIn("fromid+chosen1@example.org", senders)
+        self.assertEqual(len(generated), 2, senders)
+        for sender in generated:
+            self.assertRegex(sender, r"^fromid\+[A-Za-z0-9_-]{22}@example\.org$")
+        self.assertNotEqual(generated[0], generated[1])
+        # One transaction per recipient: each has its own sender.
+        self.assertTrue(all(len(e[1]) == 1 for e in envelopes), envelopes)
 
     def test_dump_and_bad_commands(self):
         self.mox("queue", "holdrules", "add", "-recipientdom", "dump.example")

@@ -14,7 +14,7 @@ import Testing
     static func message(_ recipients: [(String, String)], body: String = "Subject: hi\r\nMessage-ID: <m1@example.org>\r\n\r\nhello\r\n") -> NewQueueMessage {
         var m = NewQueueMessage(
             senderAccount: "mjl", senderLocalpart: "mjl", senderDomain: "mox.example",
-            recipients: recipients.map { ($0.0, $0.1, "") }, prefix: Array("DKIM-Signature: x\r\n".utf8),
+            recipients: recipients.map { NewQueueRecipient(localpart: $0.0, domain: $0.1) }, prefix: Array("DKIM-Signature: x\r\n".utf8),
             source: .bytes(Array(body.utf8)), sourceSize: Int64(body.utf8.count)
         )
         m.messageID = "<m1@example.org>"
