@@ -5,7 +5,7 @@ public struct ConfigCommand: ParsableCommand {
         commandName: "config",
         abstract: "Check, describe and edit the configuration files.",
         subcommands: [
-            ConfigTest.self, ConfigDescribeDomains.self, ConfigDescribeStatic.self, ConfigExampleCommand.self,
+            ConfigTest.self, ConfigDescribeDomains.self, ConfigDescribeStatic.self, ConfigDescribeSendmail.self, ConfigExampleCommand.self,
             ConfigAccount.self, ConfigAddress.self, ConfigTLSPublicKey.self, ConfigDNSRecords.self, ConfigDNSCheck.self,
         ]
     )

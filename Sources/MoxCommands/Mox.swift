@@ -28,6 +28,7 @@ public struct Mox: ParsableCommand {
             DMARCCommand.self,
             DNSBLCommand.self,
             QueueCommand.self,
+            Sendmail.self,
         ]
     )
 

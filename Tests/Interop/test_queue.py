@@ -285,6 +285,34 @@ class QueueTest(unittest.TestCase):
         # One transaction per recipient: each has its own sender.
         self.assertTrue(all(len(e[1]) == 1 for e in envelopes), envelopes)
 
+    def test_sendmail(self):
+        conf = os.path.join(self.dir, "moxsubmit.conf")
+        with open(conf, "w") as f:
+            f.write(f"Host: localhost\nPort: {SUBMISSION_PORT}\nSTARTTLS: true\nTLSInsecureSkipVerify: true\n"
+                    "Username: mjl@example.org\nPassword: secret123\nFrom: mjl@example.org\n"
+                    "DefaultDestination: root@remote.example\n")
+        token = f"sendmail-{time.time()}"
+        env = dict(os.environ, MOXSUBMITCONF=conf, HOME=self.dir)
+        # As cron runs it: LF line endings, no domain in the recipient, a From that is replaced.
+        p = subprocess.run([MOX, "sendmail", "-i", "-FCron Daemon", "--", "root"], env=env, capture_output=True,
+                           input=f"From: root\nSubject: {token}\n\n.leading dot\nend\n".encode())
+        self.assertEqual(p.returncode, 0, p.stderr)
+        envelope = self.wait(lambda: self.sink.find(token), "sendmail delivery")[0]
+        self.assertEqual(envelope[1], ["root@remote.example"])
+        self.assertIn(b"From: <mjl@example.org>\r\n", envelope[2])
+        self.assertIn(b"\r\n.leading dot\r\nend\r\n", envelope[2])
+        self.assertNotIn(b"From: root", envelope[2])
+        # A refused recipient (on the suppression list): exit status 1, the message kept in
+        # $HOME/moxsubmit.failures.
+        self.mox("queue", "suppress", "add", "mjl", "listed@remote.example")
+        p = subprocess.run([MOX, "sendmail", "listed@remote.example"], env=env, capture_output=True,
+                           input=b"Subject: x\n\nbody\n")
+        self.mox("queue", "suppress", "remove", "mjl", "listed@remote.example")
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn(b"submit failed", p.stderr)
+        self.assertIn(b"suppression list", p.stderr)
+        self.assertTrue(os.listdir(os.path.join(self.dir, "moxsubmit.failures")))
+
     def test_dump_and_bad_commands(self):
         self.mox("queue", "holdrules", "add", "-recipientdom", "dump.example")
         try:
