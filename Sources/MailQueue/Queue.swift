@@ -332,6 +332,104 @@ public final class MailQueue: Sendable {
         }
     }
 
+    /// Starts an attempt for `first` and what goes with it (as `beginAttempt`), plus further due
+    /// messages for the same recipient domain that take the same way (transport, sender, TLS
+    /// requirement, attempt count), up to `limit` messages in all: one connection can carry
+    /// them one transaction after another, and one commit records them all. Returns one group
+    /// per transaction (a base id's recipients together), `first`'s group first.
+    public func beginAttempts(_ first: QueuedMessage, now: Int64, limit: Int) throws(QueueError) -> [[QueuedMessage]] {
+        try self.write { db in
+            guard let current = try MessageRecord.fetchOne(db, key: first.id)?.value, !current.hold else { return [] }
+            var chosen = [current]
+            var seen: Set<Int64> = [current.id]
+            if current.baseID != 0 {
+                let others = try MessageRecord.fetchAll(
+                    db,
+                    sql: "SELECT * FROM message WHERE baseID = ? AND id != ? AND hold = 0 AND attempts = ? AND nextAttempt <= ? ORDER BY id",
+                    arguments: [current.baseID, current.id, current.attempts, current.nextAttempt]
+                ).map(\.value)
+                for m in others where Self.sameWay(m, current) {
+                    chosen.append(m)
+                    seen.insert(m.id)
+                }
+            }
+            if chosen.count < limit {
+                let more = try MessageRecord.fetchAll(
+                    db,
+                    sql: "SELECT * FROM message WHERE hold = 0 AND nextAttempt <= ? AND lower(recipientDomain) = ? AND attempts = ? ORDER BY nextAttempt, id LIMIT ?",
+                    arguments: [now, current.recipientDomain.lowercased(), current.attempts, limit * 2]
+                ).map(\.value)
+                for m in more where chosen.count < limit && !seen.contains(m.id) && Self.sameWay(m, current) {
+                    chosen.append(m)
+                    seen.insert(m.id)
+                }
+            }
+            let backoff = Self.backoff(attempts: current.attempts)
+            var groups: [[QueuedMessage]] = []
+            var groupIndex: [Int64: Int] = [:]
+            for var m in chosen {
+                m.attempts += 1
+                m.lastAttempt = now
+                m.nextAttempt = now + backoff
+                m.results.append(
+                    QueueAttemptResult(start: Double(now), success: false, code: 0, secode: "", error: QueueAttemptResult.delivering)
+                )
+                try MessageRecord(m).update(db)
+                if m.baseID != 0, let i = groupIndex[m.baseID] {
+                    groups[i].append(m)
+                } else {
+                    if m.baseID != 0 { groupIndex[m.baseID] = groups.count }
+                    groups.append([m])
+                }
+            }
+            return groups
+        }
+    }
+
+    static func sameWay(_ a: QueuedMessage, _ b: QueuedMessage) -> Bool {
+        a.recipientDomain.lowercased() == b.recipientDomain.lowercased() && a.transport == b.transport
+            && a.requireTLS == b.requireTLS && a.senderAccount == b.senderAccount
+            && a.senderDomain.lowercased() == b.senderDomain.lowercased() && a.attempts == b.attempts
+    }
+
+    /// How an attempt ended for one message.
+    public enum Completion: Sendable {
+        /// Out of the queue, into the retired history (delivered, or failed for good).
+        case retire(success: Bool)
+        /// Stays for its next attempt.
+        case retry
+    }
+
+    /// Records the attempt's results of many messages in one commit; retired messages' files
+    /// are removed after it.
+    public func complete(
+        _ items: [(id: Int64, result: QueueAttemptResult, completion: Completion)], now: Int64,
+        keepSeconds: (String) -> Int64
+    ) throws(QueueError) {
+        let removed: [Int64] = try self.write { db in
+            var out: [Int64] = []
+            for item in items {
+                guard var m = try MessageRecord.fetchOne(db, key: item.id)?.value else { continue }
+                Self.mark(&m, item.result)
+                switch item.completion {
+                case .retry:
+                    try MessageRecord(m).update(db)
+                case .retire(let success):
+                    _ = try MessageRecord.deleteOne(db, key: item.id)
+                    let keep = keepSeconds(m.senderAccount)
+                    if keep > 0 {
+                        try RetiredRecord(
+                            RetiredMessage(message: m, lastActivity: now, success: success, keepUntil: now + keep)
+                        ).save(db)
+                    }
+                    out.append(m.id)
+                }
+            }
+            return out
+        }
+        for id in removed { unlink(self.path(for: id)) }
+    }
+
     /// Records the outcome of the attempt in its result (replacing "delivering...").
     public func recordResult(_ ids: [Int64], _ result: QueueAttemptResult) throws(QueueError) {
         try self.write { db in

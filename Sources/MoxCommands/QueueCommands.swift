@@ -24,7 +24,7 @@ public struct QueueFilterOptions: ParsableArguments {
     @Option(name: .customLong("ids", withSingleDash: true), help: ArgumentHelp("Comma-separated message ids.", valueName: "ids"))
     public var ids: String?
 
-    @Option(name: .customLong("n", withSingleDash: true), help: "At most this many messages.")
+    @Option(name: .customShort("n"), help: "At most this many messages.")
     public var limit: Int?
 
     @Option(name: .customLong("account", withSingleDash: true), help: "Messages sent from this account.")

@@ -41,14 +41,15 @@ extension QueueRunner {
         return m.attempts >= r.minimumAttempts && matches(r.fromDomain, m.senderDomain) && matches(r.toDomain, m.recipientDomain)
     }
 
-    func deliverRouted(_ batch: [QueuedMessage], config: Config, log: Logger) async -> AttemptOutcome {
+    func deliverRouted(_ groups: [[QueuedMessage]], config: Config, log: Logger) async -> AttemptOutcome {
+        let batch = groups.flatMap { $0 }
         let m0 = batch[0]
         let name = Self.transportName(m0, config: config)
         let all = { (failure: DeliveryFailure, transport: String) in
             AttemptOutcome(failures: Dictionary(uniqueKeysWithValues: batch.map { ($0.id, failure) }), transport: transport, tlsMode: "")
         }
         if name.isEmpty {
-            return await self.deliverDirect(batch, direct: nil, config: config, log: log)
+            return await self.deliverDirect(groups, direct: nil, config: config, log: log)
         }
         guard let transport = config.staticConfig.transports[name] else {
             return all(DeliveryFailure(code: 0, secode: "", message: "cannot find transport \"\(name)\"", permanent: false), name)
@@ -59,7 +60,7 @@ extension QueueRunner {
             return all(DeliveryFailure(code: code, secode: "7.0", message: text, permanent: code / 100 == 5), name)
         }
         if let direct = transport.direct {
-            var outcome = await self.deliverDirect(batch, direct: direct, config: config, log: log)
+            var outcome = await self.deliverDirect(groups, direct: direct, config: config, log: log)
             outcome.transport = name
             return outcome
         }
@@ -77,7 +78,7 @@ extension QueueRunner {
         } else if let t = transport.smtp {
             (smtp, defaultPort, immediate, isSubmission) = (t, 25, false, false)
         } else {
-            return await self.deliverDirect(batch, direct: nil, config: config, log: log)
+            return await self.deliverDirect(groups, direct: nil, config: config, log: log)
         }
         // As mox: TLS with a verified certificate unless the transport says otherwise.
         let tls: SMTPClientTLS
@@ -131,7 +132,7 @@ extension QueueRunner {
         )
         log.info("delivering to remote", metadata: ["remote": "\(smtp.host):\(port)", "transport": "\(name)"])
         var outcome = await self.deliverHost(
-            batch, host: smtp.host, ips: ips, port: port, options: options,
+            groups, host: smtp.host, ips: ips, port: port, options: options,
             // Submission servers get 8-bit data only with 8BITMIME (mox requires it there).
             require8bit: isSubmission, log: log
         )
@@ -142,7 +143,8 @@ extension QueueRunner {
 
     /// RFC 5321 5.1: the MX hosts by preference (equal ones in random order), or the domain
     /// itself when it has no MX (implicit MX); RFC 7505: a single "." MX accepts no mail.
-    func deliverDirect(_ batch: [QueuedMessage], direct: TransportDirect?, config: Config, log: Logger) async -> AttemptOutcome {
+    func deliverDirect(_ groups: [[QueuedMessage]], direct: TransportDirect?, config: Config, log: Logger) async -> AttemptOutcome {
+        let batch = groups.flatMap { $0 }
         let m0 = batch[0]
         let all = { (failure: DeliveryFailure) in
             AttemptOutcome(failures: Dictionary(uniqueKeysWithValues: batch.map { ($0.id, failure) }), transport: "", tlsMode: "opportunistic")
@@ -204,7 +206,7 @@ extension QueueRunner {
             let options = SMTPClientOptions(
                 ehloName: config.staticConfig.hostname, tls: .opportunistic, serverName: host.name, timeouts: self.timeouts
             )
-            let outcome = await self.deliverHost(batch, host: host.name, ips: ips, port: self.smtpPort, options: options, require8bit: false, log: log)
+            let outcome = await self.deliverHost(groups, host: host.name, ips: ips, port: self.smtpPort, options: options, require8bit: false, log: log)
             // Delivered (to some), or refused permanently: done. A temporary failure of the
             // whole transaction moves on to the next host.
             let transactionWide = outcome.failures.count == batch.count && Set(outcome.failures.values.map(\.message)).count == 1
@@ -246,9 +248,10 @@ extension QueueRunner {
     /// Connects to the first reachable IP and runs one transaction for the batch (in chunks
     /// when the server limits recipients per transaction).
     func deliverHost(
-        _ batch: [QueuedMessage], host: String, ips: [String], port: Int, options: SMTPClientOptions, require8bit: Bool,
+        _ groups: [[QueuedMessage]], host: String, ips: [String], port: Int, options: SMTPClientOptions, require8bit: Bool,
         log: Logger
     ) async -> AttemptOutcome {
+        let batch = groups.flatMap { $0 }
         var outcome = AttemptOutcome(failures: [:], transport: "", tlsMode: "opportunistic", remoteHost: host)
         func failAll(_ f: DeliveryFailure) -> AttemptOutcome {
             var o = outcome
@@ -284,50 +287,78 @@ extension QueueRunner {
         if !connection.tlsActive, case .opportunistic = options.tls {
             outcome.tlsMode = "opportunistic"
         }
-        let m0 = batch[0]
-        if require8bit && m0.has8bit && !connection.extensions.eightBitMIME {
-            await connection.quit()
-            return failAll(
-                DeliveryFailure(
+        // One transaction per group, on the same connection; when the connection is lost, the
+        // groups not yet sent fail with the same temporary error.
+        var broken: DeliveryFailure?
+        for group in groups {
+            if let broken {
+                for m in group { outcome.failures[m.id] = broken }
+                continue
+            }
+            let m0 = group[0]
+            if require8bit && m0.has8bit && !connection.extensions.eightBitMIME {
+                let f = DeliveryFailure(
                     code: 554, secode: "6.0",
                     message: "remote smtp server does not implement 8bitmime extension, required by message", permanent: true,
                     remoteHost: host, remoteIP: connectedIP
                 )
+                for m in group { outcome.failures[m.id] = f }
+                continue
+            }
+            let body = OutgoingMessage(
+                prefix: m0.msgPrefix, body: .file(path: self.queue.path(for: m0.id)), size: Int(m0.size), has8bit: m0.has8bit,
+                smtputf8: m0.smtputf8
             )
-        }
-        let body = OutgoingMessage(
-            prefix: m0.msgPrefix, body: .file(path: self.queue.path(for: m0.id)), size: Int(m0.size), has8bit: m0.has8bit,
-            smtputf8: m0.smtputf8
-        )
-        let chunk = connection.extensions.rcptMax ?? 1000
-        var index = 0
-        while index < batch.count {
-            let part = Array(batch[index..<min(batch.count, index + chunk)])
-            index += part.count
-            do {
-                let result = try await connection.deliver(
-                    mailFrom: m0.sender, recipients: part.map(\.recipient), message: body, requireTLS: m0.requireTLS == true
-                )
-                for (m, error) in zip(part, result.recipients) {
-                    if let error { outcome.failures[m.id] = Self.failure(error, host: host, ip: connectedIP) }
+            let chunk = connection.extensions.rcptMax ?? 1000
+            var index = 0
+            while index < group.count {
+                let part = Array(group[index..<min(group.count, index + chunk)])
+                index += part.count
+                if let broken {
+                    for m in part { outcome.failures[m.id] = broken }
+                    continue
                 }
-            } catch {
-                var f = Self.failure(error, host: host, ip: connectedIP)
-                if case .missingExtension(let name) = error.kind {
-                    if name == "SMTPUTF8" {
+                do {
+                    let result = try await connection.deliver(
+                        mailFrom: m0.sender, recipients: part.map(\.recipient), message: body, requireTLS: m0.requireTLS == true
+                    )
+                    var delivered: [QueuedMessage] = []
+                    for (m, error) in zip(part, result.recipients) {
+                        if let error {
+                            outcome.failures[m.id] = Self.failure(error, host: host, ip: connectedIP)
+                        } else {
+                            delivered.append(m)
+                        }
+                    }
+                    // Recorded at once: a crash now cannot make these go out twice.
+                    self.recordDelivered(delivered, log: log)
+                    for m in delivered { outcome.recorded.insert(m.id) }
+                } catch {
+                    var f = Self.failure(error, host: host, ip: connectedIP)
+                    switch error.kind {
+                    case .missingExtension(let name) where name == "SMTPUTF8":
                         // mox retries: another MX, or the same one later, may do better.
                         f.permanent = false
                         f.message = "remote smtp server does not implement smtputf8 extension, required by message"
-                    } else if name == "REQUIRETLS" {
+                    case .missingExtension(let name) where name == "REQUIRETLS":
                         f.permanent = false
                         f.secode = "7.30"
                         f.message = "remote smtp server does not implement requiretls extension, required by message"
+                    case .missingExtension, .reply:
+                        break
+                    default:
+                        broken = f
                     }
+                    if error.reply?.code == 421 { broken = f }
+                    for m in part { outcome.failures[m.id] = f }
                 }
-                for m in part { outcome.failures[m.id] = f }
             }
         }
-        await connection.quit()
+        if broken == nil {
+            await connection.quit()
+        } else {
+            connection.close()
+        }
         return outcome
     }
 

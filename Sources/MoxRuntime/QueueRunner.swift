@@ -71,10 +71,15 @@ struct AttemptOutcome {
     var transport: String
     var tlsMode: String
     var remoteHost = ""
+    /// Delivered messages whose result is already committed (right after their transaction).
+    var recorded: Set<Int64> = []
 }
 
 public final class QueueRunner: Service, Sendable {
     public static let maxConcurrent = 10
+    /// Messages for one domain delivered over one connection, one transaction each, before the
+    /// connection is closed and others get their turn.
+    public static let messagesPerConnection = 100
 
     let outgoing: OutgoingQueue
     let config: @Sendable () -> Config
@@ -180,13 +185,14 @@ public final class QueueRunner: Service, Sendable {
 
     func deliver(_ first: QueuedMessage) async {
         let start = ContinuousClock.now
-        let begun: [QueuedMessage]
+        let groups: [[QueuedMessage]]
         do {
-            begun = try self.queue.beginAttempt(first, now: Self.now())
+            groups = try self.queue.beginAttempts(first, now: Self.now(), limit: Self.messagesPerConnection)
         } catch {
             self.log.error("starting delivery attempt", metadata: ["msgid": "\(first.id)", "error": "\(error)"])
             return
         }
+        let begun = groups.flatMap { $0 }
         guard let m0 = begun.first else { return }
         var log = self.log
         log[metadataKey: "cid"] = "\(String(ConnectionID.next(), radix: 16))"
@@ -201,28 +207,35 @@ public final class QueueRunner: Service, Sendable {
             )
         }
         let config = self.config()
-        var batch: [QueuedMessage] = []
         var outcome = AttemptOutcome(failures: [:], transport: "", tlsMode: "")
         // Suppressed since it was queued: permanent, without a DSN code (mox's behaviour).
-        for m in begun {
-            if let entry = try? self.queue.suppression(account: m.senderAccount, address: m.recipient) {
-                outcome.failures[m.id] = DeliveryFailure(
-                    code: 0, secode: "",
-                    message: "not delivering to recipient address \(m.recipient): address is on suppression list (\(entry.reason))",
-                    permanent: true
-                )
-            } else {
-                batch.append(m)
+        let suppressions = (try? self.queue.suppressions(account: m0.senderAccount)) ?? []
+        let suppressed = Set(suppressions.map(\.baseAddress))
+        var remaining: [[QueuedMessage]] = []
+        for group in groups {
+            var kept: [QueuedMessage] = []
+            for m in group {
+                let base = MailQueue.baseAddress(localpart: m.recipientLocalpart, domain: m.recipientDomain)
+                if suppressed.contains(base) {
+                    outcome.failures[m.id] = DeliveryFailure(
+                        code: 0, secode: "",
+                        message: "not delivering to recipient address \(m.recipient): address is on suppression list", permanent: true
+                    )
+                } else {
+                    kept.append(m)
+                }
             }
+            if !kept.isEmpty { remaining.append(kept) }
         }
-        if !batch.isEmpty {
+        if !remaining.isEmpty {
             let result: AttemptOutcome
             if self.localserve {
-                result = await self.deliverLocalserve(batch, log: log)
+                result = await self.deliverLocalserve(remaining.flatMap { $0 }, log: log)
             } else {
-                result = await self.deliverRouted(batch, config: config, log: log)
+                result = await self.deliverRouted(remaining, config: config, log: log)
             }
             outcome.failures.merge(result.failures) { a, _ in a }
+            outcome.recorded = result.recorded
             outcome.transport = result.transport
             outcome.tlsMode = result.tlsMode
             outcome.remoteHost = result.remoteHost
@@ -244,22 +257,27 @@ public final class QueueRunner: Service, Sendable {
         self.record(begun, outcome, seconds: seconds, config: config, log: log)
     }
 
-    /// Writes the attempt's results: retire the delivered, fail or reschedule the others.
+    /// Writes the attempt's results in one commit: retire the delivered, fail or reschedule the
+    /// others; then the DSNs and suppression entries.
     func record(_ messages: [QueuedMessage], _ outcome: AttemptOutcome, seconds: Double, config: Config, log: Logger) {
         let now = Self.now()
         let keep: (String) -> Int64 = { account in
             guard let a = config.dynamicConfig.accounts[account] else { return 7 * 24 * 3600 }
             return Int64(a.keepRetiredMessagePeriod.seconds)
         }
+        var items: [(id: Int64, result: QueueAttemptResult, completion: MailQueue.Completion)] = []
+        var after: [() -> Void] = []
         for m in messages {
             let start = m.results.last?.start ?? Double(now)
             guard let failure = outcome.failures[m.id] else {
-                let result = QueueAttemptResult(start: start, duration: seconds, success: true, code: 250, secode: "", error: "")
-                do {
-                    try self.queue.retire([m.id], success: true, result: result, now: now, keepSeconds: keep)
-                } catch {
-                    log.error("retiring delivered message", metadata: ["msgid": "\(m.id)", "error": "\(error)"])
+                if outcome.recorded.contains(m.id) {
+                    log.info(
+                        outcome.transport.isEmpty ? "delivered from queue" : "delivered from queue with transport",
+                        metadata: ["msgid": "\(m.id)", "recipient": "\(m.recipient)", "transport": "\(outcome.transport)"]
+                    )
+                    continue
                 }
+                items.append((m.id, QueueAttemptResult(start: start, duration: seconds, success: true, code: 250, secode: "", error: ""), .retire(success: true)))
                 log.info(
                     outcome.transport.isEmpty ? "delivered from queue" : "delivered from queue with transport",
                     metadata: ["msgid": "\(m.id)", "recipient": "\(m.recipient)", "transport": "\(outcome.transport)"]
@@ -279,22 +297,15 @@ public final class QueueRunner: Service, Sendable {
                 )
                 var last = m
                 last.lastAttempt = now
+                // The DSN reads the queued file: before the commit removes it.
                 self.deliverDSN(last, failure: failure, permanent: true, config: config, log: log)
                 if failure.code != 0 {
-                    self.suppressAfterFailure(m, failure, now: now, log: log)
+                    after.append { self.suppressAfterFailure(m, failure, now: now, log: log) }
                 }
-                do {
-                    try self.queue.retire([m.id], success: false, result: result, now: now, keepSeconds: keep)
-                } catch {
-                    log.error("retiring failed message", metadata: ["msgid": "\(m.id)", "error": "\(error)"])
-                }
+                items.append((m.id, result, .retire(success: false)))
                 continue
             }
-            do {
-                try self.queue.recordResult([m.id], result)
-            } catch {
-                log.error("recording delivery result", metadata: ["msgid": "\(m.id)", "error": "\(error)"])
-            }
+            items.append((m.id, result, .retry))
             if m.attempts == 5 {
                 log.error(
                     "temporary failure delivering from queue, sending delayed dsn",
@@ -312,6 +323,33 @@ public final class QueueRunner: Service, Sendable {
                     ]
                 )
             }
+        }
+        do {
+            try self.queue.complete(items, now: now, keepSeconds: keep)
+        } catch {
+            log.error("recording delivery results", metadata: ["error": "\(error)"])
+        }
+        // Suppression looks at the retired history, which now includes these.
+        for f in after { f() }
+    }
+
+    /// Retires messages the remote server accepted, in one commit.
+    func recordDelivered(_ messages: [QueuedMessage], log: Logger) {
+        guard !messages.isEmpty else { return }
+        let config = self.config()
+        let now = Self.now()
+        let items = messages.map { m in
+            (id: m.id,
+             result: QueueAttemptResult(start: m.results.last?.start ?? Double(now), duration: Double(now) - (m.results.last?.start ?? Double(now)), success: true, code: 250, secode: "", error: ""),
+             completion: MailQueue.Completion.retire(success: true))
+        }
+        do {
+            try self.queue.complete(items, now: now) { account in
+                guard let a = config.dynamicConfig.accounts[account] else { return 7 * 24 * 3600 }
+                return Int64(a.keepRetiredMessagePeriod.seconds)
+            }
+        } catch {
+            log.error("recording delivered messages", metadata: ["error": "\(error)"])
         }
     }
 
