@@ -37,7 +37,7 @@ extension Deliverer {
     func enqueue(
         _ message: SpooledMessage, origin: DeliveryOrigin, recipients: [ForwardPath], added: String, received: String,
         now: Int64, log: Logger
-    ) -> SMTPReply? {
+    ) async -> SMTPReply? {
         guard let outgoing = self.outgoing else {
             return SMTPReply(451, EnhancedCode(class: 4, subject: 3, detail: 0), "no outgoing queue")
         }
@@ -93,7 +93,7 @@ extension Deliverer {
             new.requireTLS = false
         }
         do {
-            let queued = try outgoing.queue.add(new, now: now)
+            let queued = try await outgoing.queue.addGrouped(new, now: now)
             for m in queued {
                 log.info(
                     "queued message",

@@ -404,7 +404,7 @@ public final class Deliverer: Sendable {
         }
         let outgoingRecipients = recipients.enumerated().filter { $0.element.route.outgoing && simulated[$0.offset] == nil }.map(\.element)
         if !outgoingRecipients.isEmpty {
-            queueResult = self.enqueue(
+            queueResult = await self.enqueue(
                 message, origin: origin, recipients: outgoingRecipients.map(\.path), added: added,
                 received: received(outgoingRecipients.count == 1 ? outgoingRecipients[0].path : nil, reverseName),
                 now: time, log: log

@@ -72,6 +72,7 @@ public struct NewQueueMessage: Sendable {
 public final class MailQueue: Sendable {
     public let directory: String
     let database: DatabasePool
+    let writer = GroupWriter()
 
     /// A message's file: `<dir>/<bucket>/<id>`, 8192 files per bucket directory, the bucket
     /// named by id >> 13 in base-64 digits, least significant first (the layout mox uses, so
@@ -155,53 +156,9 @@ public final class MailQueue: Sendable {
         var created: [String] = []
         do {
             return try self.database.write { db in
-                let rules = try HoldRuleRecord.fetchAll(db).map(\.value)
-                var out: [QueuedMessage] = []
-                // Several recipients without their own fromid share one base id: they may go out
-                // in one transaction.
-                let shared = new.recipients.count > 1 && new.recipients.allSatisfy { $0.fromID.isEmpty }
-                var baseID: Int64 = 0
-                var directories = Set<String>()
-                for r in new.recipients {
-                    var m = QueuedMessage(
-                        baseID: baseID, queued: now, senderAccount: new.senderAccount,
-                        senderLocalpart: r.senderLocalpart ?? new.senderLocalpart, senderDomain: new.senderDomain, fromID: r.fromID,
-                        recipientLocalpart: r.localpart, recipientDomain: r.domain, maxAttempts: new.maxAttempts,
-                        nextAttempt: new.releaseAt ?? now, has8bit: new.has8bit, smtputf8: new.smtputf8,
-                        isDMARCReport: new.isDMARCReport, isTLSReport: new.isTLSReport,
-                        size: Int64(new.prefix.count) + new.sourceSize, messageID: new.messageID,
-                        msgPrefix: new.prefix, subject: new.subject, transport: new.transport,
-                        requireTLS: new.requireTLS, futureReleaseRequest: new.futureReleaseRequest, extra: new.extra
-                    )
-                    m.hold = rules.contains { $0.matches(m) }
-                    if !r.fromID.isEmpty {
-                        let queued = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM message WHERE fromID = ?", arguments: [r.fromID]) ?? 0
-                        let retired = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM retired WHERE fromID = ?", arguments: [r.fromID]) ?? 0
-                        if queued + retired > 0 { throw QueueError(.invalid, "fromid not unique") }
-                    }
-                    var record = MessageRecord(m)
-                    try record.insert(db)
-                    m.id = record.id ?? 0
-                    if shared && baseID == 0 {
-                        baseID = m.id
-                        m.baseID = baseID
-                        record.baseID = baseID
-                        try record.update(db)
-                    }
-                    let path = self.path(for: m.id)
-                    let dir = String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])
-                    if !directories.contains(dir) {
-                        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-                        directories.insert(dir)
-                    }
-                    try self.place(new.source, first: created.first, at: path)
-                    created.append(path)
-                    out.append(m)
-                }
-                // The files' names (and a written file's data) are durable before the rows.
-                if case .bytes = new.source, let first = created.first { try Self.fsyncFile(first) }
-                if case .file = new.source, let first = created.first { try Self.fsyncFile(first) }
-                for dir in directories { try Self.fsyncDirectory(dir) }
+                let out = try self.insert(new, now: now, db, created: &created)
+                // The files' names and data are durable before the rows.
+                try Self.syncFiles(created)
                 return out
             }
         } catch {
@@ -209,6 +166,92 @@ public final class MailQueue: Sendable {
             if let error = error as? QueueError { throw error }
             throw QueueError(.database, "adding to queue: \(error)")
         }
+    }
+
+    /// As `add`, but joined with other callers' adds and completions into one transaction and
+    /// one flush to disk (group commit): concurrent submissions share the cost of durability.
+    public func addGrouped(_ new: NewQueueMessage, now: Int64) async throws(QueueError) -> [QueuedMessage] {
+        guard !new.recipients.isEmpty else { return [] }
+        switch try await self.writer.run(.add(new, now), queue: self) {
+        case .added(let messages): return messages
+        case .completed: return []
+        }
+    }
+
+    /// As `complete`, joined with other writes (group commit).
+    public func completeGrouped(
+        _ items: [(id: Int64, result: QueueAttemptResult, completion: Completion)], now: Int64,
+        keepSeconds: @escaping @Sendable (String) -> Int64
+    ) async throws(QueueError) {
+        _ = try await self.writer.run(.complete(items.map { CompletionItem(id: $0.id, result: $0.result, completion: $0.completion) }, now, keepSeconds), queue: self)
+    }
+
+    /// The rows and files of a new message, in the caller's transaction; `created` gets the
+    /// paths made (to remove when the transaction fails). Not yet synced.
+    func insert(_ new: NewQueueMessage, now: Int64, _ db: Database, created: inout [String]) throws -> [QueuedMessage] {
+        let rules = try HoldRuleRecord.fetchAll(db).map(\.value)
+        var out: [QueuedMessage] = []
+        // Several recipients without their own fromid share one base id: they may go out in
+        // one transaction.
+        let shared = new.recipients.count > 1 && new.recipients.allSatisfy { $0.fromID.isEmpty }
+        var baseID: Int64 = 0
+        var first: String?
+        for r in new.recipients {
+            var m = QueuedMessage(
+                baseID: baseID, queued: now, senderAccount: new.senderAccount,
+                senderLocalpart: r.senderLocalpart ?? new.senderLocalpart, senderDomain: new.senderDomain, fromID: r.fromID,
+                recipientLocalpart: r.localpart, recipientDomain: r.domain, maxAttempts: new.maxAttempts,
+                nextAttempt: new.releaseAt ?? now, has8bit: new.has8bit, smtputf8: new.smtputf8,
+                isDMARCReport: new.isDMARCReport, isTLSReport: new.isTLSReport,
+                size: Int64(new.prefix.count) + new.sourceSize, messageID: new.messageID,
+                msgPrefix: new.prefix, subject: new.subject, transport: new.transport,
+                requireTLS: new.requireTLS, futureReleaseRequest: new.futureReleaseRequest, extra: new.extra
+            )
+            m.hold = rules.contains { $0.matches(m) }
+            if !r.fromID.isEmpty {
+                let queued = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM message WHERE fromID = ?", arguments: [r.fromID]) ?? 0
+                let retired = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM retired WHERE fromID = ?", arguments: [r.fromID]) ?? 0
+                if queued + retired > 0 { throw QueueError(.invalid, "fromid not unique") }
+            }
+            var record = MessageRecord(m)
+            try record.insert(db)
+            m.id = record.id ?? 0
+            if shared && baseID == 0 {
+                baseID = m.id
+                m.baseID = baseID
+                record.baseID = baseID
+                try record.update(db)
+            }
+            let path = self.path(for: m.id)
+            let dir = String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])
+            if !FileManager.default.fileExists(atPath: dir) {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            }
+            try self.place(new.source, first: first, at: path)
+            first = first ?? path
+            created.append(path)
+            out.append(m)
+        }
+        return out
+    }
+
+    /// Makes files (data and names) durable: syncfs(2) of the filesystem once on Linux, which
+    /// covers any number of files; elsewhere each file and its directory.
+    static func syncFiles(_ paths: [String]) throws {
+        guard let first = paths.first else { return }
+        #if os(Linux)
+        let fd = Glibc.open(first, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw QueueError(.io, "open \(first): \(String(cString: strerror(errno)))") }
+        defer { Glibc.close(fd) }
+        guard queueSyncfs(fd) == 0 else { throw QueueError(.io, "syncfs \(first): \(String(cString: strerror(errno)))") }
+        #else
+        var dirs = Set<String>()
+        for path in paths {
+            try Self.fsyncFile(path)
+            dirs.insert(String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)]))
+        }
+        for dir in dirs { try Self.fsyncDirectory(dir) }
+        #endif
     }
 
     /// Links the source (or the first recipient's file) to `path`; writes the bytes when
@@ -278,13 +321,19 @@ public final class MailQueue: Sendable {
 
     /// The earliest next attempt of a message not on hold and not for a busy domain.
     public func nextAttempt(busy: Set<String>) throws(QueueError) -> Int64? {
-        let records = try self.read { db in
-            try Row.fetchAll(db, sql: "SELECT recipientDomain, MIN(nextAttempt) AS t FROM message WHERE hold = 0 GROUP BY lower(recipientDomain)")
+        // The earliest rows in order (by index); when the first few hundred are all for busy
+        // domains, nil: a delivery that finishes wakes the runner anyway.
+        let rows = try self.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT recipientDomain, nextAttempt FROM message WHERE hold = 0 ORDER BY nextAttempt LIMIT ?",
+                arguments: [busy.count * 50 + 50]
+            )
         }
-        return records.compactMap { row -> Int64? in
+        for row in rows {
             let domain: String = row["recipientDomain"]
-            return busy.contains(domain.lowercased()) ? nil : row["t"]
-        }.min()
+            if !busy.contains(domain.lowercased()) { return row["nextAttempt"] }
+        }
+        return nil
     }
 
     /// RFC 5321 4.5.4.1: attempts spaced ever further: 7.5 minutes (±5 s) doubled per
@@ -356,8 +405,8 @@ public final class MailQueue: Sendable {
             if chosen.count < limit {
                 let more = try MessageRecord.fetchAll(
                     db,
-                    sql: "SELECT * FROM message WHERE hold = 0 AND nextAttempt <= ? AND lower(recipientDomain) = ? AND attempts = ? ORDER BY nextAttempt, id LIMIT ?",
-                    arguments: [now, current.recipientDomain.lowercased(), current.attempts, limit * 2]
+                    sql: "SELECT * FROM message WHERE recipientDomain = ? AND nextAttempt <= ? AND hold = 0 AND attempts = ? ORDER BY nextAttempt, id LIMIT ?",
+                    arguments: [current.recipientDomain, now, current.attempts, limit * 2]
                 ).map(\.value)
                 for m in more where chosen.count < limit && !seen.contains(m.id) && Self.sameWay(m, current) {
                     chosen.append(m)
@@ -407,27 +456,35 @@ public final class MailQueue: Sendable {
         keepSeconds: (String) -> Int64
     ) throws(QueueError) {
         let removed: [Int64] = try self.write { db in
-            var out: [Int64] = []
-            for item in items {
-                guard var m = try MessageRecord.fetchOne(db, key: item.id)?.value else { continue }
-                Self.mark(&m, item.result)
-                switch item.completion {
-                case .retry:
-                    try MessageRecord(m).update(db)
-                case .retire(let success):
-                    _ = try MessageRecord.deleteOne(db, key: item.id)
-                    let keep = keepSeconds(m.senderAccount)
-                    if keep > 0 {
-                        try RetiredRecord(
-                            RetiredMessage(message: m, lastActivity: now, success: success, keepUntil: now + keep)
-                        ).save(db)
-                    }
-                    out.append(m.id)
-                }
-            }
-            return out
+            try self.completeRows(
+                items.map { CompletionItem(id: $0.id, result: $0.result, completion: $0.completion) }, now: now, db,
+                keepSeconds: keepSeconds
+            )
         }
         for id in removed { unlink(self.path(for: id)) }
+    }
+
+    /// The rows of `complete`, in the caller's transaction; returns the retired ids.
+    func completeRows(_ items: [CompletionItem], now: Int64, _ db: Database, keepSeconds: (String) -> Int64) throws -> [Int64] {
+        var out: [Int64] = []
+        for item in items {
+            guard var m = try MessageRecord.fetchOne(db, key: item.id)?.value else { continue }
+            Self.mark(&m, item.result)
+            switch item.completion {
+            case .retry:
+                try MessageRecord(m).update(db)
+            case .retire(let success):
+                _ = try MessageRecord.deleteOne(db, key: item.id)
+                let keep = keepSeconds(m.senderAccount)
+                if keep > 0 {
+                    try RetiredRecord(
+                        RetiredMessage(message: m, lastActivity: now, success: success, keepUntil: now + keep)
+                    ).save(db)
+                }
+                out.append(m.id)
+            }
+        }
+        return out
     }
 
     /// Records the outcome of the attempt in its result (replacing "delivering...").

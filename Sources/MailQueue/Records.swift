@@ -289,6 +289,12 @@ enum QueueSchema {
                 t.uniqueKey(["account", "baseAddress"])
             }
         }
+        // What the runner asks on every wake-up stays cheap however long the queue is: the
+        // next due messages in order, and a domain's due messages.
+        migrator.registerMigration("v2-due-indexes") { db in
+            try db.create(index: "message_hold_nextAttempt", on: "message", columns: ["hold", "nextAttempt"])
+            try db.create(index: "message_recipientDomain_nextAttempt", on: "message", columns: ["recipientDomain", "nextAttempt"])
+        }
         return migrator
     }
 }

@@ -331,7 +331,7 @@ extension QueueRunner {
                         }
                     }
                     // Recorded at once: a crash now cannot make these go out twice.
-                    self.recordDelivered(delivered, log: log)
+                    await self.recordDelivered(delivered, log: log)
                     for m in delivered { outcome.recorded.insert(m.id) }
                 } catch {
                     var f = Self.failure(error, host: host, ip: connectedIP)

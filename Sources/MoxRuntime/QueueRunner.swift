@@ -254,14 +254,14 @@ public final class QueueRunner: Service, Sendable {
         MoxMetrics.queueDelivery(
             attempt: m0.attempts, transport: outcome.transport, tlsMode: outcome.tlsMode, result: resultLabel, seconds: seconds
         )
-        self.record(begun, outcome, seconds: seconds, config: config, log: log)
+        await self.record(begun, outcome, seconds: seconds, config: config, log: log)
     }
 
     /// Writes the attempt's results in one commit: retire the delivered, fail or reschedule the
     /// others; then the DSNs and suppression entries.
-    func record(_ messages: [QueuedMessage], _ outcome: AttemptOutcome, seconds: Double, config: Config, log: Logger) {
+    func record(_ messages: [QueuedMessage], _ outcome: AttemptOutcome, seconds: Double, config: Config, log: Logger) async {
         let now = Self.now()
-        let keep: (String) -> Int64 = { account in
+        let keep: @Sendable (String) -> Int64 = { account in
             guard let a = config.dynamicConfig.accounts[account] else { return 7 * 24 * 3600 }
             return Int64(a.keepRetiredMessagePeriod.seconds)
         }
@@ -325,7 +325,7 @@ public final class QueueRunner: Service, Sendable {
             }
         }
         do {
-            try self.queue.complete(items, now: now, keepSeconds: keep)
+            try await self.queue.completeGrouped(items, now: now, keepSeconds: keep)
         } catch {
             log.error("recording delivery results", metadata: ["error": "\(error)"])
         }
@@ -334,7 +334,7 @@ public final class QueueRunner: Service, Sendable {
     }
 
     /// Retires messages the remote server accepted, in one commit.
-    func recordDelivered(_ messages: [QueuedMessage], log: Logger) {
+    func recordDelivered(_ messages: [QueuedMessage], log: Logger) async {
         guard !messages.isEmpty else { return }
         let config = self.config()
         let now = Self.now()
@@ -344,7 +344,7 @@ public final class QueueRunner: Service, Sendable {
              completion: MailQueue.Completion.retire(success: true))
         }
         do {
-            try self.queue.complete(items, now: now) { account in
+            try await self.queue.completeGrouped(items, now: now) { account in
                 guard let a = config.dynamicConfig.accounts[account] else { return 7 * 24 * 3600 }
                 return Int64(a.keepRetiredMessagePeriod.seconds)
             }
