@@ -290,6 +290,7 @@ extension QueueRunner {
         // One transaction per group, on the same connection; when the connection is lost, the
         // groups not yet sent fail with the same temporary error.
         var broken: DeliveryFailure?
+        var commits: [Task<Void, Never>] = []
         for group in groups {
             if let broken {
                 for m in group { outcome.failures[m.id] = broken }
@@ -330,8 +331,15 @@ extension QueueRunner {
                             delivered.append(m)
                         }
                     }
-                    // Recorded at once: a crash now cannot make these go out twice.
-                    await self.recordDelivered(delivered, log: log)
+                    // Recorded at once, the commit running while the next transaction is sent,
+                    // and at most one commit outstanding: a crash repeats at most the last two
+                    // transactions of this connection.
+                    if !delivered.isEmpty {
+                        for commit in commits { await commit.value }
+                        let done = delivered
+                        let logger = log
+                        commits = [Task { @Sendable in await self.recordDelivered(done, log: logger) }]
+                    }
                     for m in delivered { outcome.recorded.insert(m.id) }
                 } catch {
                     var f = Self.failure(error, host: host, ip: connectedIP)
@@ -359,6 +367,7 @@ extension QueueRunner {
         } else {
             connection.close()
         }
+        for commit in commits { await commit.value }
         return outcome
     }
 

@@ -361,13 +361,19 @@ public final class SMTPClientConnection: @unchecked Sendable {
         if requireTLS { mail += " REQUIRETLS" }
         let timeouts = self.options.timeouts
         var replies: [SMTPReply] = []
+        // RFC 2920 3.1: with PIPELINING, MAIL, the RCPTs and DATA go in one write (DATA may end a
+        // group), and their replies are read in order.
+        var dataReply: SMTPReply?
         if ext.pipelining {
-            // RFC 2920 3.1: MAIL and RCPTs in one go, then their replies in order.
             var batch = mail + "\r\n"
             for recipient in recipients { batch += "RCPT TO:<\(recipient)>\r\n" }
+            if !ext.chunking { batch += "DATA\r\n" }
             try await self.write(Array(batch.utf8), stage: .mail, trace: batch)
             for i in 0...recipients.count {
                 replies.append(try await self.read(timeouts.command, stage: i == 0 ? .mail : .rcpt))
+            }
+            if !ext.chunking {
+                dataReply = try await self.read(timeouts.dataInitiation, stage: .data)
             }
         } else {
             let first = try await self.command(mail, timeout: timeouts.command, stage: .mail)
@@ -378,18 +384,30 @@ public final class SMTPClientConnection: @unchecked Sendable {
                 }
             }
         }
+        let accepted = replies[0].code == 250 && replies.dropFirst().contains(where: \.isPositive)
+        if let dataReply, dataReply.code == 354, !accepted {
+            // A server that starts the data without a recipient (RFC 2920 3.1 says it should
+            // refuse DATA then): an empty message ends it, and is refused for lack of recipients.
+            try await self.write(Array(".\r\n".utf8), stage: .data, trace: ".")
+            _ = try await self.read(timeouts.dataTermination, stage: .data)
+        }
         guard replies[0].code == 250 else { throw .reply(replies[0], stage: .mail) }
         var results: [SMTPClientError?] = recipients.indices.map { i in
             replies[i + 1].isPositive ? nil : SMTPClientError.reply(replies[i + 1], stage: .rcpt)
         }
-        guard results.contains(where: { $0 == nil }) else {
+        guard accepted else {
             return SMTPTransactionResult(recipients: results, final: nil)
         }
         let final: SMTPReply
         if ext.chunking {
             final = try await self.sendBDAT(message)
         } else {
-            let start = try await self.command("DATA", timeout: timeouts.dataInitiation, stage: .data)
+            let start: SMTPReply
+            if let dataReply {
+                start = dataReply
+            } else {
+                start = try await self.command("DATA", timeout: timeouts.dataInitiation, stage: .data)
+            }
             guard start.code == 354 else { throw .reply(start, stage: .data) }
             try await self.sendData(message)
             final = try await self.read(timeouts.dataTermination, stage: .data)

@@ -1,7 +1,8 @@
 """SIGKILL of `mox serve` while its queue delivers 1,000 messages to a sink (aiosmtpd): after
 a restart every message is delivered, none lost, and a message is delivered twice only when
 the process died between the sink's 250 and the queue recording it, so duplicates are at most
-the deliveries that were under way (10 at a time).
+the transactions whose results were not yet committed: per connection (10 at a time) the one
+under way and the one before it, whose commit runs while the next is sent.
 
 An attempt is recorded before it starts, with its next attempt 7.5 minutes later (as mox), so
 messages cut off by the kill wait for that; the test asks for them at once with
@@ -140,8 +141,8 @@ class QueueCrashTest(unittest.TestCase):
         distinct, total = self.sink.count()
         self.assertEqual(distinct, COUNT)
         duplicates = total - distinct
-        # At most the 10 deliveries under way when the process died.
-        self.assertLessEqual(duplicates, 10, f"{duplicates} duplicates")
+        # At most two transactions per connection, 10 connections.
+        self.assertLessEqual(duplicates, 20, f"{duplicates} duplicates")
         if os.environ.get("MOX_TEST_VERBOSE"):
             print(f"\n{before[0]} delivered before SIGKILL, {duplicates} duplicates after restart")
         self.assertIn("(none)", self.mox("queue", "list"))

@@ -52,6 +52,14 @@ final class ScriptedServer: @unchecked Sendable {
                 buffer += chunk[0..<n]
                 while true {
                     if inData {
+                        // The end: a line with only a dot (the first line, for an empty message).
+                        if buffer.starts(with: Array(".\r\n".utf8)) {
+                            self.data.withLock { $0 = [] }
+                            buffer.removeSubrange(0..<3)
+                            inData = false
+                            send(dataReply)
+                            continue
+                        }
                         guard let end = Self.find(buffer, Array("\r\n.\r\n".utf8)) else { break }
                         self.data.withLock { $0 = Array(buffer[0..<(end + 2)]) }
                         buffer.removeSubrange(0..<(end + 5))
@@ -121,6 +129,21 @@ final class ScriptedServer: @unchecked Sendable {
         // Dot-stuffed, prefix first.
         #expect(String(decoding: server.data.withLock { $0 }, as: UTF8.self) == "X-Prefix: 1\r\nSubject: x\r\n\r\n..hidden dot\r\nend\r\n")
         #expect(server.received.withLock { $0 }.contains("MAIL FROM:<a@client.example>"))
+    }
+
+    @Test func allRecipientsRefusedWithPipelinedDATA() async throws {
+        // The scripted server answers DATA with 354 even without a recipient: the client ends
+        // the data at once and reports each refusal.
+        let server = try ScriptedServer.standard(rcpt: { _ in "550 5.1.1 no\r\n" })
+        let c = try await SMTPClientConnection.connect(ip: "127.0.0.1", port: server.port, options: options(), group: MultiThreadedEventLoopGroup.singleton, log: Self.log)
+        let result = try await c.deliver(mailFrom: "a@client.example", recipients: ["x@fake.example", "y@fake.example"], message: message())
+        #expect(result.recipients.allSatisfy { $0?.reply?.code == 550 })
+        #expect(result.final == nil)
+        // The connection is still in step: a second transaction works.
+        let again = try await c.deliver(mailFrom: "a@client.example", recipients: ["z@fake.example"], message: message())
+        #expect(again.recipients[0]?.reply?.code == 550)
+        await c.quit()
+        #expect(server.received.withLock { $0 }.filter { $0 == "RSET" }.count == 1)
     }
 
     @Test func greetingRefusalIsAnError() async throws {
