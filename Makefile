@@ -9,7 +9,7 @@ PACKAGES := pkg-config libcmark-dev libsqlite3-dev zlib1g-dev publicsuffix
 # aiosmtpd (scripted receiving servers for the outgoing queue).
 TEST_PACKAGES := cmark swaks isync curl nsd openssl
 TEST_PYTHON := prometheus-client pyspf dnspython dkimpy pynacl authres aiosmtpd
-BENCH_PACKAGES := cmark hyperfine wrk nginx nsd openssl
+BENCH_PACKAGES := cmark hyperfine wrk nginx nsd openssl postfix
 BENCH_PYTHON := dkimpy
 PORT ?= 8080
 
@@ -63,6 +63,7 @@ bench: bench-deps
 	./scripts/bench-imap
 	./scripts/bench-http
 	./scripts/bench-auth
+	./scripts/bench-queue
 
 clean:
 	rm -rf .build website/html

@@ -107,13 +107,3 @@ final class GroupWriter: Sendable {
         }
     }
 }
-
-#if os(Linux)
-/// syncfs(2), looked up at run time: glibc declares it only with _GNU_SOURCE (as in MailStore).
-let queueSyncfs: @convention(c) (Int32) -> Int32 = {
-    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "syncfs") else {
-        return { fd in fsync(fd) }
-    }
-    return unsafeBitCast(symbol, to: (@convention(c) (Int32) -> Int32).self)
-}()
-#endif

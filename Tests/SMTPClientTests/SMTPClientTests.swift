@@ -179,7 +179,8 @@ final class ScriptedServer: @unchecked Sendable {
             #expect(error.kind == .timeout)
             #expect(error.stage == .greeting)
         }
-        #expect(ContinuousClock.now - start < .seconds(3))
+        // The 300 ms limit, not the 5-minute default (generous: parallel tests share 2 cores).
+        #expect(ContinuousClock.now - start < .seconds(30))
     }
 
     @Test func disconnectMidTransactionIsTemporary() async throws {
