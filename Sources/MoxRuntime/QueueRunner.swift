@@ -46,7 +46,9 @@ final class Wakeup: Sendable {
 
     func wait(seconds: Double) async {
         let timer = Task {
-            try? await Task.sleep(for: .milliseconds(Int64(max(seconds, 0.001) * 1000)))
+            // Cancelled when a signal came first: then no signal of its own, or the next wait
+            // would return at once and the loop would spin.
+            guard (try? await Task.sleep(for: .milliseconds(Int64(max(seconds, 0.001) * 1000)))) != nil else { return }
             self.signal()
         }
         defer { timer.cancel() }
