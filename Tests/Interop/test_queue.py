@@ -9,7 +9,6 @@ Run by `make test`: python3 -m unittest discover -s Tests/Interop -v
 
 import os
 import shutil
-import signal
 import smtplib
 import socket
 import subprocess
@@ -23,6 +22,7 @@ try:
 except ImportError:  # pragma: no cover - make test-deps installs it
     Controller = None
 
+import serve_helper
 from test_serve import MOX, tls_context
 
 SMTP_PORT, SUBMISSION_PORT, SINK_PORT = 10125, 10587 + 100, 10199
@@ -115,64 +115,18 @@ class QueueTest(unittest.TestCase):
         cls.addClassCleanup(cls.controller.stop)
         cls.dir = tempfile.mkdtemp(prefix="mox-queue-test-")
         cls.addClassCleanup(shutil.rmtree, cls.dir, True)
-        cls.config = os.path.join(cls.dir, "config")
-        init = os.path.join(cls.dir, "init")
-        subprocess.run([MOX, "localserve", "-dir", init, "-initonly"], check=True, capture_output=True)
-        os.mkdir(cls.config)
-        for name in ("localhost.crt", "localhost.key"):
-            shutil.copy(os.path.join(init, name), cls.config)
-        with open(os.path.join(cls.config, "mox.conf"), "w") as f:
-            f.write(MOX_CONF)
-        with open(os.path.join(cls.config, "domains.conf"), "w") as f:
-            f.write(DOMAINS_CONF)
+        cls.config = serve_helper.write_config(cls.dir, MOX_CONF, DOMAINS_CONF)
         cls.mox("config", "test")
         cls.mox("setaccountpassword", "mjl", stdin="secret123\n")
-        cls.log = open(os.path.join(cls.dir, "server.log"), "w")
-        cls.proc = subprocess.Popen([MOX, "-config", os.path.join(cls.config, "mox.conf"), "serve"],
-                                    stdout=cls.log, stderr=subprocess.STDOUT)
-        cls.addClassCleanup(cls.stop_server)
-        deadline = time.time() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", SUBMISSION_PORT), timeout=1).close()
-                break
-            except OSError:
-                if cls.proc.poll() is not None or time.time() > deadline:
-                    with open(os.path.join(cls.dir, "server.log")) as f:
-                        raise RuntimeError("mox serve did not start: " + f.read())
-                time.sleep(0.1)
-
-    @classmethod
-    def stop_server(cls):
-        if cls.proc.poll() is None:
-            cls.proc.send_signal(signal.SIGTERM)
-            try:
-                cls.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                cls.proc.kill()
-                cls.proc.wait()
-        cls.log.close()
+        cls.server = serve_helper.Server(cls.config, os.path.join(cls.dir, "server.log"), "127.0.0.1", SUBMISSION_PORT)
+        cls.addClassCleanup(cls.server.stop)
 
     @classmethod
     def mox(cls, *args, stdin=None):
-        p = subprocess.run([MOX, "-config", os.path.join(cls.config, "mox.conf"), *args],
-                           input=stdin, capture_output=True, text=True)
-        if p.returncode != 0:
-            raise AssertionError(f"mox {' '.join(args)}: {p.stdout}{p.stderr}")
-        return p.stdout
+        return serve_helper.mox(cls.config, *args, stdin=stdin)
 
     def stored(self, mailbox="Inbox"):
-        out = tempfile.mkdtemp(prefix="export-", dir=self.dir)
-        try:
-            self.mox("export", "maildir", "-single", out, os.path.join(self.config, "data", "accounts", "mjl"), mailbox)
-            cur = os.path.join(out, mailbox, "cur")
-            messages = []
-            for name in sorted(os.listdir(cur)):
-                with open(os.path.join(cur, name), "rb") as f:
-                    messages.append(f.read())
-            return messages
-        finally:
-            shutil.rmtree(out, ignore_errors=True)
+        return self.server.stored(self.dir, mailbox=mailbox)
 
     def submit(self, recipients, token, extra=""):
         with smtplib.SMTP("127.0.0.1", SUBMISSION_PORT) as s:
@@ -189,9 +143,7 @@ class QueueTest(unittest.TestCase):
             if value:
                 return value
             if time.time() > deadline:
-                with open(os.path.join(self.dir, "server.log")) as f:
-                    log = f.read()[-3000:]
-                self.fail(f"timeout waiting for {what}; server log:\n{log}")
+                self.fail(f"timeout waiting for {what}; server log:\n{self.server.log_text()}")
             time.sleep(0.1)
 
     def test_delivered_in_one_transaction_with_history(self):

@@ -15,10 +15,8 @@ import asyncio
 import collections
 import os
 import shutil
-import signal
 import smtplib
 import socket
-import subprocess
 import tempfile
 import threading
 import time
@@ -29,7 +27,8 @@ try:
 except ImportError:  # pragma: no cover - make test-deps installs it
     Controller = None
 
-from test_serve import MOX, tls_context
+import serve_helper
+from test_serve import tls_context
 from test_queue import MOX_CONF as QUEUE_MOX_CONF, DOMAINS_CONF
 
 SMTP_PORT, SUBMISSION_PORT, SINK_PORT = 10225, 10787, 10299
@@ -68,49 +67,16 @@ class QueueCrashTest(unittest.TestCase):
         self.addCleanup(self.controller.stop)
         self.dir = tempfile.mkdtemp(prefix="mox-queue-crash-")
         self.addCleanup(shutil.rmtree, self.dir, True)
-        self.config = os.path.join(self.dir, "config")
-        init = os.path.join(self.dir, "init")
-        subprocess.run([MOX, "localserve", "-dir", init, "-initonly"], check=True, capture_output=True)
-        os.mkdir(self.config)
-        for name in ("localhost.crt", "localhost.key"):
-            shutil.copy(os.path.join(init, name), self.config)
         conf = (QUEUE_MOX_CONF.replace("LogLevel: debug", "LogLevel: info")
                 .replace("10125", str(SMTP_PORT)).replace("10687", str(SUBMISSION_PORT)).replace("10199", str(SINK_PORT)))
-        with open(os.path.join(self.config, "mox.conf"), "w") as f:
-            f.write(conf)
-        with open(os.path.join(self.config, "domains.conf"), "w") as f:
-            f.write(DOMAINS_CONF)
+        self.config = serve_helper.write_config(self.dir, conf, DOMAINS_CONF)
         self.mox("setaccountpassword", "mjl", stdin="secret123\n")
-        self.log = open(os.path.join(self.dir, "server.log"), "a")
-        self.addCleanup(self.log.close)
-        self.proc = None
-        self.addCleanup(self.kill)
-        self.start()
-
-    def start(self):
-        self.proc = subprocess.Popen([MOX, "-config", os.path.join(self.config, "mox.conf"), "serve"],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", SUBMISSION_PORT), timeout=1).close()
-                return
-            except OSError:
-                if self.proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError("mox serve did not start: " + open(self.log.name).read()[-3000:])
-                time.sleep(0.1)
-
-    def kill(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+        self.server = serve_helper.Server(self.config, os.path.join(self.dir, "server.log"), "127.0.0.1", SUBMISSION_PORT)
+        self.addCleanup(self.server.stop)
+        self.addCleanup(self.server.kill)
 
     def mox(self, *args, stdin=None):
-        p = subprocess.run([MOX, "-config", os.path.join(self.config, "mox.conf"), *args],
-                           input=stdin, capture_output=True, text=True)
-        if p.returncode != 0:
-            raise AssertionError(f"mox {' '.join(args)}: {p.stdout}{p.stderr}")
-        return p.stdout
+        return serve_helper.mox(self.config, *args, stdin=stdin)
 
     def test_sigkill_during_delivery_loses_nothing(self):
         # Everything waits until all 1,000 are queued.
@@ -128,10 +94,10 @@ class QueueCrashTest(unittest.TestCase):
         while self.sink.count()[0] < 150:
             self.assertLess(time.time(), deadline, "deliveries did not start")
             time.sleep(0.01)
-        self.kill()
+        self.server.kill()
         before = self.sink.count()
         self.assertLess(before[0], COUNT, "all delivered before the kill; nothing was tested")
-        self.start()
+        self.server.start()
         self.mox("queue", "schedule", "-now", "0s")
         deadline = time.time() + 180
         while self.sink.count()[0] < COUNT:

@@ -13,7 +13,6 @@ import email
 import email.policy
 import os
 import shutil
-import signal
 import smtplib
 import socket
 import subprocess
@@ -27,6 +26,7 @@ except ImportError:  # pragma: no cover - make test-deps installs it
     authres = None
 
 import nsd
+import serve_helper
 from test_serve import MOX, tls_context
 
 NSD_IP = "127.0.0.155"
@@ -103,25 +103,14 @@ class TwoServersTest(unittest.TestCase):
                 raise unittest.SkipTest(f"port 25 or {s['submission']} on {s['ip']} is in use")
         cls.dir = tempfile.mkdtemp(prefix="mox-two-servers-")
         cls.addClassCleanup(shutil.rmtree, cls.dir, True)
-        init = os.path.join(cls.dir, "init")
-        subprocess.run([MOX, "localserve", "-dir", init, "-initonly"], check=True, capture_output=True)
         zones = {}
         reverse = ""
         for name, s in SERVERS.items():
-            config = os.path.join(cls.dir, name)
-            os.mkdir(config)
-            s["config"] = config
-            for f in ("localhost.crt", "localhost.key"):
-                shutil.copy(os.path.join(init, f), config)
             key = subprocess.run([MOX, "dkim", "gened25519"], check=True, capture_output=True).stdout
-            with open(os.path.join(config, "dkim.pem"), "wb") as f:
-                f.write(key)
+            s["config"] = serve_helper.write_config(cls.dir, mox_conf(name, s["ip"], s["submission"]), domains_conf(name),
+                                                    name=name, files={"dkim.pem": key})
             record = subprocess.run([MOX, "dkim", "txt"], input=key, check=True, capture_output=True).stdout.decode()
             txt = "".join(part for i, part in enumerate(record.split('"')) if i % 2 == 1)
-            with open(os.path.join(config, "mox.conf"), "w") as f:
-                f.write(mox_conf(name, s["ip"], s["submission"]))
-            with open(os.path.join(config, "domains.conf"), "w") as f:
-                f.write(domains_conf(name))
             zones[f"{name}.example"] = zone(f"{name}.example", f"ns\tIN A {NSD_IP}\n"
                                             + f"@\tIN MX 10 mail.{name}.example.\n"
                                             + f"mail\tIN A {s['ip']}\n"
@@ -137,56 +126,16 @@ class TwoServersTest(unittest.TestCase):
         for name, s in SERVERS.items():
             cls.mox(name, "config", "test")
             cls.mox(name, "setaccountpassword", "mjl", stdin="secret123\n")
-            log = open(os.path.join(cls.dir, f"server-{name}.log"), "w")
-            proc = subprocess.Popen([MOX, "-config", os.path.join(s["config"], "mox.conf"), "serve"],
-                                    stdout=log, stderr=subprocess.STDOUT, env=cls.env)
-            s["proc"], s["log"] = proc, log
-            cls.addClassCleanup(cls.stop_server, s)
-            deadline = time.time() + 60
-            while True:
-                try:
-                    socket.create_connection((s["ip"], s["submission"]), timeout=1).close()
-                    break
-                except OSError:
-                    if proc.poll() is not None or time.time() > deadline:
-                        raise RuntimeError(f"mox serve {name} did not start: " + open(log.name).read())
-                    time.sleep(0.1)
-
-    @staticmethod
-    def stop_server(s):
-        proc = s["proc"]
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        s["log"].close()
+            s["server"] = serve_helper.Server(s["config"], os.path.join(cls.dir, f"server-{name}.log"), s["ip"],
+                                              s["submission"], env=cls.env)
+            cls.addClassCleanup(s["server"].stop)
 
     @classmethod
     def mox(cls, name, *args, stdin=None):
-        p = subprocess.run([MOX, "-config", os.path.join(SERVERS[name]["config"], "mox.conf"), *args],
-                           input=stdin, capture_output=True, text=True, env=getattr(cls, "env", None))
-        if p.returncode != 0:
-            raise AssertionError(f"mox {' '.join(args)}: {p.stdout}{p.stderr}")
-        return p.stdout
+        return serve_helper.mox(SERVERS[name]["config"], *args, stdin=stdin, env=getattr(cls, "env", None))
 
     def stored(self, name, mailbox="Inbox"):
-        out = tempfile.mkdtemp(prefix="export-", dir=self.dir)
-        try:
-            self.mox(name, "export", "maildir", "-single", out,
-                     os.path.join(SERVERS[name]["config"], "data", "accounts", "mjl"), mailbox)
-            cur = os.path.join(out, mailbox, "cur")
-            messages = []
-            for n in sorted(os.listdir(cur)):
-                with open(os.path.join(cur, n), "rb") as f:
-                    messages.append(f.read())
-            return messages
-        except AssertionError:
-            return []
-        finally:
-            shutil.rmtree(out, ignore_errors=True)
+        return SERVERS[name]["server"].stored(self.dir, mailbox=mailbox)
 
     def wait_stored(self, name, token, timeout=30):
         deadline = time.time() + timeout
@@ -195,7 +144,7 @@ class TwoServersTest(unittest.TestCase):
             if found:
                 return found
             time.sleep(0.2)
-        logs = {n: open(s["log"].name).read()[-2500:] for n, s in SERVERS.items()}
+        logs = {n: s["server"].log_text(2500) for n, s in SERVERS.items()}
         self.fail(f"{token} not delivered to {name}; logs: {logs}")
 
     def submit(self, sender, recipient, token):
@@ -242,7 +191,7 @@ class TwoServersTest(unittest.TestCase):
                 break
             time.sleep(0.2)
         else:
-            self.fail("no dsn: " + open(SERVERS["a"]["log"].name).read()[-2500:])
+            self.fail("no dsn: " + SERVERS["a"]["server"].log_text(2500))
         self.assertIn(b"Remote-MTA: dns; mail.b.example (127.0.0.3)", dsns[0])
         self.assertIn(b"Status: 5.1.1", dsns[0])
 
