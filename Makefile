@@ -4,10 +4,11 @@
 SWIFT ?= swift
 PACKAGES := pkg-config libcmark-dev libsqlite3-dev zlib1g-dev publicsuffix
 # The interop tests drive real clients and peers: swaks, mbsync (isync), curl, nsd (an
-# authoritative DNS server for the resolver), openssl (RSA keys for dkimpy), and from PyPI
+# authoritative DNS server for the resolver), openssl (RSA keys for dkimpy), postfix (a
+# receiving MTA for the outgoing queue, started with its own configuration), and from PyPI
 # prometheus_client, pyspf, dkimpy with pynacl, authres (Authentication-Results parser) and
 # aiosmtpd (scripted receiving servers for the outgoing queue).
-TEST_PACKAGES := cmark swaks isync curl nsd openssl
+TEST_PACKAGES := cmark swaks isync curl nsd openssl postfix
 TEST_PYTHON := prometheus-client pyspf dnspython dkimpy pynacl authres aiosmtpd
 BENCH_PACKAGES := cmark hyperfine wrk nginx nsd openssl postfix
 BENCH_PYTHON := dkimpy
