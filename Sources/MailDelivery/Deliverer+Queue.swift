@@ -110,6 +110,56 @@ extension Deliverer {
         }
     }
 
+    /// An incoming message to a fromid address (the sender address of a message we sent, with
+    /// the domain's first catchall separator and an id after it): when it is a DSN reporting a
+    /// permanent failure for the retired message with that id, its recipient goes on the
+    /// sending account's suppression list as mox does ("delivery failure from DSN"). The
+    /// message is delivered as usual either way; returns what matched, for the log.
+    func matchFromID(_ message: SpooledMessage, recipients: [AcceptedRecipient], now: Int64, log: Logger) {
+        guard let outgoing = self.outgoing else { return }
+        let config = self.config
+        for recipient in recipients {
+            guard let address = recipient.path.mailbox?.address,
+                let domain = config.dynamicConfig.domains[address.domain.ascii] ?? config.dynamicConfig.domains[address.domain.unicode]
+            else { continue }
+            let separator = domain.localpartCatchallSeparators.first ?? domain.localpartCatchallSeparator
+            guard !separator.isEmpty else { continue }
+            let local = Array(address.localpart.value.utf8)
+            let sep = Array(separator.utf8)
+            guard local.count > sep.count,
+                let i = (0...(local.count - sep.count)).first(where: { Array(local[$0..<($0 + sep.count)]) == sep })
+            else { continue }
+            let fromID = String(decoding: local[(i + sep.count)...], as: UTF8.self)
+            guard !fromID.isEmpty, let retired = try? outgoing.queue.retired(fromID: fromID) else { continue }
+            // A DSN is small; a big message to the address is not one worth parsing.
+            guard message.size <= 1 << 20, let bytes = try? message.readAll(),
+                let dsn = DSN.parse(Message(parsing: bytes)), dsn.recipients.count == 1
+            else {
+                log.info("incoming message for fromid is not a dsn", metadata: ["fromid": "\(fromID)", "msgid": "\(retired.message.id)"])
+                continue
+            }
+            let r = dsn.recipients[0]
+            log.info(
+                "incoming dsn matched to retired message",
+                metadata: ["fromid": "\(fromID)", "msgid": "\(retired.message.id)", "action": "\(r.action.name)", "status": "\(r.status)"]
+            )
+            guard r.action == .failed else { continue }
+            // The code from Diagnostic-Code ("smtp; 550 5.1.1 ..."), the enhanced code from Status.
+            var code = 0
+            if let diag = r.diagnosticCode?.value, let n = Int(diag.prefix(3)), (500..<600).contains(n) { code = n }
+            let statusParts = r.status.split(separator: " ").first.map { $0.split(separator: ".") } ?? []
+            let secode = statusParts.count == 3 ? "\(statusParts[1]).\(statusParts[2])" : ""
+            if code == 0, statusParts.first == "5" { code = 550 }
+            guard code != 0 else { continue }
+            if let reason = try? outgoing.queue.suppressAfterFailure(retired.message, code: code, secode: secode, source: "DSN", now: now) {
+                log.info(
+                    "added recipient to suppression list",
+                    metadata: ["account": "\(retired.message.senderAccount)", "address": "\(retired.message.recipient)", "reason": "\(reason)"]
+                )
+            }
+        }
+    }
+
     enum FromIDSender {
         /// MAIL FROM already has an id after the separator: the submitter's own.
         case chosen(base: String, separator: String, id: String)

@@ -386,6 +386,7 @@ public final class Deliverer: Sendable {
             }
             authHeaders = verdict.headers
             deliveredReason = verdict.quarantine ? "dmarc-policy" : "no-bad-signals"
+            self.matchFromID(message, recipients: recipients, now: time, log: log)
             reverseName = verdict.iprev.displayName
             quarantine = verdict.quarantine
         }

@@ -706,6 +706,31 @@ public final class MailQueue: Sendable {
         }
     }
 
+    /// RFC 3463 codes that say the address itself is bad (or the sender is blocked), as mox
+    /// decides: then the recipient goes on the sender's suppression list at once.
+    public static func isImmediateBlock(code: Int, secode: String) -> Bool {
+        if [521, 550, 551, 553, 556].contains(code) { return true }
+        return code / 100 == 5 && ["1.1", "1.2", "1.3", "1.6", "2.1", "7.1"].contains(secode)
+    }
+
+    /// After a permanent failure for `m`'s recipient (from the queue, or an incoming DSN with
+    /// `source` "DSN"): the recipient goes on the sender account's suppression list when the
+    /// code says the address is bad, or when the two retired attempts before to the same address
+    /// failed too (three in a row). Returns the reason when an entry was added.
+    public func suppressAfterFailure(_ m: QueuedMessage, code: Int, secode: String, source: String, now: Int64) throws(QueueError) -> String? {
+        var reason: String?
+        if Self.isImmediateBlock(code: code, secode: secode) {
+            reason = "delivery failure from \(source) with smtp code \(code), enhanced code \"\(secode)\""
+        } else {
+            let previous = try self.retiredResults(recipient: m.recipient, excluding: m.id, limit: 2)
+            if previous.count == 2, !previous.contains(true) {
+                reason = "delivery failure from \(source) and three consecutive failures"
+            }
+        }
+        guard let reason else { return nil }
+        return try self.addSuppression(account: m.senderAccount, address: m.recipient, manual: false, reason: reason, now: now) ? reason : nil
+    }
+
     // MARK: -
 
     func read<T>(_ body: (Database) throws -> T) throws(QueueError) -> T {

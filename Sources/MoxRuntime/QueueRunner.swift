@@ -355,26 +355,11 @@ public final class QueueRunner: Service, Sendable {
         }
     }
 
-    /// RFC 3463 codes that say the address itself is bad (or the sender is blocked), as mox
-    /// decides: then the recipient goes on the sender's suppression list at once; else after
-    /// three failures in a row to the address.
-    static func immediateBlock(code: Int, secode: String) -> Bool {
-        if [521, 550, 551, 553, 556].contains(code) { return true }
-        return code / 100 == 5 && ["1.1", "1.2", "1.3", "1.6", "2.1", "7.1"].contains(secode)
-    }
-
     func suppressAfterFailure(_ m: QueuedMessage, _ failure: DeliveryFailure, now: Int64, log: Logger) {
-        var reason: String?
-        if Self.immediateBlock(code: failure.code, secode: failure.secode) {
-            reason = "delivery failure from queue with smtp code \(failure.code), enhanced code \"\(failure.secode)\""
-        } else if let previous = try? self.queue.retiredResults(recipient: m.recipient, excluding: m.id, limit: 2),
-            previous.count == 2, !previous.contains(true)
-        {
-            reason = "delivery failure from queue and three consecutive failures"
-        }
-        guard let reason else { return }
         do {
-            if try self.queue.addSuppression(account: m.senderAccount, address: m.recipient, manual: false, reason: reason, now: now) {
+            if let reason = try self.queue.suppressAfterFailure(
+                m, code: failure.code, secode: failure.secode, source: "queue", now: now
+            ) {
                 log.info("added recipient to suppression list", metadata: ["account": "\(m.senderAccount)", "address": "\(m.recipient)", "reason": "\(reason)"])
             }
         } catch {

@@ -265,6 +265,36 @@ class QueueTest(unittest.TestCase):
         self.assertIn(b"suppression list", p.stderr)
         self.assertTrue(os.listdir(os.path.join(self.dir, "moxsubmit.failures")))
 
+    def test_incoming_dsn_for_fromid_suppresses(self):
+        # A message sent with a fromid is accepted by the sink; later a bounce for it comes back
+        # to the fromid address, and its recipient goes on the suppression list.
+        token = f"bounce-{time.time()}"
+        with smtplib.SMTP("127.0.0.1", SUBMISSION_PORT) as s:
+            s.starttls(context=tls_context())
+            s.login("fromid@example.org", "secret123")
+            s.sendmail("fromid@example.org", ["gone@remote.example"],
+                       f"From: fromid@example.org\r\nSubject: {token}\r\n\r\nbody\r\n".encode())
+        envelope = self.wait(lambda: self.sink.find(token), "delivery")[0]
+        bounce_to = envelope[0]
+        self.assertRegex(bounce_to, r"^fromid\+[A-Za-z0-9_-]{22}@example\.org$")
+        self.wait(lambda: token not in self.mox("queue", "list") and "gone@remote.example" in self.mox("queue", "retired", "list"), "retired")
+        dsn = ("From: MAILER-DAEMON@remote.example\r\n"
+               f"To: {bounce_to}\r\nSubject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\n"
+               'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n\r\n'
+               "--b\r\nContent-Type: text/plain\r\n\r\nThe mailbox is gone.\r\n"
+               "--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+               "Reporting-MTA: dns; mx.remote.example\r\n\r\n"
+               "Final-Recipient: rfc822; gone@remote.example\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+               "Diagnostic-Code: smtp; 550 5.1.1 mailbox gone\r\n\r\n--b--\r\n")
+        with smtplib.SMTP("127.0.0.1", SMTP_PORT) as s:
+            s.ehlo("mx.remote.example")
+            s.sendmail("", [bounce_to], dsn.encode())
+        self.wait(lambda: "gone@remote.example" in self.mox("queue", "suppress", "list"), "suppression from the dsn")
+        self.assertIn("delivery failure from DSN", self.mox("queue", "suppress", "list"))
+        # The bounce itself is delivered to the account as any message.
+        self.wait(lambda: [m for m in self.stored() if b"The mailbox is gone." in m], "bounce in the inbox")
+        self.mox("queue", "suppress", "remove", "mjl", "gone@remote.example")
+
     def test_dump_and_bad_commands(self):
         self.mox("queue", "holdrules", "add", "-recipientdom", "dump.example")
         try:
