@@ -241,9 +241,12 @@ class SMTPTest(unittest.TestCase):
                     pass
             if pending:
                 time.sleep(0.2)
-        out = cls.output()
-        if "serving smtp on 127.0.0.1:1025 (listener local)" not in out:
-            raise RuntimeError(f"localserve listens, but did not print its summary:\n{out}")
+        # The summary comes once every listener (IMAP and HTTP too) has started, a moment after
+        # the SMTP ports answer.
+        while "serving smtp on 127.0.0.1:1025 (listener local)" not in cls.output():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"localserve listens, but did not print its summary:\n{cls.output()}")
+            time.sleep(0.1)
 
     @classmethod
     def _kill(cls):
