@@ -72,14 +72,25 @@ extension Deliverer {
                 }
             }
         }
+        // The X-Mox-Extra-* fields are data for the queue, not for the recipient: the message
+        // is queued without them (a copy, only for messages that have them).
+        var queued = message
+        if !extra.isEmpty {
+            do {
+                queued = try self.withoutMoxExtra(message)
+            } catch {
+                log.error("removing x-mox-extra header fields", metadata: ["error": "\(error)"])
+                return SMTPReply(451, EnhancedCode(class: 4, subject: 3, detail: 0), "error queueing message, try again later")
+            }
+        }
         var new = NewQueueMessage(
             senderAccount: origin.account ?? self.localserveAccount,
             senderLocalpart: sender?.localpart.formatted ?? "",
             senderDomain: sender?.domain.ascii ?? "",
             recipients: queueRecipients,
             prefix: Array((received + added).utf8),
-            source: message.path.map { .file(path: $0) } ?? .bytes((try? message.readAll()) ?? []),
-            sourceSize: Int64(message.size)
+            source: queued.path.map { .file(path: $0) } ?? .bytes((try? queued.readAll()) ?? []),
+            sourceSize: Int64(queued.size)
         )
         new.has8bit = message.scanned.has8bit
         new.smtputf8 = origin.smtputf8
@@ -204,6 +215,25 @@ extension Deliverer {
     /// mox's X-Mox-Extra-<key> header fields: extra data for the message's queue entry and its
     /// webhooks, the key in canonical form ("x-mox-extra-order-id" is "Order-Id"). The same
     /// key twice is refused, as mox does.
+    /// The message with its X-Mox-Extra-* header fields left out, in a new spool file; the
+    /// body is copied in blocks (memory stays bounded).
+    func withoutMoxExtra(_ message: SpooledMessage) throws -> SpooledMessage {
+        let header = message.scanned.header
+        let spool = try self.makeSpool()
+        for field in header.fields where !header.name(of: field).lowercased().hasPrefix("x-mox-extra-") {
+            spool.append(header.bytes[field.start..<field.end])
+        }
+        spool.append(Array("\r\n".utf8))
+        var at = message.scanned.root.bodyStart
+        while at < message.size {
+            let chunk = try message.read(offset: at, count: 65536)
+            if chunk.isEmpty { break }
+            spool.append(chunk)
+            at += chunk.count
+        }
+        return try spool.finish()
+    }
+
     enum MoxExtra: Equatable {
         case extra([String: String])
         case refused(SMTPReply)

@@ -158,6 +158,9 @@ class QueueTest(unittest.TestCase):
         self.assertIn(b"Received: from", content)
         self.assertIn(b"auth=pass smtp.mailfrom=mjl@example.org", content)
         self.assertIn(f"body {token}".encode(), content)
+        # The extra data stays with the queue; the message goes without the field.
+        self.assertNotIn(b"X-Mox-Extra", content)
+        self.assertIn(f"Subject: {token}\r\nMessage-ID: <{token}@example.org>\r\n\r\nbody {token}\r\n".encode(), content)
         retired = self.wait(lambda: [l for l in self.mox("queue", "retired", "list").splitlines() if "to:alice@remote.example" in l and "success" in l], "retired entry")
         msgid = retired[0].split()[0]
         printed = self.mox("queue", "retired", "print", msgid)
