@@ -105,7 +105,7 @@ struct RetiredRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
     var keepUntil: Int64
     var fromID: String
     var senderAccount: String
-    /// The message's fields, as QueuedMessage's record in JSON (prefix left out).
+    /// The message's fields as JSON (its header prefix left out).
     var message: String
 
     init(_ r: RetiredMessage) {
@@ -118,79 +118,12 @@ struct RetiredRecord: Codable, FetchableRecord, PersistableRecord, Sendable {
         self.keepUntil = r.keepUntil
         self.fromID = m.fromID
         self.senderAccount = m.senderAccount
-        self.message = MessageRecord.json(RetiredBody(m))
+        self.message = MessageRecord.json(m)
     }
 
     var value: RetiredMessage? {
-        guard let body = try? JSONDecoder().decode(RetiredBody.self, from: Data(self.message.utf8)) else { return nil }
-        return RetiredMessage(message: body.value, lastActivity: self.lastActivity, success: self.success, keepUntil: self.keepUntil)
-    }
-}
-
-/// The fields of a retired message, as stored (and as `mox queue retired print` shows them).
-struct RetiredBody: Codable {
-    var id: Int64
-    var baseID: Int64
-    var queued: Int64
-    var senderAccount: String
-    var senderLocalpart: String
-    var senderDomain: String
-    var fromID: String
-    var recipientLocalpart: String
-    var recipientDomain: String
-    var attempts: Int
-    var maxAttempts: Int
-    var lastAttempt: Int64?
-    var results: [QueueAttemptResult]
-    var has8bit: Bool
-    var smtputf8: Bool
-    var isDMARCReport: Bool
-    var isTLSReport: Bool
-    var size: Int64
-    var messageID: String
-    var subject: String
-    var transport: String
-    var requireTLS: Bool?
-    var futureReleaseRequest: String
-    var extra: [String: String]
-
-    init(_ m: QueuedMessage) {
-        self.id = m.id
-        self.baseID = m.baseID
-        self.queued = m.queued
-        self.senderAccount = m.senderAccount
-        self.senderLocalpart = m.senderLocalpart
-        self.senderDomain = m.senderDomain
-        self.fromID = m.fromID
-        self.recipientLocalpart = m.recipientLocalpart
-        self.recipientDomain = m.recipientDomain
-        self.attempts = m.attempts
-        self.maxAttempts = m.maxAttempts
-        self.lastAttempt = m.lastAttempt
-        self.results = m.results
-        self.has8bit = m.has8bit
-        self.smtputf8 = m.smtputf8
-        self.isDMARCReport = m.isDMARCReport
-        self.isTLSReport = m.isTLSReport
-        self.size = m.size
-        self.messageID = m.messageID
-        self.subject = m.subject
-        self.transport = m.transport
-        self.requireTLS = m.requireTLS
-        self.futureReleaseRequest = m.futureReleaseRequest
-        self.extra = m.extra
-    }
-
-    var value: QueuedMessage {
-        QueuedMessage(
-            id: self.id, baseID: self.baseID, queued: self.queued, senderAccount: self.senderAccount,
-            senderLocalpart: self.senderLocalpart, senderDomain: self.senderDomain, fromID: self.fromID,
-            recipientLocalpart: self.recipientLocalpart, recipientDomain: self.recipientDomain, attempts: self.attempts,
-            maxAttempts: self.maxAttempts, lastAttempt: self.lastAttempt, results: self.results, has8bit: self.has8bit,
-            smtputf8: self.smtputf8, isDMARCReport: self.isDMARCReport, isTLSReport: self.isTLSReport, size: self.size,
-            messageID: self.messageID, subject: self.subject, transport: self.transport, requireTLS: self.requireTLS,
-            futureReleaseRequest: self.futureReleaseRequest, extra: self.extra
-        )
+        guard let m = try? JSONDecoder().decode(QueuedMessage.self, from: Data(self.message.utf8)) else { return nil }
+        return RetiredMessage(message: m, lastActivity: self.lastActivity, success: self.success, keepUntil: self.keepUntil)
     }
 }
 

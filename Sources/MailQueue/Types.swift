@@ -31,7 +31,7 @@ public struct QueueAttemptResult: Codable, Sendable, Equatable {
 }
 
 /// A message in the queue, for one recipient (mox's Msg).
-public struct QueuedMessage: Sendable, Equatable {
+public struct QueuedMessage: Sendable, Equatable, Codable {
     public var id: Int64
     /// The id of the first recipient's row of a message sent to several; 0 for one recipient.
     /// Rows with the same base id share the message file's contents and prefix.
