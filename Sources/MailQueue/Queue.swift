@@ -150,26 +150,9 @@ public final class MailQueue: Sendable {
 
     /// Queues the message for each recipient: the file is linked (or written) once per
     /// recipient and made durable, then the rows are committed (synchronously). When this
-    /// returns, the message survives a crash. Hold rules apply.
-    public func add(_ new: NewQueueMessage, now: Int64) throws(QueueError) -> [QueuedMessage] {
-        guard !new.recipients.isEmpty else { return [] }
-        var created: [String] = []
-        do {
-            return try self.database.write { db in
-                let out = try self.insert(new, now: now, db, created: &created)
-                // The files' names and data are durable before the rows.
-                try Self.syncFiles(created)
-                return out
-            }
-        } catch {
-            for path in created { unlink(path) }
-            if let error = error as? QueueError { throw error }
-            throw QueueError(.database, "adding to queue: \(error)")
-        }
-    }
-
-    /// As `add`, but joined with other callers' adds and completions into one transaction and
-    /// one flush to disk (group commit): concurrent submissions share the cost of durability.
+    /// returns, the message survives a crash. Hold rules apply. Joined with other callers' adds
+    /// and completions into one transaction and one flush to disk (group commit): concurrent
+    /// submissions share the cost of durability.
     public func addGrouped(_ new: NewQueueMessage, now: Int64) async throws(QueueError) -> [QueuedMessage] {
         guard !new.recipients.isEmpty else { return [] }
         switch try await self.writer.run(.add(new, now), queue: self) {
@@ -343,47 +326,14 @@ public final class MailQueue: Sendable {
         return seconds
     }
 
-    /// Starts an attempt for `first` and the messages that go with it in one transaction (same
-    /// base id, recipient domain, attempts, TLS requirement and transport, due no later): each
-    /// gets its attempt counted, its next attempt set as if this one fails, and a result saying
-    /// it is under way, committed before any connection is made. A crash during delivery then
-    /// means a retry at the next attempt, not a lost message.
-    public func beginAttempt(_ first: QueuedMessage, now: Int64) throws(QueueError) -> [QueuedMessage] {
-        try self.write { db in
-            guard let current = try MessageRecord.fetchOne(db, key: first.id)?.value, !current.hold else { return [] }
-            var batch = [current]
-            if current.baseID != 0 {
-                let others = try MessageRecord.fetchAll(
-                    db,
-                    sql: "SELECT * FROM message WHERE baseID = ? AND id != ? AND hold = 0 AND attempts = ? AND nextAttempt <= ? ORDER BY id",
-                    arguments: [current.baseID, current.id, current.attempts, current.nextAttempt]
-                ).map(\.value)
-                batch += others.filter {
-                    $0.recipientDomain.lowercased() == current.recipientDomain.lowercased()
-                        && $0.requireTLS == current.requireTLS && $0.transport == current.transport
-                }
-            }
-            let backoff = Self.backoff(attempts: current.attempts)
-            var out: [QueuedMessage] = []
-            for var m in batch {
-                m.attempts += 1
-                m.lastAttempt = now
-                m.nextAttempt = now + backoff
-                m.results.append(
-                    QueueAttemptResult(start: Double(now), success: false, code: 0, secode: "", error: QueueAttemptResult.delivering)
-                )
-                let record = MessageRecord(m)
-                try record.update(db)
-                out.append(m)
-            }
-            return out
-        }
-    }
-
-    /// Starts an attempt for `first` and what goes with it (as `beginAttempt`), plus further due
-    /// messages for the same recipient domain that take the same way (transport, sender, TLS
-    /// requirement, attempt count), up to `limit` messages in all: one connection can carry
-    /// them one transaction after another, and one commit records them all. Returns one group
+    /// Starts an attempt for `first` and the messages that go with it (its base id's
+    /// recipients with the same domain, attempts, TLS requirement and transport, due no later),
+    /// plus further due messages for the same recipient domain that take the same way
+    /// (transport, sender, TLS requirement, attempt count), up to `limit` messages in all: one
+    /// connection can carry them one transaction after another. In one commit, before any
+    /// connection is made, each gets its attempt counted, its next attempt set as if this one
+    /// fails, and a result saying it is under way: a crash during delivery then means a retry
+    /// at the next attempt, not a lost message. Returns one group
     /// per transaction (a base id's recipients together), `first`'s group first.
     public func beginAttempts(_ first: QueuedMessage, now: Int64, limit: Int) throws(QueueError) -> [[QueuedMessage]] {
         try self.write { db in
@@ -448,12 +398,15 @@ public final class MailQueue: Sendable {
         case retry
     }
 
-    /// Records the attempt's results of many messages in one commit; retired messages' files
-    /// are removed after it.
+    /// Records results of many messages in one commit: each result replaces the attempt's
+    /// "delivering..."; retired messages (delivered, failed, dropped) go into the history for
+    /// `keepSeconds(account)` when above 0, and their files are removed after the commit.
+    /// Returns the ids retired.
+    @discardableResult
     public func complete(
         _ items: [(id: Int64, result: QueueAttemptResult, completion: Completion)], now: Int64,
         keepSeconds: (String) -> Int64
-    ) throws(QueueError) {
+    ) throws(QueueError) -> [Int64] {
         let removed: [Int64] = try self.write { db in
             try self.completeRows(
                 items.map { CompletionItem(id: $0.id, result: $0.result, completion: $0.completion) }, now: now, db,
@@ -461,6 +414,7 @@ public final class MailQueue: Sendable {
             )
         }
         for id in removed { unlink(self.path(for: id)) }
+        return removed
     }
 
     /// The rows of `complete`, in the caller's transaction; returns the retired ids.
@@ -486,18 +440,6 @@ public final class MailQueue: Sendable {
         return out
     }
 
-    /// Records the outcome of the attempt in its result (replacing "delivering...").
-    public func recordResult(_ ids: [Int64], _ result: QueueAttemptResult) throws(QueueError) {
-        try self.write { db in
-            for id in ids {
-                guard var m = try MessageRecord.fetchOne(db, key: id)?.value else { continue }
-                Self.mark(&m, result)
-                let record = MessageRecord(m)
-                try record.update(db)
-            }
-        }
-    }
-
     static func mark(_ m: inout QueuedMessage, _ result: QueueAttemptResult) {
         if let last = m.results.last, last.error == QueueAttemptResult.delivering {
             var r = result
@@ -506,34 +448,6 @@ public final class MailQueue: Sendable {
         } else {
             m.results.append(result)
         }
-    }
-
-    /// Removes messages from the queue (delivered, failed, dropped), keeping each in the
-    /// retired history for `keepSeconds(account)` when above 0; their files go after the
-    /// commit. Returns the messages as they were last.
-    @discardableResult
-    public func retire(
-        _ ids: [Int64], success: Bool, result: QueueAttemptResult?, now: Int64,
-        keepSeconds: (String) -> Int64
-    ) throws(QueueError) -> [QueuedMessage] {
-        let removed: [QueuedMessage] = try self.write { db in
-            var out: [QueuedMessage] = []
-            for id in ids {
-                guard var m = try MessageRecord.fetchOne(db, key: id)?.value else { continue }
-                if let result { Self.mark(&m, result) }
-                _ = try MessageRecord.deleteOne(db, key: id)
-                let keep = keepSeconds(m.senderAccount)
-                if keep > 0 {
-                    try RetiredRecord(
-                        RetiredMessage(message: m, lastActivity: now, success: success, keepUntil: now + keep)
-                    ).save(db)
-                }
-                out.append(m)
-            }
-            return out
-        }
-        for m in removed { unlink(self.path(for: m.id)) }
-        return removed
     }
 
     /// Retired messages past their keep time are removed.

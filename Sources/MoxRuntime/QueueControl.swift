@@ -270,10 +270,9 @@ extension QueueRunner {
     func cancel(_ messages: [QueuedMessage], sendDSN: Bool) -> Int {
         let config = self.config()
         let now = Self.now()
-        var n = 0
-        for m in messages {
-            let result = QueueAttemptResult(start: Double(now), success: false, code: 0, secode: "", error: "delivery canceled by admin")
-            if sendDSN {
+        let result = QueueAttemptResult(start: Double(now), success: false, code: 0, secode: "", error: "delivery canceled by admin")
+        if sendDSN {
+            for m in messages {
                 var last = m
                 last.lastAttempt = now
                 self.deliverDSN(
@@ -281,13 +280,8 @@ extension QueueRunner {
                     permanent: true, config: config, log: self.log
                 )
             }
-            let keep: (String) -> Int64 = { account in
-                Int64(config.dynamicConfig.accounts[account]?.keepRetiredMessagePeriod.seconds ?? 0)
-            }
-            if let removed = try? self.queue.retire([m.id], success: false, result: result, now: now, keepSeconds: keep) {
-                n += removed.count
-            }
         }
-        return n
+        let items = messages.map { (id: $0.id, result: result, completion: MailQueue.Completion.retire(success: false)) }
+        return (try? self.queue.complete(items, now: now, keepSeconds: Self.keepSeconds(config)).count) ?? 0
     }
 }

@@ -263,10 +263,7 @@ public final class QueueRunner: Service, Sendable {
     /// others; then the DSNs and suppression entries.
     func record(_ messages: [QueuedMessage], _ outcome: AttemptOutcome, seconds: Double, config: Config, log: Logger) async {
         let now = Self.now()
-        let keep: @Sendable (String) -> Int64 = { account in
-            guard let a = config.dynamicConfig.accounts[account] else { return 7 * 24 * 3600 }
-            return Int64(a.keepRetiredMessagePeriod.seconds)
-        }
+        let keep = Self.keepSeconds(config)
         var items: [(id: Int64, result: QueueAttemptResult, completion: MailQueue.Completion)] = []
         var after: [() -> Void] = []
         for m in messages {
@@ -335,6 +332,15 @@ public final class QueueRunner: Service, Sendable {
         for f in after { f() }
     }
 
+    /// How long an account's retired messages are kept: its KeepRetiredMessagePeriod (0: not
+    /// kept); 7 days for an account that is no longer configured, as mox does.
+    static func keepSeconds(_ config: Config) -> @Sendable (String) -> Int64 {
+        { account in
+            guard let a = config.dynamicConfig.accounts[account] else { return 7 * 24 * 3600 }
+            return Int64(a.keepRetiredMessagePeriod.seconds)
+        }
+    }
+
     /// Retires messages the remote server accepted, in one commit.
     func recordDelivered(_ messages: [QueuedMessage], log: Logger) async {
         guard !messages.isEmpty else { return }
@@ -346,10 +352,7 @@ public final class QueueRunner: Service, Sendable {
              completion: MailQueue.Completion.retire(success: true))
         }
         do {
-            try await self.queue.completeGrouped(items, now: now) { account in
-                guard let a = config.dynamicConfig.accounts[account] else { return 7 * 24 * 3600 }
-                return Int64(a.keepRetiredMessagePeriod.seconds)
-            }
+            try await self.queue.completeGrouped(items, now: now, keepSeconds: Self.keepSeconds(config))
         } catch {
             log.error("recording delivered messages", metadata: ["error": "\(error)"])
         }

@@ -21,11 +21,11 @@ import Testing
         return m
     }
 
-    @Test func addLinksOneFilePerRecipientAndSharesABaseID() throws {
+    @Test func addLinksOneFilePerRecipientAndSharesABaseID() async throws {
         let dir = Self.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let queue = try MailQueue.open(directory: dir)
-        let added = try queue.add(Self.message([("a", "remote.example"), ("b", "remote.example"), ("c", "other.example")]), now: 1000)
+        let added = try await queue.addGrouped(Self.message([("a", "remote.example"), ("b", "remote.example"), ("c", "other.example")]), now: 1000)
         #expect(added.count == 3)
         #expect(added.allSatisfy { $0.baseID == added[0].id })
         #expect(added[0].size == Int64("DKIM-Signature: x\r\n".utf8.count + "Subject: hi\r\nMessage-ID: <m1@example.org>\r\n\r\nhello\r\n".utf8.count))
@@ -48,13 +48,15 @@ import Testing
         #expect(MailQueue.bucket(64 * 8192) == "ab")
     }
 
-    @Test func attemptBatchesSameDomainAndSchedulesTheBackoff() throws {
+    @Test func attemptBatchesSameDomainAndSchedulesTheBackoff() async throws {
         let dir = Self.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let queue = try MailQueue.open(directory: dir)
-        let added = try queue.add(Self.message([("a", "remote.example"), ("b", "remote.example"), ("c", "other.example")]), now: 1000)
-        let batch = try queue.beginAttempt(added[0], now: 2000)
-        #expect(batch.map(\.id) == [added[0].id, added[1].id])
+        let added = try await queue.addGrouped(Self.message([("a", "remote.example"), ("b", "remote.example"), ("c", "other.example")]), now: 1000)
+        let groups = try queue.beginAttempts(added[0], now: 2000, limit: 100)
+        // One transaction for the two recipients at remote.example; other.example waits.
+        #expect(groups.map { $0.map(\.id) } == [[added[0].id, added[1].id]])
+        let batch = groups.flatMap { $0 }
         for m in batch {
             #expect(m.attempts == 1)
             #expect(m.lastAttempt == 2000)
@@ -65,7 +67,10 @@ import Testing
         // Stored, so a crash now means a retry at the next attempt.
         let stored = try #require(try queue.message(added[0].id))
         #expect(stored.attempts == 1 && stored.nextAttempt == batch[0].nextAttempt)
-        try queue.recordResult([added[0].id], QueueAttemptResult(start: 2000, success: false, code: 451, secode: "3.0", error: "try later"))
+        try queue.complete(
+            [(added[0].id, QueueAttemptResult(start: 2000, success: false, code: 451, secode: "3.0", error: "try later"), .retry)],
+            now: 2001, keepSeconds: { _ in 0 }
+        )
         #expect(try queue.message(added[0].id)?.results.map(\.error) == ["try later"])
     }
 
@@ -78,16 +83,15 @@ import Testing
         }
     }
 
-    @Test func retireKeepsHistoryAndRemovesFiles() throws {
+    @Test func retireKeepsHistoryAndRemovesFiles() async throws {
         let dir = Self.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let queue = try MailQueue.open(directory: dir)
-        let added = try queue.add(Self.message([("a", "remote.example"), ("b", "remote.example")]), now: 1000)
-        try queue.retire(
-            [added[0].id], success: true, result: QueueAttemptResult(start: 1, success: true, code: 250, secode: "", error: ""),
-            now: 3000, keepSeconds: { _ in 3600 }
-        )
-        try queue.retire([added[1].id], success: false, result: nil, now: 3000, keepSeconds: { _ in 0 })
+        let added = try await queue.addGrouped(Self.message([("a", "remote.example"), ("b", "remote.example")]), now: 1000)
+        let delivered = QueueAttemptResult(start: 1, success: true, code: 250, secode: "", error: "")
+        let failed = QueueAttemptResult(start: 1, success: false, code: 550, secode: "1.1", error: "no")
+        #expect(try queue.complete([(added[0].id, delivered, .retire(success: true))], now: 3000, keepSeconds: { _ in 3600 }) == [added[0].id])
+        try queue.complete([(added[1].id, failed, .retire(success: false))], now: 3000, keepSeconds: { _ in 0 })
         #expect(try queue.count() == 0)
         #expect(!FileManager.default.fileExists(atPath: queue.path(for: added[0].id)))
         let retired = try queue.retiredList()
@@ -97,15 +101,15 @@ import Testing
         #expect(try queue.retiredList().isEmpty)
     }
 
-    @Test func holdRulesApplyToNewAndQueuedMessages() throws {
+    @Test func holdRulesApplyToNewAndQueuedMessages() async throws {
         let dir = Self.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let queue = try MailQueue.open(directory: dir)
-        let first = try queue.add(Self.message([("a", "remote.example")]), now: 1000)
+        let first = try await queue.addGrouped(Self.message([("a", "remote.example")]), now: 1000)
         let (rule, n) = try queue.addHoldRule(HoldRule(recipientDomain: "REMOTE.example"))
         #expect(n == 1)
         #expect(try queue.message(first[0].id)?.hold == true)
-        let second = try queue.add(Self.message([("b", "remote.example"), ("c", "other.example")]), now: 1000)
+        let second = try await queue.addGrouped(Self.message([("b", "remote.example"), ("c", "other.example")]), now: 1000)
         #expect(second.map(\.hold) == [true, false])
         #expect(try queue.due(now: 5000, busy: [], limit: 10).map(\.recipientDomain) == ["other.example"])
         #expect(try queue.removeHoldRule(rule.id))
@@ -131,27 +135,30 @@ import Testing
         #expect(try queue.suppressions(account: "").isEmpty)
     }
 
-    @Test func fromIDsMustBeUnique() throws {
+    @Test func fromIDsMustBeUnique() async throws {
         let dir = Self.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let queue = try MailQueue.open(directory: dir)
         var m = Self.message([("a", "remote.example")])
         m.recipients[0].fromID = "abc"
-        let added = try queue.add(m, now: 1)
+        let added = try await queue.addGrouped(m, now: 1)
         #expect(added[0].baseID == 0)
-        #expect(throws: QueueError.self) { try queue.add(m, now: 1) }
+        await #expect(throws: QueueError.self) { try await queue.addGrouped(m, now: 1) }
         // Nothing left behind by the refused add.
         #expect(try queue.count() == 1)
-        try queue.retire([added[0].id], success: true, result: nil, now: 2, keepSeconds: { _ in 100 })
+        try queue.complete(
+            [(added[0].id, QueueAttemptResult(start: 1, success: true, code: 250, secode: "", error: ""), .retire(success: true))],
+            now: 2, keepSeconds: { _ in 100 }
+        )
         #expect(try queue.retired(fromID: "abc")?.message.id == added[0].id)
-        #expect(throws: QueueError.self) { try queue.add(m, now: 3) }
+        await #expect(throws: QueueError.self) { try await queue.addGrouped(m, now: 3) }
     }
 
-    @Test func openRemovesFilesWithoutRowsAndKeepsMessages() throws {
+    @Test func openRemovesFilesWithoutRowsAndKeepsMessages() async throws {
         let dir = Self.tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var queue: MailQueue? = try MailQueue.open(directory: dir)
-        let added = try queue!.add(Self.message([("a", "remote.example")]), now: 1)
+        let added = try await queue!.addGrouped(Self.message([("a", "remote.example")]), now: 1)
         // As after a crash between writing a file and committing its row.
         FileManager.default.createFile(atPath: "\(dir)/a/999", contents: Data("x".utf8))
         queue?.close()
