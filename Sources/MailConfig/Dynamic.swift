@@ -105,6 +105,14 @@ public struct DomainConfig: SconfRecord, Equatable, Sendable {
 
     public init() {}
 
+    /// The catchall separators in effect (LocalpartCatchallSeparators, or the single
+    /// LocalpartCatchallSeparator; validation allows one of the two). The first one builds
+    /// fromid addresses.
+    public var catchallSeparators: [String] {
+        if !self.localpartCatchallSeparators.isEmpty { return self.localpartCatchallSeparators }
+        return self.localpartCatchallSeparator.isEmpty ? [] : [self.localpartCatchallSeparator]
+    }
+
     public static let sconfFields: [SconfField<DomainConfig>] = [
         .init(
             "Disabled",

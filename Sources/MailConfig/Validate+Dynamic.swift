@@ -78,6 +78,7 @@ extension Validator {
 
     /// The catchall separators in effect for a domain.
     static func separators(_ d: DomainConfig) -> [String] {
+        // Both fields may be set here: validation reports that, and checks every separator given.
         d.localpartCatchallSeparators + (d.localpartCatchallSeparator.isEmpty ? [] : [d.localpartCatchallSeparator])
     }
 

@@ -149,6 +149,24 @@ extension Resolver {
         return (sorted.map(\.element), result)
     }
 
+    /// The addresses to connect to for a configured host (a transport's Host, mox sendmail's):
+    /// an IP address as it is; a localhost name the loopback addresses, IPv4 first, without
+    /// asking DNS (RFC 6761 6.3); otherwise its A and AAAA records.
+    public func hostAddresses(_ host: String) async throws(DNSError) -> [IPAddress] {
+        if let ip = IPAddress(host) { return [ip] }
+        let lower = host.lowercased()
+        if lower == "localhost" || lower.hasSuffix(".localhost") {
+            return [IPAddress("127.0.0.1"), IPAddress("::1")].compactMap { $0 }
+        }
+        let name: DNSName
+        do {
+            name = try DNSName(host)
+        } catch {
+            throw .invalidName("\(host): \(error)")
+        }
+        return try await self.lookupIP(name).0
+    }
+
     /// A and/or AAAA records. For both families, a failure of one is ignored when the other has
     /// addresses; IPv6 first, as mox dials.
     public func lookupIP(_ name: DNSName, family: IPFamily = .both) async throws(DNSError) -> ([IPAddress], DNSResult) {

@@ -94,12 +94,12 @@ extension Deliverer {
         )
         new.has8bit = message.scanned.has8bit
         new.smtputf8 = origin.smtputf8
-        new.messageID = header.first("Message-ID").map(Self.trim) ?? ""
-        new.subject = header.decoded("Subject").map(Self.trim) ?? ""
+        new.messageID = header.first("Message-ID").map(trimmedWhitespace) ?? ""
+        new.subject = header.decoded("Subject").map(trimmedWhitespace) ?? ""
         new.extra = extra
         if origin.requireTLS {
             new.requireTLS = true
-        } else if let value = header.first("TLS-Required"), Self.trim(value).lowercased() == "no" {
+        } else if let value = header.first("TLS-Required"), trimmedWhitespace(value).lowercased() == "no" {
             // RFC 8689 5: the sender asks to deliver even without a verified TLS connection.
             new.requireTLS = false
         }
@@ -133,15 +133,10 @@ extension Deliverer {
             guard let address = recipient.path.mailbox?.address,
                 let domain = config.dynamicConfig.domains[address.domain.ascii] ?? config.dynamicConfig.domains[address.domain.unicode]
             else { continue }
-            let separator = domain.localpartCatchallSeparators.first ?? domain.localpartCatchallSeparator
-            guard !separator.isEmpty else { continue }
-            let local = Array(address.localpart.value.utf8)
-            let sep = Array(separator.utf8)
-            guard local.count > sep.count,
-                let i = (0...(local.count - sep.count)).first(where: { Array(local[$0..<($0 + sep.count)]) == sep })
+            guard let separator = domain.catchallSeparators.first,
+                let (_, fromID) = Self.splitFromID(address.localpart.value, separator: separator),
+                let retired = try? outgoing.queue.retired(fromID: fromID)
             else { continue }
-            let fromID = String(decoding: local[(i + sep.count)...], as: UTF8.self)
-            guard !fromID.isEmpty, let retired = try? outgoing.queue.retired(fromID: fromID) else { continue }
             // A DSN is small; a big message to the address is not one worth parsing.
             guard message.size <= 1 << 20, let bytes = try? message.readAll(),
                 let dsn = DSN.parse(Message(parsing: bytes)), dsn.recipients.count == 1
@@ -187,23 +182,18 @@ extension Deliverer {
             settings.fromIDLoginAddresses.contains(where: { $0.lowercased() == login.lowercased() }),
             let domain = self.config.dynamicConfig.domains[sender.domain.ascii] ?? self.config.dynamicConfig.domains[sender.domain.unicode]
         else { return nil }
-        let separators = domain.localpartCatchallSeparators.isEmpty
-            ? (domain.localpartCatchallSeparator.isEmpty ? [] : [domain.localpartCatchallSeparator])
-            : domain.localpartCatchallSeparators
-        guard let separator = separators.first else { return nil }
+        guard let separator = domain.catchallSeparators.first else { return nil }
         let local = sender.localpart.value
-        let bytes = Array(local.utf8)
-        let sep = Array(separator.utf8)
-        if !sep.isEmpty, bytes.count > sep.count {
-            for i in 0...(bytes.count - sep.count) where Array(bytes[i..<(i + sep.count)]) == sep {
-                let id = String(decoding: bytes[(i + sep.count)...], as: UTF8.self)
-                if !id.isEmpty {
-                    return .chosen(base: String(decoding: bytes[..<i], as: UTF8.self), separator: separator, id: id)
-                }
-                break
-            }
+        if let (base, id) = Self.splitFromID(local, separator: separator) {
+            return .chosen(base: base, separator: separator, id: id)
         }
         return .generate(base: local, separator: separator)
+    }
+
+    /// A fromid localpart split at the first separator: the base and a non-empty id after it.
+    static func splitFromID(_ localpart: String, separator: String) -> (base: String, id: String)? {
+        guard let cut = localpart.firstRange(of: separator), cut.upperBound < localpart.endIndex else { return nil }
+        return (String(localpart[..<cut.lowerBound]), String(localpart[cut.upperBound...]))
     }
 
     /// 16 random bytes in unpadded base64url: 22 characters, as mox makes them.
@@ -250,16 +240,9 @@ extension Deliverer {
             guard out[key] == nil else {
                 return .refused(SMTPReply(554, EnhancedCode(class: 5, subject: 6, detail: 0), "duplicate x-mox-extra- key \"\(key)\""))
             }
-            out[key] = Self.trim(header.value(of: field))
+            out[key] = trimmedWhitespace(header.value(of: field))
         }
         return .extra(out)
-    }
-
-    static func trim(_ s: String) -> String {
-        var t = Substring(s)
-        while let c = t.first, c == " " || c == "\t" || c == "\r" || c == "\n" { t = t.dropFirst() }
-        while let c = t.last, c == " " || c == "\t" || c == "\r" || c == "\n" { t = t.dropLast() }
-        return String(t)
     }
 
     /// "order-id" as "Order-Id": upper case after each dash and at the start.

@@ -42,11 +42,7 @@ extension DynamicConfig {
             return .domainDisabled
         }
         var localpart = address.localpart.value
-        let separators =
-            domain.localpartCatchallSeparators.isEmpty
-            ? (domain.localpartCatchallSeparator.isEmpty ? [] : [domain.localpartCatchallSeparator])
-            : domain.localpartCatchallSeparators
-        for separator in separators {
+        for separator in domain.catchallSeparators {
             if let cut = localpart.firstRange(of: separator) {
                 localpart = String(localpart[..<cut.lowerBound])
             }

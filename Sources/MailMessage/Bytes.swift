@@ -46,4 +46,4 @@ func trimmedWhitespace(_ s: Substring) -> Substring {
     return s
 }
 
-func trimmedWhitespace(_ s: String) -> String { String(trimmedWhitespace(Substring(s))) }
+public func trimmedWhitespace(_ s: String) -> String { String(trimmedWhitespace(Substring(s))) }

@@ -5,6 +5,7 @@ import FoundationEssentials
 import MailConfig
 import MailDelivery
 import MailQueue
+import MailLog
 import MailMetrics
 
 #if canImport(Glibc)
@@ -65,7 +66,7 @@ struct QueueControl {
             var out = "messages:\n"
             for m in messages {
                 let last = m.lastAttempt.map { Self.goDuration(now - $0) } ?? ""
-                out += "\(Self.pad(m.id)) \(Self.rfc3339(m.queued)) from:\(m.sender) to:\(m.recipient) next \(Self.goDuration(m.nextAttempt - now)) last \(last) error \(Self.quote(m.lastError))\n"
+                out += "\(Self.pad(m.id)) \(Self.rfc3339(m.queued)) from:\(m.sender) to:\(m.recipient) next \(Self.goDuration(m.nextAttempt - now)) last \(last) error \(LogFormat.quoted(m.lastError))\n"
             }
             if messages.isEmpty { out += "(none)\n" }
             return out
@@ -114,9 +115,9 @@ struct QueueControl {
             var out = "hold rules:\n"
             for rule in rules {
                 var parts: [String] = []
-                if !rule.account.isEmpty { parts.append("account \(Self.quote(rule.account))") }
-                if !rule.senderDomain.isEmpty { parts.append("sender domain \(Self.quote(rule.senderDomain))") }
-                if !rule.recipientDomain.isEmpty { parts.append("recipient domain \(Self.quote(rule.recipientDomain))") }
+                if !rule.account.isEmpty { parts.append("account \(LogFormat.quoted(rule.account))") }
+                if !rule.senderDomain.isEmpty { parts.append("sender domain \(LogFormat.quoted(rule.senderDomain))") }
+                if !rule.recipientDomain.isEmpty { parts.append("recipient domain \(LogFormat.quoted(rule.recipientDomain))") }
                 out += "id \(rule.id): " + (parts.isEmpty ? "all messages" : parts.joined(separator: ", ")) + "\n"
             }
             if rules.isEmpty { out += "(none)\n" }
@@ -140,7 +141,7 @@ struct QueueControl {
             for x in list {
                 let m = x.message
                 let last = m.lastAttempt.map { Self.goDuration(now - $0) } ?? ""
-                out += "\(Self.pad(m.id)) \(Self.rfc3339(m.queued)) \(x.success ? "success" : "failure") from:\(m.sender) to:\(m.recipient) last \(last) error \(Self.quote(m.lastError))\n"
+                out += "\(Self.pad(m.id)) \(Self.rfc3339(m.queued)) \(x.success ? "success" : "failure") from:\(m.sender) to:\(m.recipient) last \(last) error \(LogFormat.quoted(m.lastError))\n"
             }
             if list.isEmpty { out += "(none)\n" }
             return out
@@ -153,7 +154,7 @@ struct QueueControl {
             let list = try self.queue.suppressions(account: r.filter.account)
             var out = "suppressions (account, address, manual, time added, base address, reason):\n"
             for s in list {
-                out += "\(Self.quote(s.account))\t\(Self.quote(s.originalAddress))\t\(s.manual ? "Yes" : "No")\t\(Self.rfc3339(s.created))\t\(Self.quote(s.baseAddress))\t\(Self.quote(s.reason))\n"
+                out += "\(LogFormat.quoted(s.account))\t\(LogFormat.quoted(s.originalAddress))\t\(s.manual ? "Yes" : "No")\t\(Self.rfc3339(s.created))\t\(LogFormat.quoted(s.baseAddress))\t\(LogFormat.quoted(s.reason))\n"
             }
             if list.isEmpty { out += "(none)\n" }
             return out
@@ -172,7 +173,7 @@ struct QueueControl {
             let accounts = account.isEmpty ? Array(self.runner.config().dynamicConfig.accounts.keys.sorted()) : [account]
             for a in accounts {
                 if let s = try self.queue.suppression(account: a, address: try arg(1, "address")) {
-                    return "present\nadded: \(Self.rfc3339(s.created))\nmanual: \(s.manual ? "yes" : "no")\nbase address: \(s.baseAddress)\nreason: \(Self.quote(s.reason))\n"
+                    return "present\nadded: \(Self.rfc3339(s.created))\nmanual: \(s.manual ? "yes" : "no")\nbase address: \(s.baseAddress)\nreason: \(LogFormat.quoted(s.reason))\n"
                 }
             }
             return "not present\n"
@@ -189,27 +190,6 @@ struct QueueControl {
     static func pad(_ id: Int64) -> String {
         let s = String(id)
         return String(repeating: " ", count: max(0, 5 - s.count)) + s
-    }
-
-    /// Go's %q for the texts mox prints.
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 || u.value == 0x7f {
-                    out += "\\x" + (u.value < 16 ? "0" : "") + String(u.value, radix: 16)
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
     }
 
     /// Go's time.Duration formatting, whole seconds: "1h2m3s", "7m30s", "-5s", "0s".
@@ -239,28 +219,28 @@ struct QueueControl {
     static func retiredJSON(_ x: RetiredMessage) -> String {
         let m = x.message
         var fields: [(String, String)] = [
-            ("ID", "\(m.id)"), ("BaseID", "\(m.baseID)"), ("Queued", Self.quote(Self.rfc3339(m.queued))),
-            ("SenderAccount", Self.quote(m.senderAccount)), ("SenderLocalpart", Self.quote(m.senderLocalpart)),
-            ("SenderDomainStr", Self.quote(m.senderDomain)), ("FromID", Self.quote(m.fromID)),
-            ("RecipientLocalpart", Self.quote(m.recipientLocalpart)), ("RecipientDomainStr", Self.quote(m.recipientDomain)),
+            ("ID", "\(m.id)"), ("BaseID", "\(m.baseID)"), ("Queued", LogFormat.quoted(Self.rfc3339(m.queued))),
+            ("SenderAccount", LogFormat.quoted(m.senderAccount)), ("SenderLocalpart", LogFormat.quoted(m.senderLocalpart)),
+            ("SenderDomainStr", LogFormat.quoted(m.senderDomain)), ("FromID", LogFormat.quoted(m.fromID)),
+            ("RecipientLocalpart", LogFormat.quoted(m.recipientLocalpart)), ("RecipientDomainStr", LogFormat.quoted(m.recipientDomain)),
             ("Attempts", "\(m.attempts)"), ("MaxAttempts", "\(m.maxAttempts)"),
-            ("LastAttempt", m.lastAttempt.map { Self.quote(Self.rfc3339($0)) } ?? "null"),
+            ("LastAttempt", m.lastAttempt.map { LogFormat.quoted(Self.rfc3339($0)) } ?? "null"),
         ]
         let results = m.results.map { r in
-            "{\"Start\": \(Self.quote(Self.rfc3339(Int64(r.start)))), \"Duration\": \(Int64(r.duration * 1e9)), \"Success\": \(r.success), \"Code\": \(r.code), \"Secode\": \(Self.quote(r.secode)), \"Error\": \(Self.quote(r.error))}"
+            "{\"Start\": \(LogFormat.quoted(Self.rfc3339(Int64(r.start)))), \"Duration\": \(Int64(r.duration * 1e9)), \"Success\": \(r.success), \"Code\": \(r.code), \"Secode\": \(LogFormat.quoted(r.secode)), \"Error\": \(LogFormat.quoted(r.error))}"
         }
         fields.append(("Results", "[" + results.joined(separator: ", ") + "]"))
         fields += [
             ("Has8bit", "\(m.has8bit)"), ("SMTPUTF8", "\(m.smtputf8)"), ("IsDMARCReport", "\(m.isDMARCReport)"),
-            ("IsTLSReport", "\(m.isTLSReport)"), ("Size", "\(m.size)"), ("MessageID", Self.quote(m.messageID)),
-            ("Subject", Self.quote(m.subject)), ("Transport", Self.quote(m.transport)),
+            ("IsTLSReport", "\(m.isTLSReport)"), ("Size", "\(m.size)"), ("MessageID", LogFormat.quoted(m.messageID)),
+            ("Subject", LogFormat.quoted(m.subject)), ("Transport", LogFormat.quoted(m.transport)),
             ("RequireTLS", m.requireTLS.map { "\($0)" } ?? "null"),
-            ("FutureReleaseRequest", Self.quote(m.futureReleaseRequest)),
-            ("Extra", "{" + m.extra.keys.sorted().map { "\(Self.quote($0)): \(Self.quote(m.extra[$0] ?? ""))" }.joined(separator: ", ") + "}"),
-            ("LastActivity", Self.quote(Self.rfc3339(x.lastActivity))), ("RecipientAddress", Self.quote(m.recipient)),
-            ("Success", "\(x.success)"), ("KeepUntil", Self.quote(Self.rfc3339(x.keepUntil))),
+            ("FutureReleaseRequest", LogFormat.quoted(m.futureReleaseRequest)),
+            ("Extra", "{" + m.extra.keys.sorted().map { "\(LogFormat.quoted($0)): \(LogFormat.quoted(m.extra[$0] ?? ""))" }.joined(separator: ", ") + "}"),
+            ("LastActivity", LogFormat.quoted(Self.rfc3339(x.lastActivity))), ("RecipientAddress", LogFormat.quoted(m.recipient)),
+            ("Success", "\(x.success)"), ("KeepUntil", LogFormat.quoted(Self.rfc3339(x.keepUntil))),
         ]
-        return "{\n" + fields.map { "\t\(Self.quote($0.0)): \($0.1)" }.joined(separator: ",\n") + "\n}"
+        return "{\n" + fields.map { "\t\(LogFormat.quoted($0.0)): \($0.1)" }.joined(separator: ",\n") + "\n}"
     }
 }
 

@@ -110,18 +110,10 @@ extension QueueRunner {
         }
         let port = smtp.port == 0 ? defaultPort : smtp.port
         let ips: [String]
-        if let ip = IPAddress(smtp.host) {
-            ips = [ip.description]
-        } else if smtp.host.lowercased() == "localhost" || smtp.host.lowercased().hasSuffix(".localhost") {
-            // RFC 6761 6.3: localhost names are the loopback addresses, without asking DNS.
-            ips = ["127.0.0.1", "::1"]
-        } else {
-            do {
-                let (found, _) = try await self.resolver.lookupIP(try DNSName(smtp.host))
-                ips = found.map(\.description)
-            } catch {
-                return all(DeliveryFailure(code: 0, secode: "", message: "transport \(name): looking up \(smtp.host): \(error)", permanent: false), name)
-            }
+        do {
+            ips = try await self.resolver.hostAddresses(smtp.host).map(\.description)
+        } catch {
+            return all(DeliveryFailure(code: 0, secode: "", message: "transport \(name): looking up \(smtp.host): \(error)", permanent: false), name)
         }
         var auth: SMTPClientAuth?
         if let a = smtp.auth {

@@ -423,16 +423,9 @@ public final class QueueRunner: Service, Sendable {
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n > 0 { bytes += buffer[0..<n] }
         }
-        if let end = Self.headerEnd(bytes) { return Array(bytes[0..<end]) }
-        return bytes
-    }
-
-    static func headerEnd(_ b: [UInt8]) -> Int? {
-        guard b.count >= 4 else { return nil }
-        for i in 0...(b.count - 4) where b[i] == 13 && b[i + 1] == 10 && b[i + 2] == 13 && b[i + 3] == 10 {
-            return i + 2
-        }
-        return nil
+        // The header fields, without the empty line that ends them (MailMessage's parser).
+        guard let end = Header(parsing: bytes).fields.last?.end else { return bytes }
+        return Array(bytes[0..<end])
     }
 
     // MARK: - localserve

@@ -2,6 +2,8 @@ import ArgumentParser
 import FoundationEssentials
 import Logging
 import MailConfig
+import MailDNS
+import MailMessage
 import MoxCommands
 import NIOCore
 import NIOPosix
@@ -66,7 +68,7 @@ extension Sendmail: RunnableCommand {
         if useTo {
             let to = header.filter { $0.name.lowercased() == "to" }
             guard to.count == 1 else { try fail("-t needs exactly one To header") }
-            let value = String(to[0].value.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" || $0 == "\n" }).reversed())
+            let value = trimmedWhitespace(to[0].value)
             guard !value.contains(",") else { try fail("-t needs a single address in To") }
             var address = value
             if let open = value.lastIndex(of: "<"), let close = value.lastIndex(of: ">"), open < close {
@@ -115,8 +117,12 @@ extension Sendmail: RunnableCommand {
         let has8bit = message.contains { $0 >= 0x80 }
         let result: String? = try runAsync { () async -> String? in
             let log = Logger(label: "sendmail") { _ in SwiftLogNoOpLogHandler() }
-            var ips = [host]
-            if host == "localhost" { ips = ["127.0.0.1", "::1"] }
+            let ips: [String]
+            do {
+                ips = try await commandResolver().hostAddresses(host).map(\.description)
+            } catch {
+                return "looking up \(host): \(error)"
+            }
             var lastError = "no address for \(host)"
             for ip in ips {
                 do {

@@ -332,3 +332,17 @@ import Testing
         await #expect(throws: DNSError.self) { try await mock.lookupIP(DNSName("none.example")) }
     }
 }
+
+@Suite struct HostAddressesTests {
+    @Test func literalsLocalhostAndNames() async throws {
+        let r = MockResolver()
+        r.add("smtp.example.org", .a(try #require(IPAddress("192.0.2.7"))))
+        #expect(try await r.hostAddresses("192.0.2.1").map(\.description) == ["192.0.2.1"])
+        #expect(try await r.hostAddresses("::1").map(\.description) == ["::1"])
+        // RFC 6761 6.3: never asked of DNS (the mock has no record for it).
+        #expect(try await r.hostAddresses("LocalHost").map(\.description) == ["127.0.0.1", "::1"])
+        #expect(try await r.hostAddresses("relay.localhost").map(\.description) == ["127.0.0.1", "::1"])
+        #expect(try await r.hostAddresses("smtp.example.org").map(\.description) == ["192.0.2.7"])
+        await #expect(throws: DNSError.self) { try await r.hostAddresses("missing.example.org") }
+    }
+}
