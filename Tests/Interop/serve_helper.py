@@ -13,6 +13,35 @@ import time
 from test_serve import MOX
 
 
+def mox_conf(ip="127.0.0.1", smtp_port=None, submission_port=None, hostname="mail.example.org", log_level="debug",
+             extra=""):
+    """A mox.conf with one listener on `ip` (localhost.crt for TLS): SMTP (port 25 unless
+    given) and Submission, the postmaster in account mjl, and `extra` at the end."""
+    smtp = f"\n\t\t\tPort: {smtp_port}" if smtp_port else ""
+    return f"""DataDir: data
+LogLevel: {log_level}
+User: {os.getuid()}
+Hostname: {hostname}
+Listeners:
+	public:
+		IPs:
+			- {ip}
+		TLS:
+			KeyCerts:
+				-
+					CertFile: localhost.crt
+					KeyFile: localhost.key
+		SMTP:
+			Enabled: true{smtp}
+		Submission:
+			Enabled: true
+			Port: {submission_port}
+Postmaster:
+	Account: mjl
+	Mailbox: Postmaster
+""" + extra
+
+
 def write_config(directory, mox_conf, domains_conf, name="config", files=None):
     """A configuration directory under `directory` with mox.conf, domains.conf, localhost.crt and
     .key, and `files` ({name: bytes}); returns its path."""

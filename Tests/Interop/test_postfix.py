@@ -28,29 +28,7 @@ from test_serve import tls_context
 NSD_IP, POSTFIX_IP = "127.0.0.156", "127.0.0.4"
 SUBMISSION_PORT, SMTP_PORT = 10801, 10802
 
-MOX_CONF = f"""DataDir: data
-LogLevel: debug
-User: {os.getuid()}
-Hostname: mail.example.org
-Listeners:
-	public:
-		IPs:
-			- 127.0.0.1
-		TLS:
-			KeyCerts:
-				-
-					CertFile: localhost.crt
-					KeyFile: localhost.key
-		SMTP:
-			Enabled: true
-			Port: {SMTP_PORT}
-		Submission:
-			Enabled: true
-			Port: {SUBMISSION_PORT}
-Postmaster:
-	Account: mjl
-	Mailbox: Postmaster
-"""
+MOX_CONF = serve_helper.mox_conf(smtp_port=SMTP_PORT, submission_port=SUBMISSION_PORT)
 
 DOMAINS_CONF = """Domains:
 	example.org: nil

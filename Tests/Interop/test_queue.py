@@ -27,35 +27,21 @@ from test_serve import MOX, tls_context
 
 SMTP_PORT, SUBMISSION_PORT, SINK_PORT = 10125, 10587 + 100, 10199
 
-MOX_CONF = f"""DataDir: data
-LogLevel: debug
-User: {os.getuid()}
-Hostname: mail.example.org
-Listeners:
-	public:
-		IPs:
-			- 127.0.0.1
-		TLS:
-			KeyCerts:
-				-
-					CertFile: localhost.crt
-					KeyFile: localhost.key
-		SMTP:
-			Enabled: true
-			Port: {SMTP_PORT}
-		Submission:
-			Enabled: true
-			Port: {SUBMISSION_PORT}
-Postmaster:
-	Account: mjl
-	Mailbox: Postmaster
-Transports:
+
+
+def queue_conf(smtp_port, submission_port, sink_port, log_level="debug"):
+    """mox.conf with a Transport "sink": the aiosmtpd (or smtp-sink) on loopback."""
+    return serve_helper.mox_conf(smtp_port=smtp_port, submission_port=submission_port, log_level=log_level,
+                                 extra=f"""Transports:
 	sink:
 		SMTP:
 			Host: localhost
-			Port: {SINK_PORT}
+			Port: {sink_port}
 			NoSTARTTLS: true
-"""
+""")
+
+
+MOX_CONF = queue_conf(SMTP_PORT, SUBMISSION_PORT, SINK_PORT)
 
 DOMAINS_CONF = """Domains:
 	example.org:

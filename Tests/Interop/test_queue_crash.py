@@ -29,7 +29,7 @@ except ImportError:  # pragma: no cover - make test-deps installs it
 
 import serve_helper
 from test_serve import tls_context
-from test_queue import MOX_CONF as QUEUE_MOX_CONF, DOMAINS_CONF
+from test_queue import DOMAINS_CONF, queue_conf
 
 SMTP_PORT, SUBMISSION_PORT, SINK_PORT = 10225, 10787, 10299
 COUNT = 1000
@@ -67,8 +67,7 @@ class QueueCrashTest(unittest.TestCase):
         self.addCleanup(self.controller.stop)
         self.dir = tempfile.mkdtemp(prefix="mox-queue-crash-")
         self.addCleanup(shutil.rmtree, self.dir, True)
-        conf = (QUEUE_MOX_CONF.replace("LogLevel: debug", "LogLevel: info")
-                .replace("10125", str(SMTP_PORT)).replace("10687", str(SUBMISSION_PORT)).replace("10199", str(SINK_PORT)))
+        conf = queue_conf(SMTP_PORT, SUBMISSION_PORT, SINK_PORT, log_level="info")
         self.config = serve_helper.write_config(self.dir, conf, DOMAINS_CONF)
         self.mox("setaccountpassword", "mjl", stdin="secret123\n")
         self.server = serve_helper.Server(self.config, os.path.join(self.dir, "server.log"), "127.0.0.1", SUBMISSION_PORT)

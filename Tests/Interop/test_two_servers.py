@@ -43,28 +43,7 @@ def zone(origin, body):
 
 
 def mox_conf(name, ip, submission):
-    return f"""DataDir: data
-LogLevel: debug
-User: {os.getuid()}
-Hostname: mail.{name}.example
-Listeners:
-	public:
-		IPs:
-			- {ip}
-		TLS:
-			KeyCerts:
-				-
-					CertFile: localhost.crt
-					KeyFile: localhost.key
-		SMTP:
-			Enabled: true
-		Submission:
-			Enabled: true
-			Port: {submission}
-Postmaster:
-	Account: mjl
-	Mailbox: Postmaster
-"""
+    return serve_helper.mox_conf(ip=ip, submission_port=submission, hostname=f"mail.{name}.example")
 
 
 def domains_conf(name):
