@@ -14,7 +14,15 @@ import Synchronization
 /// The outgoing queue as delivery sees it: the queue, and a way to wake its runner.
 public final class OutgoingQueue: Sendable {
     public let queue: MailQueue
-    private let kicker = Mutex<(@Sendable () -> Void)?>(nil)
+    /// The closure sits in a struct: a closure stored directly as a Mutex's generic value is
+    /// re-wrapped in a reabstraction thunk on every inout access (`withLock { $0 }` writes it
+    /// back wrapped), so each kick made the next one a frame deeper; after 10,000 submissions a
+    /// kick walked 20,000 thunks and the chain held about 1 MB per 1,000 messages.
+    private struct Kicker: Sendable {
+        let kick: @Sendable () -> Void
+    }
+
+    private let kicker = Mutex<Kicker?>(nil)
 
     public init(queue: MailQueue) {
         self.queue = queue
@@ -22,12 +30,12 @@ public final class OutgoingQueue: Sendable {
 
     /// The runner sets what wakes it.
     public func onKick(_ kick: @escaping @Sendable () -> Void) {
-        self.kicker.withLock { $0 = kick }
+        self.kicker.withLock { $0 = Kicker(kick: kick) }
     }
 
     /// New work for the runner.
     public func kick() {
-        self.kicker.withLock { $0 }?()
+        self.kicker.withLock { $0 }?.kick()
     }
 }
 
