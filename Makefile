@@ -8,7 +8,7 @@ PACKAGES := pkg-config libcmark-dev libsqlite3-dev zlib1g-dev publicsuffix
 # receiving MTA for the outgoing queue, started with its own configuration), and from PyPI
 # prometheus_client, pyspf, dkimpy with pynacl, authres (Authentication-Results parser) and
 # aiosmtpd (scripted receiving servers for the outgoing queue).
-TEST_PACKAGES := cmark swaks isync curl nsd openssl postfix
+TEST_PACKAGES := cmark swaks isync curl nsd openssl postfix microsocks
 TEST_PYTHON := prometheus-client pyspf dnspython dkimpy pynacl authres aiosmtpd
 BENCH_PACKAGES := cmark hyperfine wrk nginx nsd openssl postfix
 BENCH_PYTHON := dkimpy

@@ -148,7 +148,9 @@ public struct TransportSocks: SconfRecord, Equatable, Sendable {
             "Address",
             { $0.address },
             { $0.address = $1 },
-            doc: "Address of the SOCKS proxy, as host:port or ip:port."
+            doc: "Address of the SOCKS5 proxy (RFC 1928), as host:port, ip:port or [ipv6]:port. The proxy must "
+                + "accept connections without a login; one that asks for a username and password fails the "
+                + "attempt with a temporary error."
         ),
         .init(
             "RemoteIPs",

@@ -57,9 +57,12 @@ extension Deliverer {
         }
         let sender = origin.mailFrom.mailbox?.address
         var queueRecipients = recipients.map { path in
-            let address = path.mailbox?.address
+            guard let mailbox = path.mailbox else {
+                return NewQueueRecipient(localpart: "postmaster", domain: self.config.staticConfig.hostname)
+            }
+            // An address literal stays "[ip]": direct delivery connects to it.
             return NewQueueRecipient(
-                localpart: address?.localpart.formatted ?? "postmaster", domain: address?.domain.ascii ?? self.config.staticConfig.hostname
+                localpart: mailbox.localpart.formatted, domain: mailbox.address?.domain.ascii ?? mailbox.host.formatted
             )
         }
         var chosenFromID = false

@@ -167,24 +167,30 @@ public final class Deliverer: Sendable {
     /// account (its suppression list applies).
     public func checkRecipient(_ path: ForwardPath, submission: Bool, account: String? = nil) async -> RecipientDecision {
         let config = self.config
-        if submission, let outgoing = self.outgoing, let mailbox = path.mailbox, let address = mailbox.address {
+        if submission, let outgoing = self.outgoing, let mailbox = path.mailbox {
             let queued: Bool
             if self.localserve {
                 // As mox's localserve: everything submitted goes through the queue, which
                 // delivers it to the one account (or fails it, as the localpart asks).
-                if address.localpart.value.hasPrefix("rcptto"),
-                    let failure = await Self.simulatedFailure(address.localpart.value, stage: "command")
+                if mailbox.localpart.value.hasPrefix("rcptto"),
+                    let failure = await Self.simulatedFailure(mailbox.localpart.value, stage: "command")
                 {
                     return .reject(failure)
                 }
                 queued = true
-            } else if case .unknownDomain = config.dynamicConfig.lookup(address, postmaster: config.staticConfig.postmaster) {
-                queued = true
+            } else if let address = mailbox.address {
+                if case .unknownDomain = config.dynamicConfig.lookup(address, postmaster: config.staticConfig.postmaster) {
+                    queued = true
+                } else {
+                    queued = false
+                }
             } else {
-                queued = false
+                // RFC 5321 4.1.3: an address literal names the host to deliver to; submitted
+                // mail for it is queued, as mox does.
+                queued = true
             }
             if queued {
-                if let account, let entry = try? outgoing.queue.suppression(account: account, address: address.formatted) {
+                if let account, let entry = try? outgoing.queue.suppression(account: account, address: mailbox.formatted) {
                     // Checked before queuing, so the sender learns at once (mox fails it at delivery).
                     return .reject(
                         SMTPReply(550, .badDestinationMailbox, "recipient address is on the suppression list of the account: \(entry.reason)")

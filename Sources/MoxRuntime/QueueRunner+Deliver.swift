@@ -64,11 +64,20 @@ extension QueueRunner {
             outcome.transport = name
             return outcome
         }
-        if transport.socks != nil {
-            return all(
-                DeliveryFailure(code: 0, secode: "", message: "transport \(name): socks transports are not implemented", permanent: false),
-                name
+        if let socks = transport.socks {
+            // As mox: direct delivery, every connection made through the proxy, and the
+            // proxy's host name in EHLO.
+            let proxy: SOCKSProxy
+            do {
+                proxy = try await self.socksProxy(socks.address)
+            } catch {
+                return all(DeliveryFailure(code: 0, secode: "", message: "transport \(name): socks proxy \(socks.address): \(error)", permanent: false), name)
+            }
+            var outcome = await self.deliverDirect(
+                groups, direct: nil, socks: proxy, ehloName: socks.remoteHostname, config: config, log: log
             )
+            outcome.transport = name
+            return outcome
         }
         let (smtp, defaultPort, immediate, isSubmission): (TransportSMTP, Int, Bool, Bool)
         if let t = transport.submissions {
@@ -135,7 +144,10 @@ extension QueueRunner {
 
     /// RFC 5321 5.1: the MX hosts by preference (equal ones in random order), or the domain
     /// itself when it has no MX (implicit MX); RFC 7505: a single "." MX accepts no mail.
-    func deliverDirect(_ groups: [[QueuedMessage]], direct: TransportDirect?, config: Config, log: Logger) async -> AttemptOutcome {
+    func deliverDirect(
+        _ groups: [[QueuedMessage]], direct: TransportDirect?, socks: SOCKSProxy? = nil, ehloName: String? = nil, config: Config,
+        log: Logger
+    ) async -> AttemptOutcome {
         let batch = groups.flatMap { $0 }
         let m0 = batch[0]
         let all = { (failure: DeliveryFailure) in
@@ -195,9 +207,10 @@ extension QueueRunner {
                 }
             }
             log.info("delivering to remote", metadata: ["remote": "\(host.name)"])
-            let options = SMTPClientOptions(
-                ehloName: config.staticConfig.hostname, tls: .opportunistic, serverName: host.name, timeouts: self.timeouts
+            var options = SMTPClientOptions(
+                ehloName: ehloName ?? config.staticConfig.hostname, tls: .opportunistic, serverName: host.name, timeouts: self.timeouts
             )
+            options.socksProxy = socks
             let outcome = await self.deliverHost(groups, host: host.name, ips: ips, port: self.smtpPort, options: options, require8bit: false, log: log)
             // Delivered (to some), or refused permanently: done. A temporary failure of the
             // whole transaction moves on to the next host.
@@ -257,7 +270,9 @@ extension QueueRunner {
         for ip in ips {
             var options = options
             let v6 = ip.contains(":")
-            options.localAddress = local.first { $0.description.contains(":") == v6 }?.description
+            if options.socksProxy == nil {
+                options.localAddress = local.first { $0.description.contains(":") == v6 }?.description
+            }
             do {
                 connection = try await SMTPClientConnection.connect(
                     ip: ip, port: port, options: options, group: MultiThreadedEventLoopGroup.singleton, log: log
@@ -361,6 +376,20 @@ extension QueueRunner {
         }
         for commit in commits { await commit.value }
         return outcome
+    }
+
+    /// A Socks transport's Address, "host:port" or "[ipv6]:port", resolved to an IP.
+    func socksProxy(_ address: String) async throws -> SOCKSProxy {
+        var host = Substring(address)
+        guard let colon = host.lastIndex(of: ":"), let port = Int(host[host.index(after: colon)...]), (1...65535).contains(port) else {
+            throw SOCKS5.Failure(message: "address must be host:port")
+        }
+        host = host[..<colon]
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = host.dropFirst().dropLast() }
+        guard let ip = try await self.resolver.hostAddresses(String(host)).first else {
+            throw SOCKS5.Failure(message: "no ip address for \(host)")
+        }
+        return SOCKSProxy(ip: ip.description, port: port)
     }
 
     static func failure(_ e: SMTPClientError, host: String, ip: String) -> DeliveryFailure {

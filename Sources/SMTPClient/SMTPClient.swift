@@ -77,6 +77,9 @@ public struct SMTPClientOptions: Sendable {
     public var timeouts: SMTPClientTimeouts
     /// A local address to connect from (Transport Direct's IPs); nil: the system's choice.
     public var localAddress: String?
+    /// Connect through this SOCKS5 proxy (Transport Socks); the connection's IP and port are
+    /// then the destination the proxy is asked to connect to.
+    public var socksProxy: SOCKSProxy?
 
     public init(
         ehloName: String, tls: SMTPClientTLS, serverName: String, auth: SMTPClientAuth? = nil,
@@ -88,6 +91,17 @@ public struct SMTPClientOptions: Sendable {
         self.auth = auth
         self.timeouts = timeouts
         self.localAddress = localAddress
+    }
+}
+
+/// A SOCKS5 proxy's address.
+public struct SOCKSProxy: Sendable, Equatable {
+    public var ip: String
+    public var port: Int
+
+    public init(ip: String, port: Int) {
+        self.ip = ip
+        self.port = port
     }
 }
 
@@ -150,18 +164,26 @@ public final class SMTPClientConnection: @unchecked Sendable {
         let handler = ReplyHandler()
         let channel: any Channel
         do {
-            let address = try SocketAddress(ipAddress: ip, port: port)
+            let socksRequest = try options.socksProxy.map { _ in try SOCKS5.connectRequest(ip: ip, port: port) }
+            let address = try options.socksProxy.map { try SocketAddress(ipAddress: $0.ip, port: $0.port) }
+                ?? SocketAddress(ipAddress: ip, port: port)
             var bootstrap = ClientBootstrap(group: group)
                 .connectTimeout(options.timeouts.connect)
                 .channelOption(.socketOption(.so_keepalive), value: 1)
-            if let local = options.localAddress {
+            if let local = options.localAddress, options.socksProxy == nil {
                 bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: local, port: 0))
             }
             let tls = options.tls
             let sslContext = try Self.sslContext(tls)
             let serverName = options.serverName
-            channel = try await bootstrap.channelInitializer { channel in
+            let socksDone = group.next().makePromise(of: Void.self)
+            let connecting = bootstrap.channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let socksRequest {
+                        try channel.pipeline.syncOperations.addHandler(SOCKS5Handler(request: socksRequest, promise: socksDone))
+                    } else {
+                        socksDone.succeed(())
+                    }
                     if case .immediate = tls, let sslContext {
                         try channel.pipeline.syncOperations.addHandler(
                             NIOSSLClientHandler(context: sslContext, serverHostname: Self.sniName(serverName))
@@ -169,7 +191,25 @@ public final class SMTPClientConnection: @unchecked Sendable {
                     }
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
-            }.connect(to: address).get()
+            }.connect(to: address)
+            do {
+                channel = try await connecting.get()
+            } catch {
+                socksDone.fail(error)
+                throw error
+            }
+            // The proxy's exchange counts toward the connect timeout.
+            let timer = channel.eventLoop.scheduleTask(in: options.timeouts.connect) {
+                socksDone.fail(SOCKS5.Failure(message: "timeout waiting for socks proxy"))
+                channel.close(promise: nil)
+            }
+            defer { timer.cancel() }
+            do {
+                try await socksDone.futureResult.get()
+            } catch let error as SOCKS5.Failure {
+                channel.close(promise: nil)
+                throw SMTPClientError(.io(error.message), stage: .dial)
+            }
         } catch let error as SMTPClientError {
             throw error
         } catch {

@@ -65,10 +65,17 @@ class LargeMessageTest(unittest.TestCase):
     def stored(self, tok):
         """The stored message whose Subject names tok, fetched whole over IMAP."""
         c = self.imap()
-        c.select("INBOX", readonly=True)
-        typ, data = c.uid("SEARCH", None, "HEADER", "Subject", tok)
-        self.assertEqual(typ, "OK")
-        uids = data[0].split()
+        # Submitted mail goes through the queue, as with mox: it is delivered into the
+        # account shortly after the 250, so wait for it (a 100 MB message takes a while).
+        deadline = time.monotonic() + 120
+        while True:
+            c.select("INBOX", readonly=True)
+            typ, data = c.uid("SEARCH", None, "HEADER", "Subject", tok)
+            self.assertEqual(typ, "OK")
+            uids = data[0].split()
+            if uids or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
         self.assertEqual(len(uids), 1, f"messages for {tok}: {uids}")
         typ, data = c.uid("FETCH", uids[0], "(BODY.PEEK[])")
         self.assertEqual(typ, "OK")

@@ -41,7 +41,7 @@ final class ScriptedServer: @unchecked Sendable {
             let c = accept(listenFD, nil, nil)
             guard c >= 0 else { return }
             defer { close(c) }
-            func send(_ s: String) { _ = s.withCString { write(c, $0, strlen($0)) } }
+            func send(_ s: String) { _ = Array(s.utf8).withUnsafeBytes { write(c, $0.baseAddress, $0.count) } }
             send(greeting)
             var buffer: [UInt8] = []
             var inData = false
