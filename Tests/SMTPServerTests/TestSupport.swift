@@ -155,7 +155,7 @@ final class TestClient: @unchecked Sendable {
             Glibc.close(fd)
             throw ClientError(message: "connect: \(String(cString: strerror(errno)))")
         }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        var timeout = timeval(tv_sec: 30, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         self.fd = fd
     }
