@@ -2,11 +2,8 @@
 // proxy, as mox does (no authentication, CONNECT to the IP address chosen by direct delivery).
 // The messages are built and parsed here without NIO; SOCKS5Handler runs them on a channel.
 
+import MailAddress
 import NIOCore
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 public enum SOCKS5 {
     /// Why a proxy did not give us a connection.
@@ -37,16 +34,9 @@ public enum SOCKS5 {
     /// RFC 1928 4: CONNECT to an IPv4 (ATYP 1) or IPv6 (ATYP 4) address and port.
     public static func connectRequest(ip: String, port: Int) throws(Failure) -> [UInt8] {
         guard (1...65535).contains(port) else { throw Failure(message: "invalid port \(port)") }
-        var out: [UInt8] = [5, 1, 0]
-        if let v4 = Self.ipv4(ip) {
-            out.append(1)
-            out += v4
-        } else if let v6 = Self.ipv6(ip) {
-            out.append(4)
-            out += v6
-        } else {
-            throw Failure(message: "not an ip address: \(ip)")
-        }
+        guard let address = IPAddress(ip) else { throw Failure(message: "not an ip address: \(ip)") }
+        var out: [UInt8] = [5, 1, 0, address.isIPv4 ? 1 : 4]
+        out += address.bytes
         out += [UInt8(port >> 8), UInt8(port & 0xFF)]
         return out
     }
@@ -83,23 +73,6 @@ public enum SOCKS5 {
         case 8: return "address type not supported"
         default: return "unknown reply code \(code)"
         }
-    }
-
-    static func ipv4(_ s: String) -> [UInt8]? {
-        let parts = s.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
-        var out: [UInt8] = []
-        for p in parts {
-            guard !p.isEmpty, p.count <= 3, p.allSatisfy(\.isASCII), let v = UInt8(p) else { return nil }
-            out.append(v)
-        }
-        return out
-    }
-
-    static func ipv6(_ s: String) -> [UInt8]? {
-        guard s.contains(":") else { return nil }
-        var out = [UInt8](repeating: 0, count: 16)
-        return inet_pton(AF_INET6, s, &out) == 1 ? out : nil
     }
 }
 
