@@ -143,6 +143,22 @@ public struct TransportSocks: SconfRecord, Equatable, Sendable {
 
     public init() {}
 
+    /// Address's host (brackets removed) and port, from `host:port` or `[ipv6]:port`; nil
+    /// when it is neither.
+    public var hostPort: (host: String, port: Int)? {
+        guard let colon = self.address.lastIndex(of: ":"), let port = Int(self.address[self.address.index(after: colon)...]),
+            (0...65535).contains(port)
+        else {
+            return nil
+        }
+        var host = self.address[..<colon]
+        if host.hasPrefix("[") && host.hasSuffix("]") {
+            host = host.dropFirst().dropLast()
+            return IPAddress(String(host)) != nil ? (String(host), port) : nil
+        }
+        return !host.isEmpty && !host.contains(":") ? (String(host), port) : nil
+    }
+
     public static let sconfFields: [SconfField<TransportSocks>] = [
         .init(
             "Address",

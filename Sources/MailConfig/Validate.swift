@@ -327,7 +327,7 @@ struct Validator {
         if let s = t.socks {
             methods += 1
             let sp = p + ".Socks"
-            if !Self.isHostPort(s.address) {
+            if s.hostPort == nil {
                 self.add(sp + ".Address", "invalid address \"\(s.address)\": must be host:port")
             }
             for (i, ip) in s.remoteIPs.enumerated() where IPAddress(ip) == nil {
@@ -351,20 +351,5 @@ struct Validator {
         if methods > 1 {
             self.add(p, "a transport can have only one method, found \(methods)")
         }
-    }
-
-    /// `host:port` or `[ipv6]:port`.
-    static func isHostPort(_ s: String) -> Bool {
-        guard let colon = s.lastIndex(of: ":"), let port = Int(s[s.index(after: colon)...]),
-            (0...65535).contains(port)
-        else {
-            return false
-        }
-        var host = s[..<colon]
-        if host.hasPrefix("[") && host.hasSuffix("]") {
-            host = host.dropFirst().dropLast()
-            return IPAddress(String(host)) != nil
-        }
-        return !host.isEmpty && !host.contains(":")
     }
 }

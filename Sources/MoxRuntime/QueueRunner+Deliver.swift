@@ -69,7 +69,7 @@ extension QueueRunner {
             // proxy's host name in EHLO.
             let proxy: SOCKSProxy
             do {
-                proxy = try await self.socksProxy(socks.address)
+                proxy = try await self.socksProxy(socks)
             } catch {
                 return all(DeliveryFailure(code: 0, secode: "", message: "transport \(name): socks proxy \(socks.address): \(error)", permanent: false), name)
             }
@@ -379,14 +379,11 @@ extension QueueRunner {
     }
 
     /// A Socks transport's Address, "host:port" or "[ipv6]:port", resolved to an IP.
-    func socksProxy(_ address: String) async throws -> SOCKSProxy {
-        var host = Substring(address)
-        guard let colon = host.lastIndex(of: ":"), let port = Int(host[host.index(after: colon)...]), (1...65535).contains(port) else {
+    func socksProxy(_ socks: TransportSocks) async throws -> SOCKSProxy {
+        guard let (host, port) = socks.hostPort, port != 0 else {
             throw SOCKS5.Failure(message: "address must be host:port")
         }
-        host = host[..<colon]
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = host.dropFirst().dropLast() }
-        guard let ip = try await self.resolver.hostAddresses(String(host)).first else {
+        guard let ip = try await self.resolver.hostAddresses(host).first else {
             throw SOCKS5.Failure(message: "no ip address for \(host)")
         }
         return SOCKSProxy(ip: ip.description, port: port)
